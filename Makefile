@@ -1,0 +1,45 @@
+# Rapport: `make run` to use it, `make test` to test it. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 8000
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test lint fmt demo bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Serve the app with its Celery worker and beat (Ctrl-C stops all three).
+run: export DJANGO_DEBUG ?= 1
+run: export PORT := $(PORT)
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --skip-if-exists
+	@echo "Rapport: http://127.0.0.1:$(PORT)/  (log in as demo@example.com / demo)"
+	exec $(BIN)/honcho -f Procfile.dev start
+
+# The whole suite. Set DATABASE_URL / CELERY_BROKER_URL to test on PostgreSQL / Redis.
+test: export SECRET_KEY ?= test-only-not-secret
+test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: export DJANGO_DEBUG ?= 1
+demo: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf var/test .pytest_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""The one way views reach workspace data: the current membership and scoped lookups."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from crm.models import Membership
+from crm.selectors import membership_current, user_memberships
+
+M = TypeVar("M", bound=Model)
+View = Callable[..., HttpResponse]
+
+
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    """All workspaces of the signed-in user, loaded once per request."""
+    if not hasattr(request, "_rapport_memberships"):
+        user = request.user
+        request._rapport_memberships = list(user_memberships(user=user)) if user.is_authenticated else []  # type: ignore[attr-defined]
+    return request._rapport_memberships  # type: ignore[attr-defined]
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The signed-in user's membership in their current workspace."""
+    if not request.user.is_authenticated:
+        return None
+    return membership_current(user=request.user, memberships=memberships_of(request))
+
+
+def workspace_required(view: View) -> View:
+    """Login required, and a workspace: sets ``request.membership`` and ``request.workspace``."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = current_membership(request)
+        if membership is None:
+            return redirect("workspace_create")
+        request.membership = membership  # type: ignore[attr-defined]
+        request.workspace = membership.workspace  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def owner_required(view: View) -> View:
+    """Like ``workspace_required``, and only owners get past: members see a friendly 403."""
+
+    @workspace_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.membership.is_owner:  # type: ignore[attr-defined]
+            raise PermissionDenied("Only an owner of this workspace can do that.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_for_workspace_or_404(request: HttpRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
+    """The object of the current workspace matching ``lookup``; any other workspace's is a 404."""
+    qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs.objects.all()
+    return get_object_or_404(qs.for_workspace(request.workspace), **lookup)  # type: ignore[attr-defined]

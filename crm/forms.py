@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+
+from crm.models import User, Workspace
+
+
+class SignUpForm(BaseUserCreationForm):
+    """Email + password; the time zone is preset from the browser by static/js/app.js."""
+
+    class Meta:
+        model = User
+        fields = ("email", "display_name", "time_zone")
+        labels = {"display_name": "Your name", "time_zone": "Time zone"}
+        help_texts = {"display_name": "How teammates see you. Optional."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+        self.fields["time_zone"].widget.attrs["data-browser-timezone"] = "1"
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists. Log in instead?")
+        return email
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class UserSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("display_name", "time_zone")
+        labels = {"display_name": "Display name", "time_zone": "Time zone"}
+        help_texts = {"time_zone": "Dates, reminders and digests follow this time zone."}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Teammate's email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+
+
+class WorkspaceForm(forms.ModelForm):
+    class Meta:
+        model = Workspace
+        fields = ("name",)
+        labels = {"name": "Workspace name"}

@@ -1,0 +1,196 @@
+"""Create the demo user and a workspace of realistic people and conversations.
+
+Small by default (for ``make run``); ``--people`` and ``--interactions`` make benchmark-sized
+workspaces with bulk inserts (10,000 people and 200,000 interactions in well under two minutes).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from crm import services
+from crm.models import Membership, User, Workspace
+from interactions.models import Interaction
+from people.models import Person
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: it is the demo login.
+BATCH = 5000
+
+SUMMARIES = {
+    Interaction.Kind.CALL: [
+        "Called about the {topic} renewal",
+        "Quick call: {topic} questions",
+        "Phoned to check in after the {topic} delivery",
+    ],
+    Interaction.Kind.MEETING: [
+        "Lunch meeting about {topic}",
+        "Quarterly review: {topic}",
+        "Met at their office to plan {topic}",
+    ],
+    Interaction.Kind.EMAIL: ["Sent the {topic} quote", "Emailed notes on {topic}", "Answered their {topic} question"],
+    Interaction.Kind.MESSAGE: ["Texted about {topic}", "WhatsApp: {topic} follow-up"],
+    Interaction.Kind.VISIT: ["Dropped by the shop: {topic}", "Site visit for {topic}"],
+    Interaction.Kind.VIDEO: ["Video call: {topic} demo", "Zoom about {topic} rollout"],
+    Interaction.Kind.NOTE: ["Heard they are expanding {topic}", "Note: interested in {topic}"],
+}
+TOPICS = [
+    "spring catalogue",
+    "bulk order",
+    "website redesign",
+    "insurance",
+    "new delivery van",
+    "bakery supplies",
+    "holiday menu",
+    "payroll software",
+    "office move",
+    "loyalty programme",
+    "trade fair",
+    "packaging",
+]
+NOTES = [
+    "Mentioned their daughter starts university in the autumn.",
+    "Prefers a call in the morning before 10.",
+    "Asked us to send the price list again.",
+    "Dog was at the office: a very friendly beagle.",
+    "Budget approved for next quarter.",
+    "",
+    "",
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo user (demo@example.com / demo) with a realistic workspace."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--email", default="demo@example.com", help="Login of the demo user.")
+        parser.add_argument("--people", type=int, default=60, help="Number of people to create.")
+        parser.add_argument("--interactions", type=int, default=400, help="Number of interactions in total.")
+        parser.add_argument("--seed", type=int, default=42, help="Random seed, for repeatable data.")
+        parser.add_argument(
+            "--skip-if-exists", action="store_true", help="Do nothing when the user already exists (first-run only)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        email = options["email"].lower()
+        if options["skip_if_exists"] and User.objects.filter(email=email).exists():
+            self.stdout.write(f"Demo data already loaded. Log in as {email} / {DEMO_PASSWORD}")
+            return
+        if options["people"] < 1 or options["interactions"] < 0:
+            self.stderr.write("--people must be at least 1 and --interactions at least 0.")
+            raise SystemExit(2)
+        rng = random.Random(options["seed"])
+        fake = Faker(["en_GB", "en_US"])
+        fake.seed_instance(options["seed"])
+        now = timezone.now()
+
+        with transaction.atomic():
+            user, workspace = self._user_and_workspace(email)
+            teammate = self._teammate(workspace, email)
+            people = self._people(
+                workspace, [user, teammate], options["people"], options["interactions"], rng, fake, now
+            )
+            self._interactions(workspace, user, people, options["interactions"], rng, now)
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo workspace “{workspace}”: {len(people)} people, {options['interactions']} interactions.\n"
+                f"Log in as {email} / {DEMO_PASSWORD}"
+            )
+        )
+
+    def _user_and_workspace(self, email: str) -> tuple[User, Workspace]:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User(email=email, display_name="Dana Demo", time_zone="Europe/London")
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        workspace = services.workspace_create(user=user, name="Demo Bakery Supplies")
+        return user, workspace
+
+    def _teammate(self, workspace: Workspace, email: str) -> User:
+        local, _, domain = email.partition("@")
+        teammate, created = User.objects.get_or_create(
+            email=f"{local}+teammate@{domain}", defaults={"display_name": "Sam Teammate", "time_zone": "Europe/London"}
+        )
+        if created:
+            teammate.set_password(DEMO_PASSWORD)
+            teammate.current_workspace = workspace
+            teammate.save()
+        Membership.objects.get_or_create(workspace=workspace, user=teammate, defaults={"role": Membership.Role.MEMBER})
+        return teammate
+
+    def _people(
+        self,
+        workspace: Workspace,
+        owners: list[User],
+        count: int,
+        interaction_count: int,
+        rng: random.Random,
+        fake: Faker,
+        now: datetime,
+    ) -> list[Person]:
+        companies = [fake.company() for _ in range(max(5, count // 8))]
+        people = []
+        for i in range(count):
+            first, last = fake.first_name(), fake.last_name()
+            people.append(
+                Person(
+                    workspace=workspace,
+                    first_name=first,
+                    last_name=last,
+                    nickname=first[:3] if rng.random() < 0.1 else "",
+                    company=rng.choice(companies) if rng.random() < 0.85 else "",
+                    job_title=fake.job()[:200] if rng.random() < 0.7 else "",
+                    notes=rng.choice(NOTES),
+                    owner=owners[0] if i % 4 else owners[1],
+                    created_at=now - timedelta(days=rng.randint(30, 900)),
+                )
+            )
+        Person.objects.bulk_create(people, batch_size=BATCH)
+        if interaction_count == 0:
+            return people
+        return list(Person.objects.for_workspace(workspace).order_by("id"))
+
+    def _interactions(
+        self, workspace: Workspace, user: User, people: list[Person], total: int, rng: random.Random, now: datetime
+    ) -> None:
+        kinds = list(SUMMARIES)
+        through = Interaction.people.through
+        last_contacted: dict[int, datetime] = {}
+        for start in range(0, total, BATCH):
+            size = min(BATCH, total - start)
+            batch = []
+            for _ in range(size):
+                kind = rng.choice(kinds)
+                # Recent weeks are busier than two years ago, as in a real book of customers.
+                occurred = now - timedelta(minutes=int(rng.triangular(0, 730, 0) * 24 * 60))
+                batch.append(
+                    Interaction(
+                        workspace=workspace,
+                        kind=kind,
+                        occurred_at=occurred,
+                        summary=rng.choice(SUMMARIES[kind]).format(topic=rng.choice(TOPICS)),
+                        notes=rng.choice(NOTES),
+                        created_by=user,
+                        created_at=occurred,
+                    )
+                )
+            Interaction.objects.bulk_create(batch, batch_size=BATCH)
+            links = []
+            for interaction in batch:
+                # Most conversations are with one person, some with two (a couple, two colleagues).
+                for person in rng.sample(people, k=2 if rng.random() < 0.1 and len(people) > 1 else 1):
+                    links.append(through(interaction_id=interaction.pk, person_id=person.pk))
+                    if interaction.occurred_at > last_contacted.get(person.pk, interaction.occurred_at - timedelta(1)):
+                        last_contacted[person.pk] = interaction.occurred_at
+            through.objects.bulk_create(links, batch_size=BATCH)
+        for person in people:
+            person.last_contacted_at = last_contacted.get(person.pk)
+        Person.objects.bulk_update(people, ["last_contacted_at"], batch_size=1000)

@@ -1,0 +1,41 @@
+"""Reads for accounts and workspaces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from crm.models import Invitation, Membership, SchedulerHeartbeat, User, Workspace
+
+
+def user_memberships(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name", "id")
+
+
+def membership_current(*, user: User, memberships: list[Membership]) -> Membership | None:
+    """Of ``memberships`` (the user's), the one in their current workspace, else their first.
+
+    A user removed from their current workspace lands in another of theirs (or none), at once.
+    """
+    for membership in memberships:
+        if membership.workspace_id == user.current_workspace_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("-role", "user__email")
+
+
+def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.for_workspace(workspace)
+        .filter(status=Invitation.Status.PENDING)
+        .select_related("invited_by")
+    )
+
+
+def scheduler_last_beat() -> datetime | None:
+    row = SchedulerHeartbeat.objects.filter(name="beat").first()
+    return row.last_beat_at if row else None

@@ -1,0 +1,232 @@
+"""Writes for accounts and workspaces. Views and tasks call these; nothing else changes the rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.emails import make_message
+from crm.models import Invitation, Membership, SchedulerHeartbeat, User, Workspace
+
+INVITATION_SALT = "rapport.invitation"
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> User:
+    """Create a user with a workspace of their own, which they own and start in."""
+    user = User(email=email.strip().lower(), display_name=display_name.strip(), time_zone=time_zone)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    workspace_create(user=user, name=f"{user.name}'s workspace")
+    return user
+
+
+@transaction.atomic
+def workspace_create(*, user: User, name: str) -> Workspace:
+    """Create a workspace owned by ``user`` and switch the user to it."""
+    workspace = Workspace(name=name.strip())
+    workspace.full_clean()
+    workspace.save()
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
+    user.current_workspace = workspace
+    user.save(update_fields=["current_workspace"])
+    return workspace
+
+
+def workspace_rename(*, membership: Membership, name: str) -> Workspace:
+    _require_owner(membership)
+    workspace = membership.workspace
+    workspace.name = name.strip()
+    workspace.full_clean()
+    workspace.save(update_fields=["name"])
+    return workspace
+
+
+def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
+    """Make ``workspace_id`` the user's current workspace; only one they are a member of."""
+    membership = Membership.objects.select_related("workspace").get(user=user, workspace_id=workspace_id)
+    user.current_workspace = membership.workspace
+    user.save(update_fields=["current_workspace"])
+    return membership.workspace
+
+
+def user_update_settings(*, user: User, display_name: str, time_zone: str) -> User:
+    user.display_name = display_name.strip()
+    user.time_zone = time_zone
+    user.full_clean()
+    user.save(update_fields=["display_name", "time_zone"])
+    return user
+
+
+def _require_owner(membership: Membership) -> None:
+    if not membership.is_owner:
+        raise PermissionDenied("Only an owner of this workspace can do that.")
+
+
+@transaction.atomic
+def invitation_create(*, membership: Membership, email: str) -> Invitation:
+    """Invite ``email`` to the owner's workspace; the email goes out from the worker."""
+    from crm.tasks import send_invitation_task
+
+    _require_owner(membership)
+    email = email.strip().lower()
+    workspace = membership.workspace
+    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of this workspace."})
+    # One live invitation per address: a second invite replaces the first.
+    Invitation.objects.for_workspace(workspace).filter(email=email, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED
+    )
+    invitation = Invitation(workspace=workspace, email=email, invited_by=membership.user)
+    invitation.full_clean()
+    invitation.save()
+    send_invitation_task.delay_on_commit(invitation.pk)
+    return invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk}, salt=INVITATION_SALT)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("invitation_accept", args=[invitation_token(invitation)])
+
+
+class InvitationInvalid(Exception):
+    """The link is forged, expired, revoked or used."""
+
+
+def invitation_from_token(token: str) -> Invitation:
+    max_age = timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvitationInvalid("This invitation has expired. Ask for a new one.") from exc
+    except signing.BadSignature as exc:
+        raise InvitationInvalid("This invitation link is not valid.") from exc
+    invitation = Invitation.objects.select_related("workspace", "invited_by").filter(pk=data.get("i")).first()
+    if invitation is None or invitation.status == Invitation.Status.REVOKED:
+        raise InvitationInvalid("This invitation was withdrawn. Ask for a new one.")
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise InvitationInvalid("This invitation has already been used.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Join the invitation's workspace as a member. A link works once."""
+    claimed = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.ACCEPTED, accepted_at=timezone.now(), accepted_by=user
+    )
+    if claimed != 1:
+        raise InvitationInvalid("This invitation has already been used.")
+    membership, _ = Membership.objects.get_or_create(
+        workspace=invitation.workspace, user=user, defaults={"role": Membership.Role.MEMBER}
+    )
+    user.current_workspace = invitation.workspace
+    user.save(update_fields=["current_workspace"])
+    return membership
+
+
+def invitation_revoke(*, membership: Membership, invitation_id: int) -> Invitation:
+    _require_owner(membership)
+    invitation = Invitation.objects.for_workspace(membership.workspace).get(pk=invitation_id)
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+    return invitation
+
+
+def invitation_send(*, invitation_id: int) -> bool:
+    """Send the invitation email once. Returns False when another run already has it.
+
+    The row is claimed with a conditional UPDATE, so a duplicated or redelivered task does
+    not send twice. On an SMTP error the claim is released and the error re-raised for a retry.
+    """
+    claimed = Invitation.objects.filter(
+        pk=invitation_id,
+        status=Invitation.Status.PENDING,
+        email_state__in=(Invitation.EmailState.QUEUED, Invitation.EmailState.FAILED),
+    ).update(email_state=Invitation.EmailState.SENDING)
+    if claimed != 1:
+        return False
+    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+    message = make_message(
+        "invitation",
+        to=invitation.email,
+        context={
+            "invitation": invitation,
+            "accept_url": invitation_url(invitation),
+            "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+        },
+    )
+    try:
+        message.send()
+    except Exception as exc:
+        Invitation.objects.filter(pk=invitation_id).update(
+            email_state=Invitation.EmailState.QUEUED, email_error=str(exc)[:1000]
+        )
+        raise
+    Invitation.objects.filter(pk=invitation_id).update(
+        email_state=Invitation.EmailState.SENT, email_sent_at=timezone.now(), email_error=""
+    )
+    return True
+
+
+def invitation_mark_failed(*, invitation_id: int, error: str) -> None:
+    """After the last retry: the owner sees "failed" and the reason on the members page."""
+    Invitation.objects.filter(pk=invitation_id).exclude(email_state=Invitation.EmailState.SENT).update(
+        email_state=Invitation.EmailState.FAILED, email_error=error[:1000]
+    )
+
+
+def invitation_resend(*, membership: Membership, invitation_id: int) -> Invitation:
+    from crm.tasks import send_invitation_task
+
+    _require_owner(membership)
+    invitation = Invitation.objects.for_workspace(membership.workspace).get(
+        pk=invitation_id, status=Invitation.Status.PENDING
+    )
+    Invitation.objects.filter(pk=invitation.pk).exclude(email_state=Invitation.EmailState.SENDING).update(
+        email_state=Invitation.EmailState.QUEUED
+    )
+    send_invitation_task.delay_on_commit(invitation.pk)
+    return invitation
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, member_id: int) -> None:
+    """Remove a member at once: their next request no longer sees the workspace."""
+    _require_owner(membership)
+    target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
+    if target.is_owner and _owner_count(membership.workspace) <= 1:
+        raise ValidationError("A workspace needs at least one owner.")
+    target.delete()
+    User.objects.filter(pk=target.user_id, current_workspace=membership.workspace).update(current_workspace=None)
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, member_id: int, role: str) -> Membership:
+    _require_owner(membership)
+    target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
+    if role not in Membership.Role.values:
+        raise ValidationError("Unknown role.")
+    if target.is_owner and role != Membership.Role.OWNER and _owner_count(membership.workspace) <= 1:
+        raise ValidationError("A workspace needs at least one owner.")
+    target.role = role
+    target.save(update_fields=["role"])
+    return target
+
+
+def _owner_count(workspace: Workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER).count()
+
+
+def heartbeat_record(*, name: str = "beat") -> None:
+    SchedulerHeartbeat.objects.update_or_create(name=name, defaults={"last_beat_at": timezone.now()})

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from crm import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("settings/", views.account_settings, name="account_settings"),
+    path("workspace/members/", views.members, name="members"),
+    path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
+    path("workspace/members/<int:member_id>/role/", views.member_role, name="member_role"),
+    path("workspace/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("workspace/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("workspace/rename/", views.workspace_rename, name="workspace_rename"),
+    path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("workspaces/<int:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("people/", include("people.urls")),
+    path("interactions/", include("interactions.urls")),
+    path("healthz/", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,213 @@
+"""Account, workspace and dashboard pages. Thin: form -> service -> message -> redirect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crm import selectors, services
+from crm.access import owner_required, workspace_required
+from crm.forms import EmailAuthenticationForm, InviteForm, SignUpForm, UserSettingsForm, WorkspaceForm
+from crm.models import Invitation, Membership
+from interactions.selectors import interaction_recent
+from people.selectors import person_count
+
+
+def _safe_next(request: HttpRequest, default: str = "dashboard") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse_lazy(default)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        user = services.user_sign_up(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
+        return redirect(_safe_next(request))
+    return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    subject_template_name = "emails/password-reset-subject.txt"
+    email_template_name = "emails/password-reset-body.txt"
+    html_email_template_name = "emails/password-reset-body.html"
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        return {"site_url": settings.SITE_URL}
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = UserSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_settings(
+            user=request.user,
+            display_name=form.cleaned_data["display_name"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        messages.success(request, "Settings saved.")
+        return redirect("account_settings")
+    return render(request, "crm/account_settings.html", {"form": form})
+
+
+@workspace_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "person_count": person_count(request.workspace),
+        "recent_interactions": interaction_recent(request.workspace, limit=10),
+    }
+    return render(request, "crm/dashboard.html", context)
+
+
+@workspace_required
+def members(request: HttpRequest) -> HttpResponse:
+    """Everyone sees who is in the workspace; owners also invite and manage here."""
+    membership: Membership = request.membership
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if not membership.is_owner:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                invitation = services.invitation_create(membership=membership, email=form.cleaned_data["email"])
+            except ValidationError as exc:
+                form.add_error("email", exc.message_dict.get("email", exc.messages))
+            else:
+                days = settings.INVITATION_MAX_AGE_DAYS
+                messages.success(request, f"Invitation sent to {invitation.email}. The link works for {days} days.")
+                return redirect("members")
+    context = {
+        "form": form,
+        "memberships": selectors.workspace_members(workspace=request.workspace),
+        "invitations": selectors.workspace_pending_invitations(workspace=request.workspace),
+        "roles": Membership.Role.choices,
+    }
+    return render(request, "crm/members.html", context)
+
+
+@require_POST
+@owner_required
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = services.invitation_revoke(membership=request.membership, invitation_id=invitation_id)
+    except Invitation.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, f"Invitation for {invitation.email} withdrawn.")
+    return redirect("members")
+
+
+@require_POST
+@owner_required
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)
+    except Invitation.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, f"Invitation to {invitation.email} sent again.")
+    return redirect("members")
+
+
+@require_POST
+@owner_required
+def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        services.membership_remove(membership=request.membership, member_id=member_id)
+    except Membership.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Member removed. They no longer have access to this workspace.")
+    return redirect("members")
+
+
+@require_POST
+@owner_required
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        target = services.membership_set_role(
+            membership=request.membership, member_id=member_id, role=request.POST.get("role", "")
+        )
+    except Membership.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{target.user} is now {target.get_role_display().lower()}.")
+    return redirect("members")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the invitation; only a POST joins, so link scanners cannot accept it."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationInvalid as exc:
+        return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            services.invitation_accept(invitation=invitation, user=request.user)
+        except services.InvitationInvalid as exc:
+            return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
+        messages.success(request, f"You joined “{invitation.workspace}”.")
+        return redirect("dashboard")
+    return render(request, "crm/invitation_accept.html", {"invitation": invitation, "path": request.path})
+
+
+@require_POST
+@login_required
+def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    try:
+        workspace = services.workspace_switch(user=request.user, workspace_id=workspace_id)
+    except Membership.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, f"Switched to “{workspace}”.")
+    return redirect("dashboard")
+
+
+@login_required
+def workspace_create(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = services.workspace_create(user=request.user, name=form.cleaned_data["name"])
+        messages.success(request, f"Workspace “{workspace}” created. You are its owner.")
+        return redirect("dashboard")
+    return render(request, "crm/workspace_form.html", {"form": form, "creating": True})
+
+
+@owner_required
+def workspace_rename(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None, instance=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
+        messages.success(request, "Workspace renamed.")
+        return redirect("members")
+    return render(request, "crm/workspace_form.html", {"form": form, "creating": False})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

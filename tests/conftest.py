@@ -1,0 +1,97 @@
+"""Standing users: an owner and a member of one workspace, and an outsider in another."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings
+
+from crm.models import Membership, User, Workspace
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With services configured, an unreachable one fails the run loudly; it never skips."""
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if os.environ.get("DATABASE_URL"):
+        try:
+            with session.config.stash[blocking_manager_key].unblock():
+                connection.ensure_connection()
+        except Exception as exc:
+            pytest.exit(f"DATABASE_URL is set but the database is unreachable: {exc}", returncode=3)
+        finally:
+            connection.close()
+    broker_url = os.environ.get("CELERY_BROKER_URL")
+    if broker_url:
+        from kombu import Connection
+
+        try:
+            with Connection(broker_url, connect_timeout=5) as conn:
+                conn.ensure_connection(max_retries=1, timeout=5)
+        except Exception as exc:
+            pytest.exit(f"CELERY_BROKER_URL is set but the broker is unreachable: {exc}", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Settings) -> None:
+    """Production uses the hashed manifest from collectstatic; tests serve the source files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def workspace(db: None) -> Workspace:
+    return WorkspaceFactory(name="Acme Bakery")
+
+
+@pytest.fixture
+def owner(workspace: Workspace) -> User:
+    user = UserFactory(email="owner@example.com", display_name="Olivia Owner", current_workspace=workspace)
+    MembershipFactory(workspace=workspace, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def member(workspace: Workspace) -> User:
+    user = UserFactory(email="member@example.com", display_name="Mo Member", current_workspace=workspace)
+    MembershipFactory(workspace=workspace, user=user, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def other_workspace(db: None) -> Workspace:
+    return WorkspaceFactory(name="Rival Florists")
+
+
+@pytest.fixture
+def outsider(other_workspace: Workspace) -> User:
+    user = UserFactory(email="outsider@example.com", display_name="Otto Outsider", current_workspace=other_workspace)
+    MembershipFactory(workspace=other_workspace, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def member_client(member: User) -> Client:
+    return _client_for(member)
+
+
+@pytest.fixture
+def outsider_client(outsider: User) -> Client:
+    return _client_for(outsider)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import path, reverse
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from crm import services
+from crm.urls import urlpatterns as rapport_urls
+
+
+def _boom(request):
+    raise RuntimeError("kaboom")
+
+
+urlpatterns = [*rapport_urls, path("boom/", _boom)]
+
+
+@pytest.mark.django_db
+def test_it_shows_a_friendly_404(owner_client: Client, settings: SettingsWrapper) -> None:
+    settings.DEBUG = False
+    response = owner_client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "We couldn't find that page" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_shows_a_friendly_500(settings: SettingsWrapper) -> None:
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/boom/")
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_serves_bootstrap_and_htmx_from_static_not_a_cdn(client: Client) -> None:
+    page = client.get(reverse("login")).content.decode()
+
+    assert "/static/vendor/bootstrap-5.3.9/bootstrap.min.css" in page
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in page
+    assert "cdn" not in page.lower()
+
+
+@pytest.mark.django_db
+def test_it_warns_when_the_scheduler_has_not_run(owner_client: Client) -> None:
+    page = owner_client.get(reverse("dashboard")).content.decode()
+
+    assert "Scheduler has not run yet" in page
+
+
+@pytest.mark.django_db
+def test_it_says_when_the_scheduler_last_ran(owner_client: Client) -> None:
+    services.heartbeat_record(name="beat")
+
+    page = owner_client.get(reverse("dashboard")).content.decode()
+
+    assert "Scheduler last ran 0" in page
+    assert "Is Celery beat running?" not in page
+
+
+@pytest.mark.django_db
+def test_it_warns_when_the_scheduler_is_over_an_hour_late(owner_client: Client) -> None:
+    import time_machine
+
+    services.heartbeat_record(name="beat")
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        page = owner_client.get(reverse("dashboard")).content.decode()
+
+    assert "Is Celery beat running?" in page
+
+
+def test_healthz_answers_without_a_database(client: Client) -> None:
+    assert client.get(reverse("healthz")).content == b"ok"

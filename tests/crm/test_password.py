@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from crm.models import User
+from tests.factories import PASSWORD
+
+
+@pytest.mark.django_db
+def test_it_emails_a_reset_link_built_from_site_url_not_the_host_header(
+    client: Client, owner: User, settings: SettingsWrapper
+) -> None:
+    settings.SITE_URL = "https://rapport.example.com"
+    settings.ALLOWED_HOSTS = ["evil.example.net"]
+    response = client.post(reverse("password_reset"), {"email": "owner@example.com"}, HTTP_HOST="evil.example.net")
+
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == "Reset your Rapport password"
+    assert "https://rapport.example.com/password/reset/" in message.body
+    assert "evil.example.net" not in message.body
+    html = message.alternatives[0][0]
+    assert "https://rapport.example.com/password/reset/" in html
+    assert "evil.example.net" not in html
+
+
+@pytest.mark.django_db
+def test_it_does_not_reveal_whether_an_email_has_an_account(client: Client, owner: User) -> None:
+    known = client.post(reverse("password_reset"), {"email": "owner@example.com"}, follow=True)
+    unknown = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
+
+    assert known.status_code == unknown.status_code == 200
+    assert known.redirect_chain == unknown.redirect_chain
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_it_sets_a_new_password_from_the_link(client: Client, owner: User, settings: SettingsWrapper) -> None:
+    client.post(reverse("password_reset"), {"email": "owner@example.com"})
+    link = re.search(re.escape(settings.SITE_URL) + r"(/password/reset/\S+/)", mail.outbox[0].body).group(1)
+
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    new = "a brand new passphrase 42"
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    assert done.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(new)
+    # The link works once.
+    assert "no longer works" in client.get(link, follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_changes_the_password_of_a_signed_in_user(owner_client: Client, owner: User) -> None:
+    new = "another long passphrase 7"
+    response = owner_client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(new)
+    # Still signed in after the change (the session hash was updated).
+    assert owner_client.get(reverse("dashboard")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_wrong_old_password(owner_client: Client, owner: User) -> None:
+    response = owner_client.post(
+        reverse("password_change"), {"old_password": "wrong", "new_password1": "x" * 12, "new_password2": "x" * 12}
+    )
+
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()

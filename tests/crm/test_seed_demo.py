@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max
+from django.test import Client
+from django.urls import reverse
+
+from crm.models import Membership, User
+from interactions.models import Interaction
+from people.models import Person
+
+
+@pytest.mark.django_db
+def test_it_creates_a_demo_login_with_a_lived_in_workspace() -> None:
+    out = StringIO()
+    call_command("seed_demo", "--people", "30", "--interactions", "200", stdout=out)
+
+    assert "Log in as demo@example.com / demo" in out.getvalue()
+    client = Client()
+    assert client.post(reverse("login"), {"username": "demo@example.com", "password": "demo"}).status_code == 302
+    user = User.objects.get(email="demo@example.com")
+    workspace = user.current_workspace
+    assert Person.objects.for_workspace(workspace).count() == 30
+    assert Interaction.objects.for_workspace(workspace).count() == 200
+    assert Membership.objects.filter(workspace=workspace).count() == 2  # the demo user and a teammate
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "30 people" in page
+
+
+@pytest.mark.django_db
+def test_last_contacted_matches_the_latest_interaction() -> None:
+    call_command("seed_demo", "--people", "20", "--interactions", "150", stdout=StringIO())
+
+    people = Person.objects.annotate(latest=Max("interactions__occurred_at"))
+    assert people.exists()
+    for person in people:
+        assert person.last_contacted_at == person.latest
+
+
+@pytest.mark.django_db
+def test_it_loads_only_once_with_skip_if_exists() -> None:
+    call_command("seed_demo", "--people", "5", "--interactions", "5", stdout=StringIO())
+    out = StringIO()
+    call_command("seed_demo", "--skip-if-exists", stdout=out)
+
+    assert "already loaded" in out.getvalue()
+    assert Person.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_it_makes_large_workspaces_for_other_users() -> None:
+    call_command(
+        "seed_demo", "--email", "bench@example.com", "--people", "500", "--interactions", "6000", stdout=StringIO()
+    )
+
+    user = User.objects.get(email="bench@example.com")
+    assert Person.objects.for_workspace(user.current_workspace).count() == 500
+    assert Interaction.objects.for_workspace(user.current_workspace).count() == 6000
