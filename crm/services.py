@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from crm.emails import make_message
 from crm.models import Invitation, Membership, SchedulerHeartbeat, User, Workspace
@@ -63,6 +66,21 @@ def user_update_settings(*, user: User, display_name: str, time_zone: str) -> Us
     user.full_clean()
     user.save(update_fields=["display_name", "time_zone"])
     return user
+
+
+def password_reset_send(*, user_id: int) -> bool:
+    """Email an active user a single-use link to choose a new password (built from SITE_URL)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    context = {
+        "user": user,
+        "email": user.email,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    make_message("password-reset", to=user.email, context=context).send()
+    return True
 
 
 def _require_owner(membership: Membership) -> None:

@@ -23,6 +23,12 @@ def send_invitation_task(self, invitation_id: int) -> None:
         raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
 
 
+@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=30, max_retries=5)
+def send_password_reset_task(user_id: int) -> None:
+    # A repeated delivery sends a second, equally valid link: harmless, so no claim row.
+    services.password_reset_send(user_id=user_id)
+
+
 @shared_task(acks_late=True)
 def heartbeat_task() -> None:
     services.heartbeat_record(name="beat")

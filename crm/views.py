@@ -16,7 +16,14 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors, services
 from crm.access import owner_required, workspace_required
-from crm.forms import EmailAuthenticationForm, InviteForm, SignUpForm, UserSettingsForm, WorkspaceForm
+from crm.forms import (
+    EmailAuthenticationForm,
+    InviteForm,
+    QueuedPasswordResetForm,
+    SignUpForm,
+    UserSettingsForm,
+    WorkspaceForm,
+)
 from crm.models import Invitation, Membership
 from interactions.selectors import interaction_recent
 from people.selectors import person_count
@@ -52,13 +59,7 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    subject_template_name = "emails/password-reset-subject.txt"
-    email_template_name = "emails/password-reset-body.txt"
-    html_email_template_name = "emails/password-reset-body.html"
-
-    @property
-    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
-        return {"site_url": settings.SITE_URL}
+    form_class = QueuedPasswordResetForm
 
 
 @login_required

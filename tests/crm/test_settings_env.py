@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG = {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DJANGO_DEBUG", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT"}
 PROBE = (
     "import django; django.setup(); from django.conf import settings as s;"
     "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)"
@@ -15,11 +16,7 @@ PROBE = (
 
 
 def _settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DJANGO_DEBUG", "EMAIL_URL"}
-    }
+    base = {k: v for k, v in os.environ.items() if k not in CONFIG}
     base.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "RAPPORT_VAR_DIR": str(tmp_path), **env})
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True, check=False
@@ -61,3 +58,10 @@ def test_urls_switch_to_postgresql_redis_and_smtp(tmp_path: Path) -> None:
         "redis://cache.internal:6379/0",
         "django.core.mail.backends.smtp.EmailBackend",
     ]
+
+
+def test_classic_email_variables_also_switch_to_smtp(tmp_path: Path) -> None:
+    result = _settings_with(tmp_path, DJANGO_DEBUG="1", EMAIL_HOST="mailer.internal", EMAIL_PORT="2525")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "django.core.mail.backends.smtp.EmailBackend"
