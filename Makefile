@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 
 # The whole suite. Set DATABASE_URL / CELERY_BROKER_URL to test on PostgreSQL / Redis.
 test: export SECRET_KEY ?= test-only-not-secret
+test: export SITE_URL ?= http://127.0.0.1:8000
 test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -144,6 +144,7 @@ class Invitation(WorkspaceScoped):
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.QUEUED)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
 

@@ -9,6 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -18,6 +19,8 @@ from crm.emails import make_message
 from crm.models import Invitation, Membership, SchedulerHeartbeat, User, Workspace
 
 INVITATION_SALT = "rapport.invitation"
+# A send claimed longer ago than this was abandoned (worker killed); it may be claimed again.
+SEND_CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -27,7 +30,7 @@ def user_sign_up(*, email: str, password: str, display_name: str = "", time_zone
     user.set_password(password)
     user.full_clean()
     user.save()
-    workspace_create(user=user, name=f"{user.name}'s workspace")
+    workspace_create(user=user, name=f"{user.name[:80]}'s workspace")
     return user
 
 
@@ -154,10 +157,16 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 
 
 def invitation_revoke(*, membership: Membership, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation. One already accepted is not pending: DoesNotExist."""
     _require_owner(membership)
-    invitation = Invitation.objects.for_workspace(membership.workspace).get(pk=invitation_id)
-    invitation.status = Invitation.Status.REVOKED
-    invitation.save(update_fields=["status"])
+    invitation = Invitation.objects.for_workspace(membership.workspace).get(
+        pk=invitation_id, status=Invitation.Status.PENDING
+    )
+    claimed = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED
+    )
+    if claimed != 1:
+        raise Invitation.DoesNotExist
     return invitation
 
 
@@ -165,27 +174,29 @@ def invitation_send(*, invitation_id: int) -> bool:
     """Send the invitation email once. Returns False when another run already has it.
 
     The row is claimed with a conditional UPDATE, so a duplicated or redelivered task does
-    not send twice. On an SMTP error the claim is released and the error re-raised for a retry.
+    not send twice. On an error the claim is released and the error re-raised for a retry. A
+    claim left behind by a worker killed mid-send expires, so a redelivery can take it again.
     """
-    claimed = Invitation.objects.filter(
-        pk=invitation_id,
-        status=Invitation.Status.PENDING,
-        email_state__in=(Invitation.EmailState.QUEUED, Invitation.EmailState.FAILED),
-    ).update(email_state=Invitation.EmailState.SENDING)
+    now = timezone.now()
+    claimable = Q(email_state__in=(Invitation.EmailState.QUEUED, Invitation.EmailState.FAILED)) | Q(
+        email_state=Invitation.EmailState.SENDING, email_claimed_at__lt=now - SEND_CLAIM_TIMEOUT
+    )
+    claimed = Invitation.objects.filter(claimable, pk=invitation_id, status=Invitation.Status.PENDING).update(
+        email_state=Invitation.EmailState.SENDING, email_claimed_at=now
+    )
     if claimed != 1:
         return False
     invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
-    message = make_message(
-        "invitation",
-        to=invitation.email,
-        context={
-            "invitation": invitation,
-            "accept_url": invitation_url(invitation),
-            "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
-        },
-    )
     try:
-        message.send()
+        make_message(
+            "invitation",
+            to=invitation.email,
+            context={
+                "invitation": invitation,
+                "accept_url": invitation_url(invitation),
+                "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+            },
+        ).send()
     except Exception as exc:
         Invitation.objects.filter(pk=invitation_id).update(
             email_state=Invitation.EmailState.QUEUED, email_error=str(exc)[:1000]
@@ -212,7 +223,7 @@ def invitation_resend(*, membership: Membership, invitation_id: int) -> Invitati
         pk=invitation_id, status=Invitation.Status.PENDING
     )
     Invitation.objects.filter(pk=invitation.pk).exclude(email_state=Invitation.EmailState.SENDING).update(
-        email_state=Invitation.EmailState.QUEUED
+        email_state=Invitation.EmailState.QUEUED, email_error=""
     )
     send_invitation_task.delay_on_commit(invitation.pk)
     return invitation
@@ -222,8 +233,9 @@ def invitation_resend(*, membership: Membership, invitation_id: int) -> Invitati
 def membership_remove(*, membership: Membership, member_id: int) -> None:
     """Remove a member at once: their next request no longer sees the workspace."""
     _require_owner(membership)
+    owners = _lock_owners(membership.workspace)
     target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
-    if target.is_owner and _owner_count(membership.workspace) <= 1:
+    if target.is_owner and len(owners) <= 1:
         raise ValidationError("A workspace needs at least one owner.")
     target.delete()
     User.objects.filter(pk=target.user_id, current_workspace=membership.workspace).update(current_workspace=None)
@@ -232,18 +244,21 @@ def membership_remove(*, membership: Membership, member_id: int) -> None:
 @transaction.atomic
 def membership_set_role(*, membership: Membership, member_id: int, role: str) -> Membership:
     _require_owner(membership)
+    owners = _lock_owners(membership.workspace)
     target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
     if role not in Membership.Role.values:
         raise ValidationError("Unknown role.")
-    if target.is_owner and role != Membership.Role.OWNER and _owner_count(membership.workspace) <= 1:
+    if target.is_owner and role != Membership.Role.OWNER and len(owners) <= 1:
         raise ValidationError("A workspace needs at least one owner.")
     target.role = role
     target.save(update_fields=["role"])
     return target
 
 
-def _owner_count(workspace: Workspace) -> int:
-    return Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER).count()
+def _lock_owners(workspace: Workspace) -> list[Membership]:
+    # Lock every owner row before counting: two owners demoting each other at once must not
+    # both see "two owners" and leave the workspace with none.
+    return list(Membership.objects.select_for_update().filter(workspace=workspace, role=Membership.Role.OWNER))
 
 
 def heartbeat_record(*, name: str = "beat") -> None:

@@ -31,7 +31,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-DJANGO_DEBUG=1"  # noqa: S105
 
 # Every absolute link in emails is built from this, never from the request's Host header.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DJANGO_DEBUG is off (e.g. https://crm.example.com).")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "crm",
@@ -80,6 +83,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render with the project's templates (e.g. templates/people/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "crm.wsgi.application"
 
@@ -140,6 +146,9 @@ STORAGES = {
         )
     },
 }
+
+# Phone numbers typed without a country code are read as numbers of this region.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

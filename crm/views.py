@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -41,12 +42,16 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
-        user = services.user_sign_up(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data["display_name"],
-            time_zone=form.cleaned_data["time_zone"],
-        )
+        try:
+            user = services.user_sign_up(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except IntegrityError:  # the same email signed up a moment ago, in another request
+            form.add_error("email", "An account with this email already exists. Log in instead?")
+            return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
         return redirect(_safe_next(request))

@@ -1,12 +1,392 @@
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from people.models import Person
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.forms import BaseInlineFormSet, inlineformset_factory
+
+from crm.models import User, Workspace
+from people.dates import MONTHS, PartialDate
+from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
+from people.profile import FACT_TYPE_CHOICES
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+class PartialDateWidget(forms.MultiWidget):
+    template_name = "people/widgets/partial_date.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        widgets = {
+            "day": forms.NumberInput(
+                attrs={"min": 1, "max": 31, "placeholder": "Day", "aria-label": "Day", "class": "form-control pd-day"}
+            ),
+            "month": forms.Select(
+                choices=[("", "Month"), *MONTHS], attrs={"aria-label": "Month", "class": "form-select pd-month"}
+            ),
+            "year": forms.NumberInput(
+                attrs={
+                    "min": 1850,
+                    "max": 2200,
+                    "placeholder": "Year (optional)",
+                    "aria-label": "Year (optional)",
+                    "class": "form-control pd-year",
+                }
+            ),
+        }
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: PartialDate | None) -> list[int | None]:
+        if value is None:
+            return [None, None, None]
+        return [value.day, value.month, value.year]
+
+
+class PartialDateField(forms.MultiValueField):
+    """Day and month, year optional: "15 April" is a valid birthday."""
+
+    widget = PartialDateWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        fields = (
+            forms.IntegerField(min_value=1, max_value=31),
+            forms.TypedChoiceField(choices=MONTHS, coerce=int),
+            forms.IntegerField(min_value=1850, max_value=2200, required=False),
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> PartialDate | None:
+        if not data_list:
+            return None
+        day, month, year = [*data_list, None, None, None][:3]
+        if day in (None, "") and month in (None, "") and year in (None, ""):
+            return None
+        if day in (None, "") or month in (None, ""):
+            raise ValidationError("Give both the day and the month (the year is optional).")
+        return PartialDate(day=int(day), month=int(month), year=int(year) if year not in (None, "") else None)
+
+
+def member_choices(workspace: Workspace) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=User.objects.filter(memberships__workspace=workspace).order_by("display_name", "email"),
+        required=False,
+        empty_label="Nobody",
+    )
 
 
 class PersonForm(forms.ModelForm):
+    company_name = forms.CharField(label="Company", max_length=200, required=False)
+    tag_names = forms.CharField(
+        label="Tags",
+        required=False,
+        max_length=1000,
+        help_text="Separate with commas, e.g. key-account, golf",
+        widget=forms.TextInput(attrs={"data-tag-input": "1", "autocomplete": "off", "list": "tag-suggestions"}),
+    )
+    birthday = PartialDateField(label="Birthday", help_text="The year is optional.")
+    anniversary = PartialDateField(label="Anniversary")
+    photo = forms.FileField(
+        label="Photo",
+        required=False,
+        help_text="JPEG, PNG, GIF or WebP, up to 5 MB. Without one, initials are shown.",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+    )
+    remove_photo = forms.BooleanField(label="Remove the photo", required=False)
+
     class Meta:
         model = Person
-        fields = ("first_name", "last_name", "nickname", "company", "job_title", "notes")
-        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+        fields = (
+            "first_name",
+            "last_name",
+            "nickname",
+            "job_title",
+            "owner",
+            "how_we_met",
+            "met_on",
+            "notes",
+        )
+        labels = {"met_on": "Met on", "how_we_met": "How we met"}
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 5}),
+            "met_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = member_choices(workspace)
+        person = self.instance
+        if person.pk:
+            self.fields["company_name"].initial = person.company.name if person.company else ""
+            self.fields["tag_names"].initial = ", ".join(t.name for t in person.tags.all())
+            self.fields["birthday"].initial = person.birthday
+            self.fields["anniversary"].initial = person.anniversary
+        if not person.photo:
+            del self.fields["remove_photo"]
+
+    def clean_photo(self) -> Any:
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "size") and photo.size > PHOTO_MAX_BYTES:
+            raise ValidationError("The photo must be at most 5 MB.")
+        return photo
+
+    def clean_tag_names(self) -> list[str]:
+        names = [n.strip() for n in self.cleaned_data["tag_names"].split(",") if n.strip()]
+        if any(len(n) > 50 for n in names):
+            raise ValidationError("Each tag can be at most 50 characters.")
+        return names
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "company_name": data["company_name"],
+            "tag_names": data["tag_names"],
+            "birthday": data["birthday"],
+            "anniversary": data["anniversary"],
+            "photo": data.get("photo") or None,
+            "remove_photo": data.get("remove_photo", False),
+        }
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = (
+            "preferred_channel",
+            "best_time",
+            "contact_every",
+            "contact_every_unit",
+            "do_not_contact_until",
+            "likes",
+            "dislikes",
+            "topics_to_avoid",
+        )
+        labels = {
+            "contact_every": "Stay in touch every",
+            "contact_every_unit": "Unit",
+            "do_not_contact_until": "Do not contact until",
+            "topics_to_avoid": "Topics to avoid (private)",
+        }
+        widgets = {
+            "do_not_contact_until": forms.DateInput(attrs={"type": "date"}),
+            "likes": forms.Textarea(attrs={"rows": 2}),
+            "dislikes": forms.Textarea(attrs={"rows": 2}),
+            "topics_to_avoid": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"contact_every": "Leave empty for no stay-in-touch reminder."}
+
+    def clean_contact_every(self) -> int | None:
+        value = self.cleaned_data["contact_every"]
+        if value is not None and not 1 <= value <= 365:
+            raise ValidationError("Choose a number between 1 and 365.")
+        return value
+
+
+class ContactMethodForm(forms.ModelForm):
+    class Meta:
+        model = ContactMethod
+        fields = ("kind", "label", "value", "is_primary")
+        labels = {"is_primary": "Primary"}
+        widgets = {"value": forms.TextInput()}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind, value = data.get("kind"), (data.get("value") or "").strip()
+        if not kind or not value:
+            return data
+        if kind == ContactMethod.Kind.EMAIL:
+            try:
+                EmailValidator()(value)
+            except ValidationError:
+                self.add_error("value", "Enter a valid email address.")
+            data["value"] = value.lower()
+        elif kind == ContactMethod.Kind.PHONE:
+            data["value"] = normalise_phone(value, self)
+        elif kind == ContactMethod.Kind.WEBSITE:
+            url = value if "://" in value else f"https://{value}"
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                self.add_error("value", "Enter a valid web address.")
+            data["value"] = url
+        else:
+            data["value"] = value
+        return data
+
+
+def normalise_phone(value: str, form: forms.Form) -> str:
+    """Validate with libphonenumber and store E.164; shown formatted for humans."""
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        form.add_error("value", "Enter a valid phone number, e.g. +44 20 7946 0958.")
+        return value
+    if not phonenumbers.is_valid_number(number):
+        form.add_error("value", "This phone number does not exist. Check the digits and the country code.")
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ContactMethodFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        primaries: set[str] = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form in self.deleted_forms:
+                continue
+            if form.cleaned_data.get("is_primary") and form.cleaned_data.get("kind"):
+                kind = form.cleaned_data["kind"]
+                if kind in primaries:
+                    raise ValidationError(
+                        f"Only one {ContactMethod.Kind(kind).label.lower()} can be primary. Untick the others."
+                    )
+                primaries.add(kind)
+
+
+class BirthdayFormMixin(forms.ModelForm):
+    birthday = PartialDateField(label="Birthday", help_text="The year is optional.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["birthday"].initial = self.instance.birthday
+
+    def save(self, commit: bool = True) -> Any:
+        value = self.cleaned_data.get("birthday")
+        self.instance.birthday_day = value.day if value else None
+        self.instance.birthday_month = value.month if value else None
+        self.instance.birthday_year = value.year if value else None
+        return super().save(commit=commit)
+
+
+class FamilyMemberForm(BirthdayFormMixin):
+    linked_person = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        required=False,
+        label="Also a person in Rapport",
+        widget=forms.NumberInput(attrs={"data-person-picker": "1", "placeholder": "Person number"}),
+    )
+
+    class Meta:
+        model = FamilyMember
+        fields = ("relation", "name", "birthday", "interests", "notes", "linked_person")
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, workspace: Workspace, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Scoped: an id from another workspace is "not one of the available choices".
+        self.fields["linked_person"].queryset = Person.objects.for_workspace(workspace).exclude(pk=person.pk)
+
+
+class PetForm(BirthdayFormMixin):
+    class Meta:
+        model = Pet
+        fields = ("name", "species", "breed", "birthday", "notes")
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class ImportantDateForm(forms.ModelForm):
+    date = PartialDateField(label="Date", required=True)
+
+    class Meta:
+        model = ImportantDate
+        fields = ("label", "date")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["date"].initial = self.instance.date
+
+    def save(self, commit: bool = True) -> Any:
+        value = self.cleaned_data["date"]
+        self.instance.date_day, self.instance.date_month, self.instance.date_year = value.day, value.month, value.year
+        return super().save(commit=commit)
+
+
+def _formset(model: type, form: type, extra: int, formset: type = BaseInlineFormSet) -> type:
+    return inlineformset_factory(
+        Person,
+        model,
+        form=form,
+        formset=formset,
+        fk_name="person",
+        extra=extra,
+        can_delete=True,
+        max_num=50,
+        validate_max=True,
+    )
+
+
+ContactMethodFormSetFactory = _formset(ContactMethod, ContactMethodForm, 2, ContactMethodFormSet)
+FamilyFormSetFactory = _formset(FamilyMember, FamilyMemberForm, 1)
+PetFormSetFactory = _formset(Pet, PetForm, 1)
+ImportantDateFormSetFactory = _formset(ImportantDate, ImportantDateForm, 1)
+
+
+class FactForm(forms.ModelForm):
+    fact_type = forms.ChoiceField(label="What did you learn?", choices=[("", "Choose…"), *FACT_TYPE_CHOICES])
+
+    class Meta:
+        model = ProfileFact
+        fields = ("fact_type", "value", "learned_on")
+        labels = {"value": "Fact", "learned_on": "Learned on"}
+        widgets = {"value": forms.Textarea(attrs={"rows": 2}), "learned_on": forms.DateInput(attrs={"type": "date"})}
+
+
+class PersonFilterForm(forms.Form):
+    """The people list's search, filters and sort (the allow-list is ``selectors.ORDERINGS``)."""
+
+    SORT_CHOICES = [
+        ("name", "Name A–Z"),
+        ("-name", "Name Z–A"),
+        ("company", "Company"),
+        ("last_contacted", "Longest since contact"),
+        ("-last_contacted", "Recently contacted"),
+        ("-created", "Newest"),
+        ("created", "Oldest"),
+    ]
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    tag = forms.CharField(required=False, max_length=50, label="Tag")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
+    archived = forms.BooleanField(required=False, label="Show archived")
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
+
+    def values(self) -> dict[str, Any]:
+        """Cleaned values, with invalid ones dropped rather than failing the whole list."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", False)}
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [
+        ("add_tag", "Add tag"),
+        ("remove_tag", "Remove tag"),
+        ("change_owner", "Change owner"),
+        ("archive", "Archive"),
+        ("restore", "Restore"),
+        ("delete", "Delete…"),
+    ]
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), error_messages={"required": "Select some people first."}
+    )
+    action = forms.ChoiceField(choices=ACTIONS)
+    tag = forms.CharField(required=False, max_length=50)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
+        # Any integer is accepted here; the view then insists every id is in the workspace (404).
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]

@@ -1,25 +1,119 @@
-"""People: the human beings in a workspace's book of customers."""
+"""People: the human beings in a workspace's book of customers, and what we know about them.
+
+Every model here is workspace-scoped (``objects.for_workspace(ws)``), children included, so a
+lookup by id can always be confined to the current workspace.
+"""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import WorkspaceScoped
+from people.dates import PartialDate, partial_date_or_none, validate_partial_date
+from people.profile import FACT_TYPE_CHOICES, FACT_TYPES, SECTIONS
+
+
+def _validate_dates(obj: models.Model, *prefixes: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    for prefix in prefixes:
+        try:
+            validate_partial_date(
+                day=getattr(obj, f"{prefix}_day"),
+                month=getattr(obj, f"{prefix}_month"),
+                year=getattr(obj, f"{prefix}_year"),
+            )
+        except ValidationError as exc:
+            errors[f"{prefix}_day"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+class Tag(WorkspaceScoped):
+    """A free label on people (``key-account``, ``friend``, ``golf``); stored lower-case."""
+
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (models.UniqueConstraint(fields=("workspace", "name"), name="tag_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(WorkspaceScoped):
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "companies"
+        constraints = (models.UniqueConstraint("workspace", Lower("name"), name="company_unique_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:company", args=[self.pk])
+
+
+def photo_path(instance: Person, filename: str) -> str:
+    # Random names: a photo URL reveals nothing, and the view checks the workspace anyway.
+    return f"photos/{instance.workspace_id}/{uuid.uuid4().hex}.jpg"
 
 
 class Person(WorkspaceScoped):
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+        TEXT = "text", "Text message"
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+
+    class CadenceUnit(models.TextChoices):
+        DAYS = "days", "days"
+        WEEKS = "weeks", "weeks"
+        MONTHS = "months", "months"
+
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
     nickname = models.CharField(max_length=100, blank=True)
-    company = models.CharField(max_length=200, blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     job_title = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True, help_text="Anything worth remembering.")
+    how_we_met = models.CharField(max_length=300, blank=True)
+    met_on = models.DateField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="people")
+    notes = models.TextField(blank=True, max_length=20000, help_text="Markdown: **bold**, lists, links.")
+    photo = models.ImageField(upload_to=photo_path, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    anniversary_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # How they want to be treated.
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    best_time = models.CharField(max_length=100, blank=True, help_text="e.g. weekday mornings before 10")
+    contact_every = models.PositiveSmallIntegerField(null=True, blank=True)
+    contact_every_unit = models.CharField(max_length=6, choices=CadenceUnit.choices, default=CadenceUnit.WEEKS)
+    do_not_contact_until = models.DateField(null=True, blank=True)
+    likes = models.TextField(blank=True, max_length=2000)
+    dislikes = models.TextField(blank=True, max_length=2000)
+    topics_to_avoid = models.TextField(blank=True, max_length=2000)
+
     # Denormalised from interactions (kept by interaction services) so lists never scan them.
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -32,10 +126,14 @@ class Person(WorkspaceScoped):
         indexes = (
             models.Index(fields=("workspace", "last_name", "first_name", "id"), name="person_ws_name"),
             models.Index(fields=("workspace", "last_contacted_at"), name="person_ws_last_contacted"),
+            models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="person_ws_birthday"),
         )
 
     def __str__(self) -> str:
         return self.full_name
+
+    def clean(self) -> None:
+        _validate_dates(self, "birthday", "anniversary")
 
     @property
     def full_name(self) -> str:
@@ -45,5 +143,176 @@ class Person(WorkspaceScoped):
     def initials(self) -> str:
         return "".join(part[0] for part in (self.first_name, self.last_name) if part).upper()
 
+    @property
+    def birthday(self) -> PartialDate | None:
+        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
+
+    @property
+    def anniversary(self) -> PartialDate | None:
+        return partial_date_or_none(self.anniversary_day, self.anniversary_month, self.anniversary_year)
+
+    @property
+    def cadence(self) -> str:
+        if not self.contact_every:
+            return ""
+        unit = self.get_contact_every_unit_display()
+        return f"every {unit.rstrip('s')}" if self.contact_every == 1 else f"every {self.contact_every} {unit}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     def get_absolute_url(self) -> str:
         return reverse("people:detail", args=[self.pk])
+
+
+class ContactMethod(WorkspaceScoped):
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        ADDRESS = "address", "Address"
+        WEBSITE = "website", "Website"
+        SOCIAL = "social", "Social"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_methods")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=50, blank=True, help_text="work, home, mobile, LinkedIn…")
+    value = models.CharField(max_length=500)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("kind", "-is_primary", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("person", "kind"), condition=models.Q(is_primary=True), name="contact_one_primary_per_kind"
+            ),
+        )
+        indexes = (models.Index(fields=("workspace", "value"), name="contact_ws_value"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+class ImportantDate(WorkspaceScoped):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="important_dates")
+    label = models.CharField(max_length=100, help_text="e.g. Company founded, Name day")
+    date_day = models.PositiveSmallIntegerField()
+    date_month = models.PositiveSmallIntegerField()
+    date_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("date_month", "date_day", "id")
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.date}"
+
+    def clean(self) -> None:
+        _validate_dates(self, "date")
+
+    @property
+    def date(self) -> PartialDate:
+        return PartialDate(self.date_day, self.date_month, self.date_year)
+
+
+class FamilyMember(WorkspaceScoped):
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", "Spouse"
+        PARTNER = "partner", "Partner"
+        CHILD = "child", "Child"
+        PARENT = "parent", "Parent"
+        SIBLING = "sibling", "Sibling"
+        GRANDPARENT = "grandparent", "Grandparent"
+        GRANDCHILD = "grandchild", "Grandchild"
+        OTHER = "other", "Other relative"
+
+    INVERSE = {
+        "spouse": "spouse",
+        "partner": "partner",
+        "child": "parent",
+        "parent": "child",
+        "sibling": "sibling",
+        "grandparent": "grandchild",
+        "grandchild": "grandparent",
+        "other": "other",
+    }
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family")
+    relation = models.CharField(max_length=12, choices=Relation.choices)
+    name = models.CharField(max_length=200)
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    interests = models.CharField(max_length=500, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    linked_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="family_links_in"
+    )
+
+    class Meta:
+        ordering = ("relation", "name", "id")
+        indexes = (models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="family_ws_birthday"),)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relation_display()})"
+
+    def clean(self) -> None:
+        _validate_dates(self, "birthday")
+
+    @property
+    def birthday(self) -> PartialDate | None:
+        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
+
+    @property
+    def inverse_relation_display(self) -> str:
+        """How the linked person relates back: Bob's child Anna sees Bob as her parent."""
+        return self.Relation(self.INVERSE[self.relation]).label
+
+
+class Pet(WorkspaceScoped):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="pets")
+    name = models.CharField(max_length=100)
+    species = models.CharField(max_length=100, blank=True, help_text="dog, cat, horse…")
+    breed = models.CharField(max_length=100, blank=True)
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ("name", "id")
+        indexes = (models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="pet_ws_birthday"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        _validate_dates(self, "birthday")
+
+    @property
+    def birthday(self) -> PartialDate | None:
+        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
+
+
+class ProfileFact(WorkspaceScoped):
+    """One thing learned about a person, filed in a Mackay section."""
+
+    SECTION_CHOICES = [(s.key, s.label) for s in SECTIONS]
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="facts")
+    fact_type = models.CharField(max_length=40, choices=FACT_TYPE_CHOICES)
+    # Both derived from fact_type by the service; stored so lists and exports filter in SQL.
+    section = models.CharField(max_length=20, choices=SECTION_CHOICES)
+    is_private = models.BooleanField(default=False)
+    value = models.TextField(max_length=2000)
+    learned_on = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("section", "fact_type", "-learned_on", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"
+
+    @property
+    def label(self) -> str:
+        return FACT_TYPES[self.fact_type].label

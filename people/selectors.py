@@ -2,23 +2,132 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from crm.models import Workspace
-from people.models import Person
+from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
+from people.profile import Completeness, completeness
+
+ORDERINGS = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "company": ("company__name", "last_name", "id"),
+    "last_contacted": ("last_contacted_at", "id"),
+    "-last_contacted": ("-last_contacted_at", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
 
 
-def person_list(workspace: Workspace, *, query: str = "", archived: bool = False) -> QuerySet[Person]:
-    qs = Person.objects.for_workspace(workspace).filter(archived_at__isnull=not archived).select_related("owner")
-    for word in query.split():
-        qs = qs.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(nickname__icontains=word)
-            | Q(company__icontains=word)
+def _matches(workspace: Workspace, word: str) -> Q:
+    """One search word: name, nickname, company, any email/phone/handle, or a tag."""
+    contact = ContactMethod.objects.for_workspace(workspace).filter(person=OuterRef("pk"))
+    contact_q = Q(value__icontains=word)
+    digits = re.sub(r"\D", "", word)
+    if len(digits) >= 3:
+        contact_q |= Q(kind=ContactMethod.Kind.PHONE, value__contains=digits)
+    tagged = Tag.objects.for_workspace(workspace).filter(people=OuterRef("pk"), name__icontains=word)
+    return (
+        Q(first_name__icontains=word)
+        | Q(last_name__icontains=word)
+        | Q(nickname__icontains=word)
+        | Q(company__name__icontains=word)
+        | Exists(contact.filter(contact_q))
+        | Exists(tagged)
+    )
+
+
+def person_list(
+    workspace: Workspace,
+    *,
+    query: str = "",
+    tag: str = "",
+    owner: Any = None,
+    archived: bool = False,
+    sort: str = "name",
+) -> QuerySet[Person]:
+    """People of the workspace for lists: filtered, searched, sorted, with what rows show."""
+    qs = (
+        Person.objects.for_workspace(workspace)
+        .filter(archived_at__isnull=not archived)
+        .select_related("owner", "company")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            Prefetch(
+                "contact_methods",
+                queryset=ContactMethod.objects.filter(
+                    is_primary=True, kind__in=(ContactMethod.Kind.EMAIL, ContactMethod.Kind.PHONE)
+                ),
+                to_attr="primary_contacts",
+            ),
         )
-    return qs
+    )
+    for word in query.split()[:8]:
+        qs = qs.filter(_matches(workspace, word))
+    if tag:
+        qs = qs.filter(Exists(Tag.objects.filter(people=OuterRef("pk"), name=tag.strip().lower())))
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    return qs.order_by(*ORDERINGS.get(sort, ORDERINGS["name"]))
 
 
 def person_count(workspace: Workspace) -> int:
     return Person.objects.for_workspace(workspace).filter(archived_at__isnull=True).count()
+
+
+def person_for_page(workspace: Workspace, pk: int) -> QuerySet[Person]:
+    """The person page's person with everything it shows, in a fixed number of queries."""
+    return (
+        Person.objects.for_workspace(workspace)
+        .filter(pk=pk)
+        .select_related("owner", "company")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            "contact_methods",
+            "important_dates",
+            "pets",
+            Prefetch("family", queryset=FamilyMember.objects.select_related("linked_person")),
+            Prefetch("family_links_in", queryset=FamilyMember.objects.select_related("person")),
+            Prefetch("facts", queryset=ProfileFact.objects.order_by("section", "fact_type", "-learned_on", "-id")),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    sections: list[tuple[Any, list[ProfileFact]]]
+    completeness: Completeness
+
+
+def profile_view(person: Person, *, include_private: bool = True) -> ProfileView:
+    """Facts grouped by Mackay section (from the prefetched ``facts``) and the completeness."""
+    facts = [f for f in person.facts.all() if include_private or not f.is_private]
+    done = completeness({f.fact_type for f in facts})
+    sections = [(p, [f for f in facts if f.section == p.section.key]) for p in done.sections]
+    return ProfileView(sections=sections, completeness=done)
+
+
+def tag_names(workspace: Workspace, *, prefix: str = "", limit: int = 20) -> list[str]:
+    qs = Tag.objects.for_workspace(workspace)
+    if prefix:
+        qs = qs.filter(name__startswith=prefix.strip().lower())
+    return list(qs.order_by("name").values_list("name", flat=True)[:limit])
+
+
+def company_list(workspace: Workspace, *, query: str = "") -> QuerySet[Company]:
+    qs = Company.objects.for_workspace(workspace).annotate(
+        person_count=Count("people", filter=Q(people__archived_at__isnull=True))
+    )
+    if query:
+        qs = qs.filter(name__icontains=query)
+    return qs.filter(person_count__gt=0).order_by("name")
+
+
+def person_autocomplete(workspace: Workspace, *, query: str, limit: int = 10) -> list[Person]:
+    if not query.strip():
+        return []
+    return list(person_list(workspace, query=query).order_by("last_name", "first_name", "id")[:limit])

@@ -1,20 +1,243 @@
-"""Writes for people."""
+"""Writes for people and what we know about them. Every write is atomic and validated."""
 
 from __future__ import annotations
 
+import io
+import warnings
+from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.forms import BaseModelFormSet
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from crm.models import User, Workspace
-from people.models import Person
+from crm.models import Membership, User, Workspace
+from interactions.models import Interaction
+from people.dates import PartialDate
+from people.models import Company, ContactMethod, Person, ProfileFact, Tag
+from people.profile import FACT_TYPES, SECTION_OF
+
+PHOTO_SIZE = 400
+PHOTO_MAX_PIXELS = 40_000_000
+PHOTO_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+def company_for_name(workspace: Workspace, name: str) -> Company | None:
+    """The workspace's company of that name (any case), created on first use."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    company = Company.objects.for_workspace(workspace).filter(name__iexact=name).first()
+    if company is None:
+        company = Company(workspace=workspace, name=name)
+        company.full_clean(validate_constraints=False)
+        company.save()
+    return company
+
+
+def normalise_tag(name: str) -> str:
+    return " ".join(name.strip().lower().split())[:50]
+
+
+def tags_for_names(workspace: Workspace, names: Iterable[str]) -> list[Tag]:
+    """The workspace's tags of these names, created on first use."""
+    wanted = {normalise_tag(n) for n in names} - {""}
+    existing = {t.name: t for t in Tag.objects.for_workspace(workspace).filter(name__in=wanted)}
+    missing = [Tag(workspace=workspace, name=n) for n in sorted(wanted - existing.keys())]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        existing = {t.name: t for t in Tag.objects.for_workspace(workspace).filter(name__in=wanted)}
+    return list(existing.values())
+
+
+def _assign_dates(person: Person, **dates: PartialDate | None) -> None:
+    for prefix, value in dates.items():
+        setattr(person, f"{prefix}_day", value.day if value else None)
+        setattr(person, f"{prefix}_month", value.month if value else None)
+        setattr(person, f"{prefix}_year", value.year if value else None)
+
+
+def _check_owner(workspace: Workspace, owner: User | None) -> None:
+    if owner is not None and not Membership.objects.filter(workspace=workspace, user=owner).exists():
+        raise ValidationError({"owner": "The owner must be a member of this workspace."})
 
 
 @transaction.atomic
-def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> Person:
-    """Add a person to the workspace; the creator owns them unless an owner is given."""
-    fields.setdefault("owner", created_by)
-    person = Person(workspace=workspace, **fields)
+def person_save(
+    *,
+    person: Person,
+    company_name: str = "",
+    tag_names: Iterable[str] = (),
+    birthday: PartialDate | None = None,
+    anniversary: PartialDate | None = None,
+    photo: UploadedFile | None = None,
+    remove_photo: bool = False,
+) -> Person:
+    """Create or update a person with their company, tags, dates and photo, all or nothing."""
+    _check_owner(person.workspace, person.owner)
+    person.company = company_for_name(person.workspace, company_name)
+    _assign_dates(person, birthday=birthday, anniversary=anniversary)
+    if remove_photo and person.photo:
+        person.photo.delete(save=False)
+        person.photo = ""
+    if photo is not None:
+        person.photo.save("photo.jpg", process_photo(photo), save=False)
     person.full_clean()
     person.save()
+    person.tags.set(tags_for_names(person.workspace, tag_names))
     return person
+
+
+def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> Person:
+    """Add a person to the workspace; the creator owns them unless an owner is given."""
+    extra = {k: fields.pop(k) for k in ("company_name", "tag_names", "birthday", "anniversary", "photo") if k in fields}
+    fields.setdefault("owner", created_by)
+    return person_save(person=Person(workspace=workspace, **fields), **extra)
+
+
+def process_photo(upload: UploadedFile) -> ContentFile:
+    """Check an upload is a real image of an allowed type and make a square JPEG of it.
+
+    Re-encoding drops metadata (GPS in EXIF) and anything hidden in the file.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            upload.seek(0)
+            image = Image.open(upload)
+            if image.format not in PHOTO_FORMATS:
+                raise ValidationError({"photo": "Upload a JPEG, PNG, GIF or WebP image."})
+            if image.width * image.height > PHOTO_MAX_PIXELS:
+                raise ValidationError({"photo": "This image is too large in pixels."})
+            image = ImageOps.exif_transpose(image)
+            image = ImageOps.fit(image.convert("RGB"), (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError({"photo": "This file is not an image we can read."}) from exc
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return ContentFile(out.getvalue())
+
+
+def person_archive(*, person: Person) -> None:
+    Person.objects.filter(pk=person.pk, archived_at__isnull=True).update(archived_at=timezone.now())
+
+
+def person_restore(*, person: Person) -> None:
+    Person.objects.filter(pk=person.pk).update(archived_at=None)
+
+
+def deletion_summary(*, people: QuerySet[Person]) -> dict[str, int]:
+    """What goes with these people: shown on the confirmation page before deleting."""
+    ids = list(people.values_list("pk", flat=True))
+    solo = _solo_interactions(ids)
+    counts = people.aggregate(
+        contact_methods=Count("contact_methods", distinct=True),
+        family=Count("family", distinct=True),
+        pets=Count("pets", distinct=True),
+        facts=Count("facts", distinct=True),
+        dates=Count("important_dates", distinct=True),
+    )
+    shared = Interaction.objects.filter(people__in=ids).exclude(pk__in=solo).distinct().count()
+    return {"people": len(ids), **counts, "interactions": solo.count(), "shared_interactions": shared}
+
+
+def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
+    """Interactions whose every participant is among ``ids``."""
+    others = Person.objects.filter(interactions__people__in=ids).exclude(pk__in=ids)
+    return Interaction.objects.filter(people__in=ids).exclude(people__in=others).distinct()
+
+
+@transaction.atomic
+def people_delete(*, people: QuerySet[Person]) -> int:
+    """Delete people with everything that is only theirs; shared conversations stay for the others."""
+    ids = list(people.values_list("pk", flat=True))
+    Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
+    for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
+        transaction.on_commit(lambda f=person.photo: f.delete(save=False))
+    Person.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+@transaction.atomic
+def people_bulk_update(
+    *, workspace: Workspace, people: QuerySet[Person], action: str, tag: str = "", owner: User | None = None
+) -> int:
+    """Apply one bulk action to people of ``workspace``: tag, untag, change owner, archive, restore."""
+    ids = list(people.values_list("pk", flat=True))
+    through = Person.tags.through
+    if action in {"add_tag", "remove_tag"}:
+        if not normalise_tag(tag):
+            raise ValidationError({"tag": "Type the tag to add or remove."})
+        (tag_obj,) = tags_for_names(workspace, [tag]) if action == "add_tag" else (None,)
+        if action == "add_tag":
+            through.objects.bulk_create(
+                [through(person_id=pid, tag_id=tag_obj.pk) for pid in ids], ignore_conflicts=True
+            )
+        else:
+            through.objects.filter(person_id__in=ids, tag__name=normalise_tag(tag)).delete()
+    elif action == "change_owner":
+        _check_owner(workspace, owner)
+        Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+    elif action == "archive":
+        Person.objects.filter(pk__in=ids, archived_at__isnull=True).update(archived_at=timezone.now())
+    elif action == "restore":
+        Person.objects.filter(pk__in=ids).update(archived_at=None)
+    else:
+        raise ValidationError("Unknown action.")
+    return len(ids)
+
+
+@transaction.atomic
+def children_save(*, person: Person, formset: BaseModelFormSet) -> None:
+    """Save a validated formset of a person's records (contact methods, family, pets, dates)."""
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            form.instance.delete()
+    is_contacts = formset.model is ContactMethod
+    if is_contacts:
+        # Every row is saved again below with its own flag, so the primary can move freely.
+        ContactMethod.objects.filter(person=person).update(is_primary=False)
+    for form in formset.forms:
+        if form in formset.deleted_forms or (form.instance.pk is None and not form.has_changed()):
+            continue
+        instance = form.save(commit=False)
+        instance.workspace = person.workspace
+        instance.person = person
+        instance.full_clean(validate_constraints=False)
+        instance.save()
+    if is_contacts:
+        contact_methods_ensure_primary(person=person)
+
+
+def contact_methods_ensure_primary(*, person: Person) -> None:
+    """Each kind with entries has exactly one primary: the first, unless one was chosen."""
+    methods = list(ContactMethod.objects.filter(person=person))
+    with_primary = {m.kind for m in methods if m.is_primary}
+    for m in methods:
+        if m.kind not in with_primary:
+            ContactMethod.objects.filter(pk=m.pk).update(is_primary=True)
+            with_primary.add(m.kind)
+
+
+def fact_add(*, person: Person, fact_type: str, value: str, learned_on: Any = None, **extra: Any) -> ProfileFact:
+    """File a fact in the right Mackay section; sensitive kinds are marked private."""
+    if fact_type not in FACT_TYPES:
+        raise ValidationError({"fact_type": "Choose what kind of fact this is."})
+    fact = ProfileFact(
+        workspace=person.workspace,
+        person=person,
+        fact_type=fact_type,
+        section=SECTION_OF[fact_type],
+        is_private=FACT_TYPES[fact_type].private,
+        value=value.strip(),
+        learned_on=learned_on or timezone.localdate(),
+        **extra,
+    )
+    fact.full_clean()
+    fact.save()
+    return fact

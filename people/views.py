@@ -1,39 +1,333 @@
+"""People pages. Thin: form -> service -> message -> redirect; lookups through the workspace."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.forms import BaseForm
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
 from interactions.selectors import interaction_list
 from people import selectors, services
-from people.forms import PersonForm
-from people.models import Person
+from people.forms import (
+    BulkActionForm,
+    ContactMethodFormSetFactory,
+    FactForm,
+    FamilyFormSetFactory,
+    ImportantDateFormSetFactory,
+    PersonFilterForm,
+    PersonForm,
+    PetFormSetFactory,
+    PreferencesForm,
+)
+from people.models import Company, Person, ProfileFact
 
 PAGE_SIZE = 50
 
 
+def _apply(form: BaseForm, write: Callable[[], Any]) -> Any:
+    """Run a service; its ValidationErrors land next to the form's fields, never as a 500."""
+    try:
+        return write()
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+
+
+def _person(request: HttpRequest, pk: int) -> Person:
+    return get_for_workspace_or_404(request, Person, pk=pk)
+
+
 @workspace_required
 def person_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
-    people = selectors.person_list(request.workspace, query=query)
+    filters = PersonFilterForm(request.GET or None, workspace=request.workspace)
+    values = filters.values()
+    people = selectors.person_list(
+        request.workspace,
+        query=values.get("q", ""),
+        tag=values.get("tag", ""),
+        owner=values.get("owner"),
+        archived=values.get("archived", False),
+        sort=values.get("sort", "name"),
+    )
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "people/person_list.html", {"page": page, "query": query})
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "values": values,
+        "query_string": query_string.urlencode(),
+        "members": filters.fields["owner"].queryset,
+        "bulk_actions": BulkActionForm.ACTIONS,
+    }
+    template = "people/_person_results.html" if request.headers.get("HX-Request") else "people/person_list.html"
+    return render(request, template, context)
+
+
+@require_POST
+@workspace_required
+def person_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkActionForm(request.POST, workspace=request.workspace)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(_back_to_list(request))
+    ids = set(form.cleaned_data["ids"])
+    people = Person.objects.for_workspace(request.workspace).filter(pk__in=ids)
+    if people.count() != len(ids):
+        raise Http404("Some of these people are not in this workspace.")
+    action = form.cleaned_data["action"]
+    if action == "delete":
+        if request.POST.get("confirm") != "yes":
+            context = {
+                "people": people.order_by("last_name", "first_name")[:100],
+                "summary": services.deletion_summary(people=people),
+                "ids": sorted(ids),
+                "next": _back_to_list(request),
+            }
+            return render(request, "people/person_confirm_delete.html", context)
+        count = services.people_delete(people=people)
+        messages.success(request, f"Deleted {count} {'person' if count == 1 else 'people'}.")
+        return redirect(_back_to_list(request))
+    try:
+        count = services.people_bulk_update(
+            workspace=request.workspace,
+            people=people,
+            action=action,
+            tag=form.cleaned_data["tag"],
+            owner=form.cleaned_data["owner"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        label = dict(BulkActionForm.ACTIONS)[action].rstrip("…")
+        messages.success(request, f"{label}: done for {count} {'person' if count == 1 else 'people'}.")
+    return redirect(_back_to_list(request))
+
+
+def _back_to_list(request: HttpRequest) -> str:
+    query = request.POST.get("query_string", "")
+    return reverse("people:list") + (f"?{query}" if query and "//" not in query else "")
 
 
 @workspace_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_for_workspace_or_404(request, Person.objects.select_related("owner"), pk=pk)
+    person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
     interactions = Paginator(interaction_list(request.workspace, person=person), 20).get_page(request.GET.get("page"))
-    return render(request, "people/person_detail.html", {"person": person, "interactions": interactions})
+    today = timezone.localdate()
+    family = list(person.family.all())
+    context = {
+        "person": person,
+        "interactions": interactions,
+        "profile": selectors.profile_view(person),
+        "family": family,
+        "family_in": list(person.family_links_in.all()),
+        "pets": list(person.pets.all()),
+        "contacts": list(person.contact_methods.all()),
+        "today": today,
+    }
+    return render(request, "people/person_detail.html", context)
 
 
 @workspace_required
 def person_create(request: HttpRequest) -> HttpResponse:
-    form = PersonForm(request.POST or None)
+    form = PersonForm(
+        request.POST or None, request.FILES or None, workspace=request.workspace, initial={"owner": request.user}
+    )
     if request.method == "POST" and form.is_valid():
-        person = services.person_create(workspace=request.workspace, created_by=request.user, **form.cleaned_data)
-        messages.success(request, f"{person} added.")
+        person = _apply(
+            form,
+            lambda: services.person_save(
+                person=Person(workspace=request.workspace, **_model_fields(form)), **form.service_kwargs()
+            ),
+        )
+        if person:
+            messages.success(request, f"{person} added.")
+            return redirect(person)
+    return render(request, "people/person_form.html", {"form": form, "creating": True})
+
+
+def _model_fields(form: PersonForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
+
+
+@workspace_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = PersonForm(data, request.FILES or None, instance=person, workspace=request.workspace)
+    contacts = ContactMethodFormSetFactory(data, instance=person, prefix="contacts")
+    dates = ImportantDateFormSetFactory(data, instance=person, prefix="dates")
+    if request.method == "POST" and form.is_valid() and contacts.is_valid() and dates.is_valid():
+        with transaction.atomic():
+            saved = _apply(form, lambda: services.person_save(person=form.instance, **form.service_kwargs()))
+            if saved:
+                services.children_save(person=person, formset=contacts)
+                services.children_save(person=person, formset=dates)
+        if saved:
+            messages.success(request, f"{person} saved.")
+            return redirect(person)
+    context = {"form": form, "contacts": contacts, "dates": dates, "person": person}
+    return render(request, "people/person_form.html", context)
+
+
+def _children_page(request: HttpRequest, pk: int, factory: type, template: str, noun: str, **kw: Any) -> HttpResponse:
+    person = _person(request, pk)
+    formset = factory(
+        request.POST if request.method == "POST" else None,
+        instance=person,
+        prefix="items",
+        form_kwargs=kw.get("form_kwargs", {}),
+    )
+    if request.method == "POST" and formset.is_valid():
+        services.children_save(person=person, formset=formset)
+        messages.success(request, f"{noun} of {person} saved.")
         return redirect(person)
-    return render(request, "people/person_form.html", {"form": form})
+    return render(request, template, {"person": person, "formset": formset})
+
+
+@workspace_required
+def person_family(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    return _children_page(
+        request,
+        pk,
+        FamilyFormSetFactory,
+        "people/person_family.html",
+        "Family",
+        form_kwargs={"workspace": request.workspace, "person": person},
+    )
+
+
+@workspace_required
+def person_pets(request: HttpRequest, pk: int) -> HttpResponse:
+    return _children_page(request, pk, PetFormSetFactory, "people/person_pets.html", "Pets")
+
+
+@workspace_required
+def person_preferences(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = PreferencesForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Preferences of {person} saved.")
+        return redirect(person)
+    return render(request, "people/person_preferences.html", {"person": person, "form": form})
+
+
+@workspace_required
+def person_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
+    form = FactForm(
+        request.POST or None, initial={"fact_type": request.GET.get("type", ""), "learned_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        fact = _apply(
+            form,
+            lambda: services.fact_add(
+                person=person,
+                fact_type=form.cleaned_data["fact_type"],
+                value=form.cleaned_data["value"],
+                learned_on=form.cleaned_data["learned_on"],
+            ),
+        )
+        if fact:
+            messages.success(request, f"Noted: {fact.label}.")
+            return redirect(reverse("people:profile", args=[person.pk]))
+    context = {"person": person, "form": form, "profile": selectors.profile_view(person)}
+    return render(request, "people/person_profile.html", context)
+
+
+@require_POST
+@workspace_required
+def fact_delete(request: HttpRequest, pk: int, fact_id: int) -> HttpResponse:
+    person = _person(request, pk)
+    fact = get_for_workspace_or_404(request, ProfileFact.objects.filter(person=person), pk=fact_id)
+    fact.delete()
+    messages.success(request, f"Removed: {fact.label}.")
+    return redirect(reverse("people:profile", args=[person.pk]))
+
+
+@require_POST
+@workspace_required
+def person_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    services.person_archive(person=person)
+    messages.success(request, f"{person} archived. They stay searchable under “Show archived”.")
+    return redirect(person)
+
+
+@require_POST
+@workspace_required
+def person_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    services.person_restore(person=person)
+    messages.success(request, f"{person} restored.")
+    return redirect(person)
+
+
+@workspace_required
+def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    people = Person.objects.for_workspace(request.workspace).filter(pk=person.pk)
+    if request.method == "POST":
+        services.people_delete(people=people)
+        messages.success(request, f"{person} deleted.")
+        return redirect("people:list")
+    context = {
+        "people": [person],
+        "summary": services.deletion_summary(people=people),
+        "single": person,
+    }
+    return render(request, "people/person_confirm_delete.html", context)
+
+
+@workspace_required
+def person_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    if not person.photo:
+        raise Http404("No photo.")
+    response = FileResponse(person.photo.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@workspace_required
+def tag_suggestions(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"tags": selectors.tag_names(request.workspace, prefix=request.GET.get("q", "")[:50])})
+
+
+@workspace_required
+def person_autocomplete(request: HttpRequest) -> JsonResponse:
+    people = selectors.person_autocomplete(request.workspace, query=request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {"people": [{"id": p.pk, "name": p.full_name, "company": p.company.name if p.company else ""} for p in people]}
+    )
+
+
+@workspace_required
+def company_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    page = Paginator(selectors.company_list(request.workspace, query=query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "people/company_list.html", {"page": page, "query": query})
+
+
+@workspace_required
+def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    company = get_for_workspace_or_404(request, Company, pk=pk)
+    people = selectors.person_list(request.workspace).filter(company=company)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "people/company_detail.html", {"company": company, "page": page})

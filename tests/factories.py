@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction
-from people.models import Person
+from people.models import Company, Person
 
 PASSWORD = "correct horse battery staple"
 
@@ -40,14 +40,30 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MEMBER
 
 
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
 class PersonFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     workspace = factory.SubFactory(WorkspaceFactory)
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    company = factory.Faker("company")
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
+
+    @factory.post_generation
+    def tags(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        if create and extracted:
+            from people.services import tags_for_names
+
+            self.tags.set(tags_for_names(self.workspace, extracted))
 
 
 class InteractionFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DJANGO_DEBUG", "EMAIL_URL", "EMAIL_HOST", "EMAIL_PORT"}
+CONFIG = {
+    "SITE_URL",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "DJANGO_DEBUG",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+}
 PROBE = (
     "import django; django.setup(); from django.conf import settings as s;"
     "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)"
@@ -30,8 +39,15 @@ def test_it_refuses_to_start_without_a_secret_key_in_production(tmp_path: Path) 
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_it_defaults_to_debug_off_sqlite_embedded_broker_and_console_email(tmp_path: Path) -> None:
+def test_it_refuses_to_start_without_site_url_in_production(tmp_path: Path) -> None:
     result = _settings_with(tmp_path, SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "SITE_URL must be set" in result.stderr
+
+
+def test_it_defaults_to_debug_off_sqlite_embedded_broker_and_console_email(tmp_path: Path) -> None:
+    result = _settings_with(tmp_path, SECRET_KEY="x" * 50, SITE_URL="https://crm.example.com")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [

@@ -12,7 +12,9 @@ from tests.factories import InteractionFactory, PersonFactory
 @pytest.mark.django_db
 def test_it_adds_a_person_owned_by_the_creator(member_client: Client, member: User, workspace: Workspace) -> None:
     response = member_client.post(
-        reverse("people:create"), {"first_name": "Anna", "last_name": "Berg", "company": "Berg Bakery"}, follow=True
+        reverse("people:create"),
+        {"first_name": "Anna", "last_name": "Berg", "company_name": "Berg Bakery", "owner": member.pk},
+        follow=True,
     )
 
     person = Person.objects.get()
@@ -32,8 +34,8 @@ def test_it_requires_a_first_name(owner_client: Client) -> None:
 
 @pytest.mark.django_db
 def test_it_searches_people_by_name_or_company(owner_client: Client, workspace: Workspace) -> None:
-    PersonFactory(workspace=workspace, first_name="Anna", last_name="Berg", company="Berg Bakery")
-    PersonFactory(workspace=workspace, first_name="Carl", last_name="Dahl", company="Dahl Dairy")
+    PersonFactory(workspace=workspace, first_name="Anna", last_name="Berg", company__name="Berg Bakery")
+    PersonFactory(workspace=workspace, first_name="Carl", last_name="Dahl", company__name="Dahl Dairy")
 
     page = owner_client.get(reverse("people:list"), {"q": "dair"}).content.decode()
 
@@ -45,7 +47,7 @@ def test_it_searches_people_by_name_or_company(owner_client: Client, workspace: 
 def test_it_says_when_nobody_matches(owner_client: Client, workspace: Workspace) -> None:
     page = owner_client.get(reverse("people:list"), {"q": "zzz"}).content.decode()
 
-    assert "Nobody matches “zzz”" in page
+    assert "Nobody matches these filters" in page
 
 
 @pytest.mark.django_db
@@ -88,7 +90,7 @@ def test_the_people_list_costs_the_same_queries_for_any_size(
 ) -> None:
     PersonFactory.create_batch(count, workspace=workspace)
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         response = owner_client.get(reverse("people:list"))
 
     assert response.status_code == 200
@@ -106,5 +108,5 @@ def test_the_dashboard_and_person_page_cost_the_same_queries_for_any_size(
 
     with django_assert_max_num_queries(8):
         assert owner_client.get(reverse("dashboard")).status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(15):
         assert owner_client.get(reverse("people:detail", args=[person.pk])).status_code == 200

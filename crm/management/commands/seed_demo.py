@@ -18,7 +18,8 @@ from faker import Faker
 from crm import services
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction
-from people.models import Person
+from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag
+from people.profile import FACT_TYPES, SECTION_OF
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: it is the demo login.
 BATCH = 5000
@@ -63,6 +64,31 @@ NOTES = [
     "",
     "",
 ]
+
+TAGS = ["key-account", "friend", "supplier", "golf", "wine", "new-lead", "vip", "local"]
+HOW_WE_MET = [
+    "Trade fair in Birmingham",
+    "Introduced by a customer",
+    "Walked into the shop",
+    "LinkedIn",
+    "School gates",
+]
+PET_NAMES = ["Max", "Bella", "Luna", "Charlie", "Milo", "Daisy", "Rocky", "Poppy"]
+FACT_VALUES = {
+    "hometown": "Grew up in Leeds",
+    "college": "University of Manchester",
+    "degree": "Food science",
+    "favourite_restaurant": "Dishoom, Covent Garden",
+    "hobbies": "Sailing and sourdough",
+    "sports_teams": "Arsenal",
+    "vacation": "Camping in Cornwall every August",
+    "long_term_goals": "Open a second shop",
+    "immediate_concerns": "Rising flour prices",
+    "health": "Bad back: avoid long site walks",
+    "religion": "Observes Ramadan",
+    "politics": "Local councillor",
+    "topics_to_avoid": "Their divorce",
+}
 
 
 class Command(BaseCommand):
@@ -136,27 +162,146 @@ class Command(BaseCommand):
         fake: Faker,
         now: datetime,
     ) -> list[Person]:
-        companies = [fake.company() for _ in range(max(5, count // 8))]
+        companies = Company.objects.bulk_create(
+            [Company(workspace=workspace, name=name) for name in {fake.company() for _ in range(max(5, count // 8))}]
+        )
+        tags = Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAGS])
+        today = now.date()
         people = []
         for i in range(count):
             first, last = fake.first_name(), fake.last_name()
-            people.append(
-                Person(
-                    workspace=workspace,
-                    first_name=first,
-                    last_name=last,
-                    nickname=first[:3] if rng.random() < 0.1 else "",
-                    company=rng.choice(companies) if rng.random() < 0.85 else "",
-                    job_title=fake.job()[:200] if rng.random() < 0.7 else "",
-                    notes=rng.choice(NOTES),
-                    owner=owners[0] if i % 4 else owners[1],
-                    created_at=now - timedelta(days=rng.randint(30, 900)),
+            person = Person(
+                workspace=workspace,
+                first_name=first,
+                last_name=last,
+                nickname=first[:3] if rng.random() < 0.1 else "",
+                company=rng.choice(companies) if rng.random() < 0.85 else None,
+                job_title=fake.job()[:200] if rng.random() < 0.7 else "",
+                how_we_met=rng.choice(HOW_WE_MET) if rng.random() < 0.5 else "",
+                notes=rng.choice(NOTES),
+                owner=owners[0] if i % 4 else owners[1],
+                preferred_channel=rng.choice(["phone", "email", "text", "in_person", "video", ""]),
+                best_time=rng.choice(["", "weekday mornings", "after 4pm", "Fridays"]),
+                contact_every=rng.choice([None, None, 2, 4, 6]),
+                contact_every_unit=rng.choice(["weeks", "months"]),
+                likes=rng.choice(["", "Good coffee, cycling", "Dark chocolate", "Italian food"]),
+                created_at=now - timedelta(days=rng.randint(30, 900)),
+            )
+            # A few birthdays in the coming two weeks so "This week" has something to show.
+            birthday = today + timedelta(days=i * 3) if i < 5 else fake.date_of_birth(minimum_age=25, maximum_age=70)
+            if i < 5 or rng.random() < 0.7:
+                person.birthday_day, person.birthday_month = birthday.day, birthday.month
+                person.birthday_year = None if rng.random() < 0.4 else birthday.year
+            if rng.random() < 0.2:
+                wedding = fake.date_between(start_date="-30y", end_date="-1y")
+                person.anniversary_day, person.anniversary_month, person.anniversary_year = (
+                    wedding.day,
+                    wedding.month,
+                    wedding.year,
+                )
+            people.append(person)
+        Person.objects.bulk_create(people, batch_size=BATCH)
+        people = list(Person.objects.for_workspace(workspace).order_by("id"))
+        self._details(workspace, people, tags, rng, fake)
+        return people
+
+    def _details(
+        self, workspace: Workspace, people: list[Person], tags: list[Tag], rng: random.Random, fake: Faker
+    ) -> None:
+        """Contact methods, tags, family, pets, facts: a lived-in book of customers."""
+        contacts, tag_links, family, pets, facts = [], [], [], [], []
+        tag_through = Person.tags.through
+        fact_types = list(FACT_TYPES.values())
+        for index, person in enumerate(people):
+            email = f"{person.first_name}.{person.last_name}{index}@example.com".lower().replace(" ", "")
+            contacts.append(
+                ContactMethod(
+                    workspace=workspace, person=person, kind="email", label="work", value=email, is_primary=True
                 )
             )
-        Person.objects.bulk_create(people, batch_size=BATCH)
-        if interaction_count == 0:
-            return people
-        return list(Person.objects.for_workspace(workspace).order_by("id"))
+            if rng.random() < 0.6:
+                contacts.append(
+                    ContactMethod(
+                        workspace=workspace,
+                        person=person,
+                        kind="phone",
+                        label="mobile",
+                        value=f"+447700900{index % 1000:03d}",
+                        is_primary=True,
+                    )
+                )
+            if rng.random() < 0.2:
+                contacts.append(
+                    ContactMethod(
+                        workspace=workspace, person=person, kind="address", label="office", value=fake.address()[:500]
+                    )
+                )
+            for tag in rng.sample(tags, k=rng.choice([0, 1, 1, 2])):
+                tag_links.append(tag_through(person_id=person.pk, tag_id=tag.pk))
+            if rng.random() < 0.5:
+                spouse = fake.first_name()
+                family.append(
+                    FamilyMember(
+                        workspace=workspace,
+                        person=person,
+                        relation="spouse",
+                        name=spouse,
+                        interests=rng.choice(["", "tennis", "painting", "running"]),
+                    )
+                )
+            for _ in range(rng.choice([0, 0, 1, 2, 3])):
+                born = fake.date_of_birth(minimum_age=1, maximum_age=25)
+                family.append(
+                    FamilyMember(
+                        workspace=workspace,
+                        person=person,
+                        relation="child",
+                        name=fake.first_name(),
+                        birthday_day=born.day,
+                        birthday_month=born.month,
+                        birthday_year=born.year if rng.random() < 0.7 else None,
+                        interests=rng.choice(["", "football", "piano", "dinosaurs", "horses"]),
+                    )
+                )
+            if rng.random() < 0.3:
+                born = fake.date_between(start_date="-14y", end_date="-1y")
+                pets.append(
+                    Pet(
+                        workspace=workspace,
+                        person=person,
+                        name=rng.choice(PET_NAMES),
+                        species=rng.choice(["dog", "cat", "horse", "rabbit"]),
+                        birthday_day=born.day,
+                        birthday_month=born.month,
+                        birthday_year=born.year,
+                    )
+                )
+            for fact_type in rng.sample(fact_types, k=rng.randint(0, 6)):
+                facts.append(
+                    ProfileFact(
+                        workspace=workspace,
+                        person=person,
+                        fact_type=fact_type.key,
+                        section=SECTION_OF[fact_type.key],
+                        is_private=fact_type.private,
+                        value=FACT_VALUES.get(fact_type.key, "Mentioned it over coffee"),
+                        learned_on=fake.date_between(start_date="-2y", end_date="today"),
+                    )
+                )
+        ContactMethod.objects.bulk_create(contacts, batch_size=BATCH)
+        tag_through.objects.bulk_create(tag_links, batch_size=BATCH, ignore_conflicts=True)
+        FamilyMember.objects.bulk_create(family, batch_size=BATCH)
+        Pet.objects.bulk_create(pets, batch_size=BATCH)
+        ProfileFact.objects.bulk_create(facts, batch_size=BATCH)
+        if len(people) >= 2:
+            # Two people in the book are family: shown both ways on their pages.
+            FamilyMember.objects.create(
+                workspace=workspace,
+                person=people[0],
+                relation="child",
+                name=people[1].full_name,
+                linked_person=people[1],
+            )
 
     def _interactions(
         self, workspace: Workspace, user: User, people: list[Person], total: int, rng: random.Random, now: datetime

@@ -1,0 +1,53 @@
+"""Display helpers for people: Markdown notes, phone numbers, avatars, partial dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import markdown as md
+import nh3
+import phonenumbers
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from people.dates import PartialDate
+from people.models import Person
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """Render Markdown, then sanitise the HTML with nh3 (scripts, handlers, styles removed)."""
+    html = md.markdown(text or "", extensions=["sane_lists", "nl2br"], output_format="html")
+    return mark_safe(nh3.clean(html, url_schemes={"http", "https", "mailto", "tel"}))  # noqa: S308 - nh3 sanitised
+
+
+@register.filter
+def phone(value: str) -> str:
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return value
+
+
+@register.simple_tag
+def avatar(person: Person, size: str = "") -> SafeString:
+    classes = f"avatar avatar-{size}" if size else "avatar"
+    if person.photo:
+        return format_html(
+            '<img class="{} object-fit-cover" src="{}" alt="">', classes, reverse("people:photo", args=[person.pk])
+        )
+    return format_html('<span class="{}" aria-hidden="true">{}</span>', classes, person.initials or "?")
+
+
+@register.filter
+def age_on(value: PartialDate | None, day: date) -> int | None:
+    return value.age_on(day) if value else None
+
+
+@register.filter
+def next_on(value: PartialDate | None, day: date) -> date | None:
+    return value.next_occurrence(day) if value else None
