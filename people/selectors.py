@@ -6,28 +6,34 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from crm.models import Workspace
 from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
 from people.profile import Completeness, completeness
 
+# The allow-list of sorts. Empty values sort the same way on SQLite and PostgreSQL:
+# no company last; never contacted counts as the longest since contact.
 ORDERINGS = {
     "name": ("last_name", "first_name", "id"),
     "-name": ("-last_name", "-first_name", "-id"),
-    "company": ("company__name", "last_name", "id"),
-    "last_contacted": ("last_contacted_at", "id"),
-    "-last_contacted": ("-last_contacted_at", "-id"),
+    "company": (F("company__name").asc(nulls_last=True), "last_name", "id"),
+    "last_contacted": (F("last_contacted_at").asc(nulls_first=True), "id"),
+    "-last_contacted": (F("last_contacted_at").desc(nulls_last=True), "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
+
+
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]{5,}")
 
 
 def _matches(workspace: Workspace, word: str) -> Q:
     """One search word: name, nickname, company, any email/phone/handle, or a tag."""
     contact = ContactMethod.objects.for_workspace(workspace).filter(person=OuterRef("pk"))
     contact_q = Q(value__icontains=word)
-    digits = re.sub(r"\D", "", word)
+    # Phones are stored as E.164: match the digits typed, without a national trunk "0".
+    digits = re.sub(r"\D", "", word).lstrip("0")
     if len(digits) >= 3:
         contact_q |= Q(kind=ContactMethod.Kind.PHONE, value__contains=digits)
     tagged = Tag.objects.for_workspace(workspace).filter(people=OuterRef("pk"), name__icontains=word)
@@ -66,7 +72,9 @@ def person_list(
             ),
         )
     )
-    for word in query.split()[:8]:
+    # "020 7946 0958" is one phone number, not three words.
+    words = [query.strip()] if PHONE_LIKE.fullmatch(query.strip()) else query.split()[:8]
+    for word in words:
         qs = qs.filter(_matches(workspace, word))
     if tag:
         qs = qs.filter(Exists(Tag.objects.filter(people=OuterRef("pk"), name=tag.strip().lower())))

@@ -196,3 +196,26 @@ def test_outsiders_cannot_touch_another_workspaces_invitations(outsider_client: 
     assert outsider_client.post(reverse("invitation_resend", args=[invitation.pk])).status_code == 404
     invitation.refresh_from_db()
     assert invitation.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_send_abandoned_by_a_killed_worker_is_taken_again_later(owner: User, settings: SettingsWrapper) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="k@example.com")
+    Invitation.objects.filter(pk=invitation.pk).update(email_state="sending", email_claimed_at=timezone.now())
+
+    assert services.invitation_send(invitation_id=invitation.pk) is False  # another worker may still be on it
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert services.invitation_send(invitation_id=invitation.pk) is True
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_an_accepted_invitation_cannot_be_withdrawn(owner_client: Client, owner: User, member: User) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="j@example.com")
+    services.invitation_accept(invitation=invitation, user=member)
+
+    response = owner_client.post(reverse("invitation_revoke", args=[invitation.pk]))
+
+    assert response.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.status == "accepted"

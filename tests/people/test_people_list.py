@@ -1,0 +1,223 @@
+"""The people list: search, filters, sorting, bulk actions, tag and person suggestions, companies."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from crm.models import User, Workspace
+from people.models import ContactMethod, Person
+from tests.factories import PersonFactory
+
+
+@pytest.fixture
+def book(workspace: Workspace, owner: User, member: User) -> dict[str, Person]:
+    anna = PersonFactory(
+        workspace=workspace,
+        first_name="Anna",
+        last_name="Berg",
+        company__name="Berg Bakery",
+        owner=owner,
+        tags=["golf"],
+    )
+    carl = PersonFactory(
+        workspace=workspace,
+        first_name="Carl",
+        last_name="Dahl",
+        company__name="Dahl Dairy",
+        owner=member,
+        tags=["vip", "golf"],
+    )
+    eva = PersonFactory(
+        workspace=workspace, first_name="Eva", last_name="Ek", nickname="Evie", company=None, owner=owner
+    )
+    ContactMethod.objects.create(
+        workspace=workspace, person=anna, kind="email", value="anna@berg.example", is_primary=True
+    )
+    ContactMethod.objects.create(workspace=workspace, person=carl, kind="phone", value="+442079460958", is_primary=True)
+    return {"anna": anna, "carl": carl, "eva": eva}
+
+
+def _names(client: Client, **params: str) -> list[str]:
+    response = client.get(reverse("people:list"), params)
+    assert response.status_code == 200
+    return [p.first_name for p in response.context["page"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("berg", ["Anna"]),
+        ("dairy", ["Carl"]),
+        ("evie", ["Eva"]),
+        ("anna@berg", ["Anna"]),
+        ("7946 0958", ["Carl"]),
+        ("020 7946", ["Carl"]),
+        ("vip", ["Carl"]),
+        ("golf", ["Anna", "Carl"]),
+        ("anna dahl", []),
+    ],
+)
+def test_it_finds_people_by_name_nickname_company_email_phone_or_tag(
+    owner_client: Client, book: dict[str, Person], query: str, expected: list[str]
+) -> None:
+    assert _names(owner_client, q=query) == expected
+
+
+@pytest.mark.django_db
+def test_it_filters_by_tag_owner_and_archived(owner_client: Client, book: dict[str, Person], member: User) -> None:
+    book["eva"].archived_at = book["eva"].created_at
+    book["eva"].save()
+
+    assert _names(owner_client, tag="golf") == ["Anna", "Carl"]
+    assert _names(owner_client, owner=str(member.pk)) == ["Carl"]
+    assert _names(owner_client) == ["Anna", "Carl"]
+    assert _names(owner_client, archived="on") == ["Eva"]
+
+
+@pytest.mark.django_db
+def test_it_sorts_by_allowed_orderings_only(owner_client: Client, book: dict[str, Person]) -> None:
+    assert _names(owner_client, sort="-name") == ["Eva", "Carl", "Anna"]
+    assert _names(owner_client, sort="company")[:2] == ["Anna", "Carl"]
+    # Not an allowed ordering: ignored, never an error.
+    assert _names(owner_client, sort="password") == ["Anna", "Carl", "Eva"]
+
+
+@pytest.mark.django_db
+def test_htmx_search_returns_just_the_results(owner_client: Client, book: dict[str, Person]) -> None:
+    response = owner_client.get(reverse("people:list"), {"q": "berg"}, HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "Anna Berg" in body
+    assert "Carl Dahl" not in body
+
+
+@pytest.mark.django_db
+def test_it_shows_primary_email_and_formatted_phone_in_rows(owner_client: Client, book: dict[str, Person]) -> None:
+    page = owner_client.get(reverse("people:list")).content.decode()
+
+    assert "anna@berg.example" in page
+    assert "+44 20 7946 0958" in page
+
+
+@pytest.mark.django_db
+def test_it_paginates(owner_client: Client, workspace: Workspace) -> None:
+    PersonFactory.create_batch(55, workspace=workspace)
+
+    first = owner_client.get(reverse("people:list"))
+    second = owner_client.get(reverse("people:list"), {"page": "2"})
+
+    assert len(first.context["page"]) == 50
+    assert len(second.context["page"]) == 5
+    assert "Page 1 of 2" in first.content.decode()
+
+
+def _bulk(client: Client, people: list[Person], action: str, **extra: object):
+    return client.post(reverse("people:bulk"), {"ids": [p.pk for p in people], "action": action, **extra}, follow=True)
+
+
+@pytest.mark.django_db
+def test_bulk_tag_untag_owner_and_archive(owner_client: Client, book: dict[str, Person], member: User) -> None:
+    anna, carl = book["anna"], book["carl"]
+
+    _bulk(owner_client, [anna, carl], "add_tag", tag="Spring Campaign")
+    assert set(Person.objects.filter(tags__name="spring campaign").values_list("first_name", flat=True)) == {
+        "Anna",
+        "Carl",
+    }
+
+    _bulk(owner_client, [anna], "remove_tag", tag="spring campaign")
+    assert list(Person.objects.filter(tags__name="spring campaign").values_list("first_name", flat=True)) == ["Carl"]
+
+    response = _bulk(owner_client, [anna, carl], "change_owner", owner=member.pk)
+    assert "done for 2 people" in response.content.decode()
+    assert set(Person.objects.filter(owner=member).values_list("first_name", flat=True)) == {"Anna", "Carl"}
+
+    _bulk(owner_client, [anna], "archive")
+    anna.refresh_from_db()
+    assert anna.archived_at is not None
+
+
+@pytest.mark.django_db
+def test_bulk_without_selection_or_tag_says_so(owner_client: Client, book: dict[str, Person]) -> None:
+    nothing = owner_client.post(reverse("people:bulk"), {"action": "archive"}, follow=True)
+    no_tag = _bulk(owner_client, [book["anna"]], "add_tag", tag="")
+
+    assert "Select some people first." in nothing.content.decode()
+    assert "Type the tag to add or remove." in no_tag.content.decode()
+
+
+@pytest.mark.django_db
+def test_bulk_delete_asks_first(owner_client: Client, book: dict[str, Person]) -> None:
+    anna, carl = book["anna"], book["carl"]
+
+    confirm = _bulk(owner_client, [anna, carl], "delete")
+    assert "Delete 2 people?" in confirm.content.decode()
+    assert Person.objects.count() == 3
+
+    _bulk(owner_client, [anna, carl], "delete", confirm="yes")
+    assert list(Person.objects.values_list("first_name", flat=True)) == ["Eva"]
+
+
+@pytest.mark.django_db
+def test_bulk_ids_of_another_workspace_are_a_404(
+    outsider_client: Client, outsider: User, book: dict[str, Person], other_workspace: Workspace
+) -> None:
+    own = PersonFactory(workspace=other_workspace)
+
+    for action in ("archive", "delete", "add_tag"):
+        response = outsider_client.post(
+            reverse("people:bulk"), {"ids": [own.pk, book["anna"].pk], "action": action, "tag": "x", "confirm": "yes"}
+        )
+        assert response.status_code == 404
+    assert Person.objects.filter(pk=book["anna"].pk, archived_at__isnull=True).exists()
+    assert own.tags.count() == 0
+
+
+@pytest.mark.django_db
+def test_bulk_owner_from_another_workspace_is_refused(
+    owner_client: Client, book: dict[str, Person], outsider: User
+) -> None:
+    response = _bulk(owner_client, [book["anna"]], "change_owner", owner=outsider.pk)
+
+    assert "Select a valid choice" in response.content.decode()
+    book["anna"].refresh_from_db()
+    assert book["anna"].owner != outsider
+
+
+@pytest.mark.django_db
+def test_tag_suggestions_and_person_autocomplete_are_scoped(
+    owner_client: Client, outsider_client: Client, book: dict[str, Person]
+) -> None:
+    assert owner_client.get(reverse("people:tag_suggestions"), {"q": "g"}).json() == {"tags": ["golf"]}
+    assert outsider_client.get(reverse("people:tag_suggestions"), {"q": "g"}).json() == {"tags": []}
+    found = owner_client.get(reverse("people:autocomplete"), {"q": "ann"}).json()["people"]
+    assert [p["name"] for p in found] == ["Anna Berg"]
+    assert outsider_client.get(reverse("people:autocomplete"), {"q": "ann"}).json() == {"people": []}
+
+
+@pytest.mark.django_db
+def test_companies_group_people(owner_client: Client, outsider_client: Client, book: dict[str, Person]) -> None:
+    company = book["anna"].company
+    PersonFactory(workspace=company.workspace, first_name="Bo", company=company)
+
+    listing = owner_client.get(reverse("people:companies")).content.decode()
+    page = owner_client.get(reverse("people:company", args=[company.pk])).content.decode()
+
+    assert "Berg Bakery" in listing
+    assert "2 people" in listing
+    assert "Anna Berg" in page
+    assert "Bo " in page
+    assert "Carl" not in page
+    assert outsider_client.get(reverse("people:company", args=[company.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_same_company_name_in_any_case_is_one_company(owner_client: Client, owner: User) -> None:
+    for first, company in (("A", "Acme Ltd"), ("B", "ACME LTD")):
+        owner_client.post(reverse("people:create"), {"first_name": first, "company_name": company, "owner": owner.pk})
+
+    assert Person.objects.values("company").distinct().count() == 1
