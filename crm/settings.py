@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "crm",
     "people",
     "interactions",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.workspace",
+                "interactions.context_processors.quick_log",
             ],
         },
     },

@@ -1,4 +1,4 @@
-"""Interactions: the conversations had with people."""
+"""Interactions: the conversations had with people, and the needs and promises they carry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from crm.models import WorkspaceScoped
-from people.models import Person
+from people.models import Person, Tag
 
 
 class Interaction(WorkspaceScoped):
@@ -20,10 +20,16 @@ class Interaction(WorkspaceScoped):
         VIDEO = "video", "Video call"
         NOTE = "note", "Note"
 
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Went well"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Went badly"
+
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
     occurred_at = models.DateTimeField(default=timezone.now)
     summary = models.CharField(max_length=200)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=20000)
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
     people = models.ManyToManyField(Person, related_name="interactions")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -36,3 +42,79 @@ class Interaction(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Need(WorkspaceScoped):
+    """A problem the person needs solved, tracked until it is."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        SOLVED = "solved", "Solved"
+        DROPPED = "dropped", "Dropped"
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="needs")
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True, max_length=5000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    opened_on = models.DateField(default=timezone.localdate)
+    solved_on = models.DateField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="needs")
+    interactions = models.ManyToManyField(Interaction, blank=True, related_name="needs")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-opened_on", "-id")
+        indexes = (models.Index(fields=("workspace", "status"), name="need_ws_status"),)
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class NeedUpdate(WorkspaceScoped):
+    """One step in a need's history: opened, in progress, solved, dropped."""
+
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=12, choices=Need.Status.choices)
+    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.need}: {self.get_status_display()}"
+
+
+class Promise(WorkspaceScoped):
+    """What I promised them, or what they promised me."""
+
+    class Direction(models.TextChoices):
+        MINE = "mine", "I promised"
+        THEIRS = "theirs", "They promised"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="promises")
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises"
+    )
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.MINE)
+    text = models.CharField(max_length=300)
+    due_on = models.DateField(null=True, blank=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("kept_at", "due_on", "id")
+        indexes = (models.Index(fields=("workspace", "kept_at", "due_on"), name="promise_ws_open_due"),)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def is_overdue(self, today: object) -> bool:
+        return self.kept_at is None and self.due_on is not None and self.due_on < today

@@ -1,22 +1,172 @@
-"""Reads for interactions. Every function takes the workspace first."""
+"""Reads for interactions, needs and promises. Every function takes the workspace first."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from crm.models import Workspace
-from interactions.models import Interaction
-from people.models import Person
+from interactions.models import Interaction, Need, NeedUpdate, Promise
+from people.models import FamilyMember, Person, ProfileFact, Tag
+from reminders.models import FollowUp
 
 
-def interaction_list(workspace: Workspace, *, person: Person | None = None) -> QuerySet[Interaction]:
+def interaction_list(workspace: Workspace, *, person: Person | None = None, kind: str = "") -> QuerySet[Interaction]:
     qs = Interaction.objects.for_workspace(workspace).prefetch_related(
         Prefetch("people", queryset=Person.objects.only("id", "first_name", "last_name", "workspace_id"))
     )
     if person is not None:
-        qs = qs.filter(people=person)
+        # Through the join table: a conversation with several people appears once.
+        qs = qs.filter(pk__in=Interaction.people.through.objects.filter(person=person).values("interaction_id"))
+    if kind in Interaction.Kind.values:
+        qs = qs.filter(kind=kind)
     return qs.select_related("created_by")
 
 
 def interaction_recent(workspace: Workspace, *, limit: int = 10) -> list[Interaction]:
     return list(interaction_list(workspace)[:limit])
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """Something that happened to a person besides a conversation, for the timeline."""
+
+    at: datetime
+    kind: str  # need_opened, need_solved, need_dropped, need_in_progress, promise_made, promise_kept, fact_learned
+    text: str
+    private: bool = False
+
+
+def timeline_events(
+    workspace: Workspace, *, person: Person, newer_than: datetime | None, older_than: datetime | None
+) -> list[TimelineEvent]:
+    """Need moves, promises and facts about ``person`` between two times (for one timeline page).
+
+    Facts come from ``person.facts`` (prefetched by the person page); two queries in all.
+    """
+
+    def inside(at: datetime | None) -> bool:
+        return at is not None and (newer_than is None or at > newer_than) and (older_than is None or at <= older_than)
+
+    def window(field: str) -> Q:
+        q = Q()
+        if newer_than is not None:
+            q &= Q(**{f"{field}__gt": newer_than})
+        if older_than is not None:
+            q &= Q(**{f"{field}__lte": older_than})
+        return q
+
+    events: list[TimelineEvent] = []
+    updates = NeedUpdate.objects.for_workspace(workspace).filter(window("at"), need__person=person)
+    for u in updates.select_related("need")[:200]:
+        events.append(TimelineEvent(u.at, f"need_{u.status}", u.need.title))
+    promises = Promise.objects.for_workspace(workspace).filter(person=person)
+    if newer_than is not None or older_than is not None:
+        # (An empty Q would vanish from the OR, so the unbounded case does not filter at all.)
+        promises = promises.filter(window("created_at") | (window("kept_at") & Q(kept_at__isnull=False)))
+    for p in promises[:200]:
+        if inside(p.created_at):
+            events.append(TimelineEvent(p.created_at, "promise_made", f"{p.get_direction_display()}: {p.text}"))
+        if inside(p.kept_at):
+            events.append(TimelineEvent(p.kept_at, "promise_kept", p.text))
+    for f in person.facts.all():
+        if inside(f.created_at):
+            events.append(TimelineEvent(f.created_at, "fact_learned", f"{f.label}: {f.value}", private=f.is_private))
+    return sorted(events, key=lambda e: e.at, reverse=True)
+
+
+def person_open_needs(workspace: Workspace, *, person: Person) -> QuerySet[Need]:
+    return Need.objects.for_workspace(workspace).filter(person=person, status__in=Need.OPEN_STATUSES)
+
+
+def person_open_promises(workspace: Workspace, *, person: Person) -> QuerySet[Promise]:
+    return (
+        Promise.objects.for_workspace(workspace)
+        .filter(person=person, kept_at__isnull=True)
+        .order_by(Coalesce("due_on", Value("9999-12-31")).asc(), "id")
+    )
+
+
+def person_open_follow_ups(workspace: Workspace, *, person: Person) -> QuerySet[FollowUp]:
+    return FollowUp.objects.for_workspace(workspace).filter(person=person, done_at__isnull=True)
+
+
+def need_list(workspace: Workspace, *, status: str = "", tag: str = "") -> QuerySet[Need]:
+    qs = Need.objects.for_workspace(workspace).select_related("person").prefetch_related("tags")
+    if status == "open_all":
+        qs = qs.filter(status__in=Need.OPEN_STATUSES)
+    elif status in Need.Status.values:
+        qs = qs.filter(status=status)
+    if tag:
+        name = tag.strip().lower()
+        # A need matches a tag of its own or of its person.
+        qs = qs.filter(
+            Exists(Tag.objects.filter(needs=OuterRef("pk"), name=name))
+            | Exists(Tag.objects.filter(people=OuterRef("person_id"), name=name))
+        )
+    return qs.order_by("-opened_on", "-id")
+
+
+def need_for_page(workspace: Workspace, pk: int) -> QuerySet[Need]:
+    return (
+        Need.objects.for_workspace(workspace)
+        .filter(pk=pk)
+        .select_related("person")
+        .prefetch_related(
+            "tags",
+            Prefetch("updates", queryset=NeedUpdate.objects.select_related("interaction")),
+            Prefetch("interactions", queryset=Interaction.objects.order_by("-occurred_at")),
+        )
+    )
+
+
+def interested_in(workspace: Workspace, *, topic: str) -> QuerySet[Person]:
+    """People who might care about ``topic``, best match first.
+
+    An interest tag or an open need counts most, then what the profile says (never private
+    facts), then family interests, notes and likes.
+    """
+    topic = topic.strip().lower()
+    if not topic:
+        return Person.objects.none()
+
+    def weight(condition: Any, points: int) -> Case:
+        return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+
+    interest = Tag.objects.filter(people=OuterRef("pk"), kind=Tag.Kind.INTEREST, name__icontains=topic)
+    need = Need.objects.filter(person=OuterRef("pk"), status__in=Need.OPEN_STATUSES).filter(
+        Q(title__icontains=topic) | Q(details__icontains=topic)
+    )
+    fact = ProfileFact.objects.filter(person=OuterRef("pk"), is_private=False, value__icontains=topic)
+    family = FamilyMember.objects.filter(person=OuterRef("pk"), interests__icontains=topic)
+    return (
+        Person.objects.for_workspace(workspace)
+        .filter(archived_at__isnull=True)
+        .annotate(
+            score=weight(Exists(interest), 5)
+            + weight(Exists(need), 4)
+            + weight(Exists(fact), 3)
+            + weight(Exists(family), 2)
+            + weight(Q(notes__icontains=topic) | Q(likes__icontains=topic), 1),
+            by_interest=Exists(interest),
+            by_need=Exists(need),
+            by_fact=Exists(fact),
+            by_family=Exists(family),
+        )
+        .filter(score__gt=0)
+        .select_related("company")
+        .order_by("-score", "last_name", "first_name", "id")
+    )
+
+
+def interest_names(workspace: Workspace) -> list[str]:
+    return list(
+        Tag.objects.for_workspace(workspace)
+        .filter(kind=Tag.Kind.INTEREST)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )

@@ -1,14 +1,237 @@
+"""Conversation pages: log (full and quick), edit, delete; needs; promises; who might be interested."""
+
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+from urllib.parse import urlencode
 
-from crm.access import workspace_required
-from interactions.selectors import interaction_list
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crm.access import get_for_workspace_or_404, workspace_required
+from interactions import selectors, services
+from interactions.forms import (
+    FactFormSet,
+    InteractionForm,
+    NeedFilterForm,
+    NeedForm,
+    NeedFormSet,
+    OutcomesForm,
+    PromiseForm,
+    PromiseFormSet,
+    QuickLogForm,
+    build_outcomes,
+)
+from interactions.models import Interaction, Need, Promise
+from people.models import Person
+
+PAGE_SIZE = 50
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
 
 
 @workspace_required
 def interaction_index(request: HttpRequest) -> HttpResponse:
-    page = Paginator(interaction_list(request.workspace), 50).get_page(request.GET.get("page"))
-    return render(request, "interactions/interaction_list.html", {"page": page})
+    kind = request.GET.get("kind", "")
+    page = Paginator(selectors.interaction_list(request.workspace, kind=kind), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query_string = urlencode({"kind": kind}) if kind else ""
+    context = {"page": page, "kind": kind, "kinds": Interaction.Kind.choices, "query_string": query_string}
+    return render(request, "interactions/interaction_list.html", context)
+
+
+def _log_forms(request: HttpRequest, initial: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = request.POST if request.method == "POST" else None
+    form = InteractionForm(data, workspace=request.workspace, initial=initial or {})
+    people = list(Person.objects.for_workspace(request.workspace).filter(pk__in=form._raw_ids("people")))
+    return {
+        "form": form,
+        "outcomes": OutcomesForm(data, workspace=request.workspace, people=people),
+        "promises": PromiseFormSet(data, prefix="promises"),
+        "needs": NeedFormSet(data, prefix="needs"),
+        "facts": FactFormSet(data, prefix="facts"),
+    }
+
+
+@workspace_required
+def interaction_create(request: HttpRequest) -> HttpResponse:
+    """The full log form: the conversation and everything it raised, in one save."""
+    person_id = request.GET.get("person", "")
+    initial = {"people": [int(person_id)]} if person_id.isdigit() else {}
+    if request.GET.get("kind") in Interaction.Kind.values:
+        initial["kind"] = request.GET["kind"]
+    forms = _log_forms(request, initial)
+    if request.method == "POST" and all(f.is_valid() for f in forms.values()):
+        form = forms["form"]
+        try:
+            interaction = services.interaction_log(
+                workspace=request.workspace,
+                user=request.user,
+                people=list(form.cleaned_data["people"]),
+                summary=form.cleaned_data["summary"],
+                kind=form.cleaned_data["kind"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                notes=form.cleaned_data["notes"],
+                sentiment=form.cleaned_data["sentiment"],
+                outcomes=build_outcomes(forms["outcomes"], forms["promises"], forms["needs"], forms["facts"]),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Logged: {interaction.summary}")
+            first = interaction.people.order_by("last_name", "first_name").first()
+            return redirect(_next_url(request, first.get_absolute_url() if first else reverse("interactions:list")))
+    return render(
+        request, "interactions/interaction_form.html", {**forms, "creating": True, "next": _next_url(request, "")}
+    )
+
+
+@require_POST
+@workspace_required
+def quick_log(request: HttpRequest) -> HttpResponse:
+    """The ten-second log from the top bar (or the L key). Errors keep what was typed."""
+    form = QuickLogForm(request.POST, workspace=request.workspace)
+    if form.is_valid():
+        person = form.cleaned_data["person"]
+        outcomes = services.Outcomes(follow_up_on=form.cleaned_data["follow_up_on"])
+        interaction = services.interaction_log(
+            workspace=request.workspace,
+            user=request.user,
+            people=[person],
+            summary=form.cleaned_data["summary"],
+            kind=form.cleaned_data["kind"],
+            outcomes=outcomes,
+        )
+        follow = f" Follow-up on {outcomes.follow_up_on:%-d %b}." if outcomes.follow_up_on else ""
+        messages.success(request, f"Logged {interaction.get_kind_display().lower()} with {person}.{follow}")
+        return redirect(_next_url(request, person.get_absolute_url()))
+    context = {"quick_form": form, "next": _next_url(request, ""), "hide_quick_modal": True}
+    return render(request, "interactions/quick_log.html", context, status=400)
+
+
+@workspace_required
+def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
+    initial = {"people": list(interaction.people.values_list("pk", flat=True))}
+    form = InteractionForm(request.POST or None, instance=interaction, workspace=request.workspace, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_update(
+                interaction=interaction,
+                people=list(form.cleaned_data["people"]),
+                summary=form.cleaned_data["summary"],
+                kind=form.cleaned_data["kind"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                notes=form.cleaned_data["notes"],
+                sentiment=form.cleaned_data["sentiment"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Conversation saved.")
+            return redirect(_next_url(request, reverse("interactions:list")))
+    return render(request, "interactions/interaction_form.html", {"form": form, "interaction": interaction})
+
+
+@workspace_required
+def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
+    if request.method == "POST":
+        services.interaction_delete(interaction=interaction)
+        messages.success(request, f"Deleted: {interaction.summary}")
+        return redirect(_next_url(request, reverse("interactions:list")))
+    return render(request, "interactions/interaction_confirm_delete.html", {"interaction": interaction})
+
+
+@workspace_required
+def need_list(request: HttpRequest) -> HttpResponse:
+    filters = NeedFilterForm(request.GET or None)
+    filters.is_valid()
+    data = filters.cleaned_data if filters.is_bound else {"status": "open_all", "tag": ""}
+    needs = selectors.need_list(request.workspace, status=data.get("status", ""), tag=data.get("tag", ""))
+    page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "filters": filters, "values": data, "query_string": query.urlencode()}
+    return render(request, "interactions/need_list.html", context)
+
+
+@workspace_required
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    need = get_for_workspace_or_404(request, selectors.need_for_page(request.workspace, pk), pk=pk)
+    return render(request, "interactions/need_detail.html", {"need": need, "statuses": Need.Status.choices})
+
+
+@require_POST
+@workspace_required
+def need_status(request: HttpRequest, pk: int) -> HttpResponse:
+    need = get_for_workspace_or_404(request, Need, pk=pk)
+    try:
+        services.need_set_status(need=need, status=request.POST.get("status", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{need.title}” is now {need.get_status_display().lower()}.")
+    return redirect(_next_url(request, reverse("interactions:need", args=[need.pk])))
+
+
+@workspace_required
+def need_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    form = NeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.need_open(person=person, title=form.cleaned_data["title"], details=form.cleaned_data["details"])
+        messages.success(request, "Need noted.")
+        return redirect(person)
+    return render(request, "interactions/person_item_form.html", {"form": form, "person": person, "what": "need"})
+
+
+@workspace_required
+def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    form = PromiseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.promise_create(person=person, **form.cleaned_data)
+        messages.success(request, "Promise noted.")
+        return redirect(person)
+    return render(request, "interactions/person_item_form.html", {"form": form, "person": person, "what": "promise"})
+
+
+@require_POST
+@workspace_required
+def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
+    promise = get_for_workspace_or_404(request, Promise.objects.select_related("person"), pk=pk)
+    with transaction.atomic():
+        services.promise_keep(promise=promise)
+    messages.success(request, f"Kept: {promise.text}")
+    return redirect(_next_url(request, promise.person.get_absolute_url()))
+
+
+@workspace_required
+def interested(request: HttpRequest) -> HttpResponse:
+    """Who might be interested in X: interests, open needs, profile facts, family, notes."""
+    topic = request.GET.get("topic", "").strip()[:100]
+    people = selectors.interested_in(request.workspace, topic=topic)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "topic": topic,
+        "page": page,
+        "interests": selectors.interest_names(request.workspace),
+        "query_string": urlencode({"topic": topic}) if topic else "",
+        "today": timezone.localdate(),
+    }
+    return render(request, "interactions/interested.html", context)

@@ -11,7 +11,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from crm.models import User, Workspace
 from people.dates import MONTHS, PartialDate
-from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
+from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPE_CHOICES
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -88,6 +88,13 @@ class PersonForm(forms.ModelForm):
         help_text="Separate with commas, e.g. key-account, golf",
         widget=forms.TextInput(attrs={"data-tag-input": "1", "autocomplete": "off", "list": "tag-suggestions"}),
     )
+    interest_names = forms.CharField(
+        label="Interests",
+        required=False,
+        max_length=1000,
+        help_text="What they care about, e.g. sailing, craft beer. Answers “who might be interested in X”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     birthday = PartialDateField(label="Birthday", help_text="The year is optional.")
     anniversary = PartialDateField(label="Anniversary")
     photo = forms.FileField(
@@ -122,7 +129,9 @@ class PersonForm(forms.ModelForm):
         person = self.instance
         if person.pk:
             self.fields["company_name"].initial = person.company.name if person.company else ""
-            self.fields["tag_names"].initial = ", ".join(t.name for t in person.tags.all())
+            tags = list(person.tags.all())
+            self.fields["tag_names"].initial = ", ".join(t.name for t in tags if t.kind == Tag.Kind.LABEL)
+            self.fields["interest_names"].initial = ", ".join(t.name for t in tags if t.kind == Tag.Kind.INTEREST)
             self.fields["birthday"].initial = person.birthday
             self.fields["anniversary"].initial = person.anniversary
         if not person.photo:
@@ -135,21 +144,29 @@ class PersonForm(forms.ModelForm):
         return photo
 
     def clean_tag_names(self) -> list[str]:
-        names = [n.strip() for n in self.cleaned_data["tag_names"].split(",") if n.strip()]
-        if any(len(n) > 50 for n in names):
-            raise ValidationError("Each tag can be at most 50 characters.")
-        return names
+        return _split_tags(self.cleaned_data["tag_names"])
+
+    def clean_interest_names(self) -> list[str]:
+        return _split_tags(self.cleaned_data["interest_names"])
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "company_name": data["company_name"],
             "tag_names": data["tag_names"],
+            "interest_names": data["interest_names"],
             "birthday": data["birthday"],
             "anniversary": data["anniversary"],
             "photo": data.get("photo") or None,
             "remove_photo": data.get("remove_photo", False),
         }
+
+
+def _split_tags(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if any(len(n) > 50 for n in names):
+        raise ValidationError("Each one can be at most 50 characters.")
+    return names
 
 
 class PreferencesForm(forms.ModelForm):

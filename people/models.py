@@ -37,13 +37,22 @@ def _validate_dates(obj: models.Model, *prefixes: str) -> None:
 
 
 class Tag(WorkspaceScoped):
-    """A free label on people (``key-account``, ``friend``, ``golf``); stored lower-case."""
+    """A free label on people (``key-account``, ``friend``), stored lower-case.
+
+    Interest tags (``golf``, ``wine``) say what a person cares about: they answer "who might
+    be interested in X".
+    """
+
+    class Kind(models.TextChoices):
+        LABEL = "label", "Tag"
+        INTEREST = "interest", "Interest"
 
     name = models.CharField(max_length=50)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LABEL)
 
     class Meta:
         ordering = ("name",)
-        constraints = (models.UniqueConstraint(fields=("workspace", "name"), name="tag_unique_name"),)
+        constraints = (models.UniqueConstraint(fields=("workspace", "kind", "name"), name="tag_unique_name"),)
 
     def __str__(self) -> str:
         return self.name
@@ -305,6 +314,9 @@ class ProfileFact(WorkspaceScoped):
     is_private = models.BooleanField(default=False)
     value = models.TextField(max_length=2000)
     learned_on = models.DateField(default=timezone.localdate)
+    source_interaction = models.ForeignKey(
+        "interactions.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="facts_learned"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

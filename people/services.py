@@ -44,14 +44,15 @@ def normalise_tag(name: str) -> str:
     return " ".join(name.strip().lower().split())[:50]
 
 
-def tags_for_names(workspace: Workspace, names: Iterable[str]) -> list[Tag]:
-    """The workspace's tags of these names, created on first use."""
+def tags_for_names(workspace: Workspace, names: Iterable[str], *, kind: str = Tag.Kind.LABEL) -> list[Tag]:
+    """The workspace's tags (or interests) of these names, created on first use."""
     wanted = {normalise_tag(n) for n in names} - {""}
-    existing = {t.name: t for t in Tag.objects.for_workspace(workspace).filter(name__in=wanted)}
-    missing = [Tag(workspace=workspace, name=n) for n in sorted(wanted - existing.keys())]
+    tags = Tag.objects.for_workspace(workspace).filter(kind=kind)
+    existing = {t.name: t for t in tags.filter(name__in=wanted)}
+    missing = [Tag(workspace=workspace, kind=kind, name=n) for n in sorted(wanted - existing.keys())]
     Tag.objects.bulk_create(missing, ignore_conflicts=True)
     if missing:
-        existing = {t.name: t for t in Tag.objects.for_workspace(workspace).filter(name__in=wanted)}
+        existing = {t.name: t for t in tags.filter(name__in=wanted)}
     return list(existing.values())
 
 
@@ -73,6 +74,7 @@ def person_save(
     person: Person,
     company_name: str = "",
     tag_names: Iterable[str] = (),
+    interest_names: Iterable[str] = (),
     birthday: PartialDate | None = None,
     anniversary: PartialDate | None = None,
     photo: UploadedFile | None = None,
@@ -89,13 +91,17 @@ def person_save(
         person.photo.save("photo.jpg", process_photo(photo), save=False)
     person.full_clean()
     person.save()
-    person.tags.set(tags_for_names(person.workspace, tag_names))
+    person.tags.set(
+        tags_for_names(person.workspace, tag_names)
+        + tags_for_names(person.workspace, interest_names, kind=Tag.Kind.INTEREST)
+    )
     return person
 
 
 def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> Person:
     """Add a person to the workspace; the creator owns them unless an owner is given."""
-    extra = {k: fields.pop(k) for k in ("company_name", "tag_names", "birthday", "anniversary", "photo") if k in fields}
+    keys = ("company_name", "tag_names", "interest_names", "birthday", "anniversary", "photo")
+    extra = {k: fields.pop(k) for k in keys if k in fields}
     fields.setdefault("owner", created_by)
     return person_save(person=Person(workspace=workspace, **fields), **extra)
 
@@ -173,13 +179,13 @@ def people_bulk_update(
     if action in {"add_tag", "remove_tag"}:
         if not normalise_tag(tag):
             raise ValidationError({"tag": "Type the tag to add or remove."})
-        (tag_obj,) = tags_for_names(workspace, [tag]) if action == "add_tag" else (None,)
         if action == "add_tag":
+            (tag_obj,) = tags_for_names(workspace, [tag])
             through.objects.bulk_create(
                 [through(person_id=pid, tag_id=tag_obj.pk) for pid in ids], ignore_conflicts=True
             )
         else:
-            through.objects.filter(person_id__in=ids, tag__name=normalise_tag(tag)).delete()
+            through.objects.filter(person_id__in=ids, tag__name=normalise_tag(tag), tag__kind=Tag.Kind.LABEL).delete()
     elif action == "change_owner":
         _check_owner(workspace, owner)
         Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())

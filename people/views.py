@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,7 +19,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
-from interactions.selectors import interaction_list
+from interactions.models import Interaction
+from interactions.selectors import (
+    interaction_list,
+    person_open_follow_ups,
+    person_open_needs,
+    person_open_promises,
+    timeline_events,
+)
 from people import selectors, services
 from people.forms import (
     BulkActionForm,
@@ -33,6 +42,7 @@ from people.forms import (
 from people.models import Company, Person, ProfileFact
 
 PAGE_SIZE = 50
+TIMELINE_PAGE = 20
 
 
 def _apply(form: BaseForm, write: Callable[[], Any]) -> Any:
@@ -124,12 +134,22 @@ def _back_to_list(request: HttpRequest) -> str:
 @workspace_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
-    interactions = Paginator(interaction_list(request.workspace, person=person), 20).get_page(request.GET.get("page"))
+    kind = request.GET.get("kind", "")
+    interactions = Paginator(interaction_list(request.workspace, person=person, kind=kind), TIMELINE_PAGE).get_page(
+        request.GET.get("page")
+    )
     today = timezone.localdate()
     family = list(person.family.all())
     context = {
         "person": person,
         "interactions": interactions,
+        "timeline": _timeline(request, person, interactions, kind),
+        "kind": kind,
+        "kinds": Interaction.Kind.choices,
+        "query_string": urlencode({"kind": kind}) if kind else "",
+        "open_needs": list(person_open_needs(request.workspace, person=person)),
+        "open_promises": list(person_open_promises(request.workspace, person=person)),
+        "follow_ups": list(person_open_follow_ups(request.workspace, person=person)),
         "profile": selectors.profile_view(person),
         "family": family,
         "family_in": list(person.family_links_in.all()),
@@ -138,6 +158,24 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
     }
     return render(request, "people/person_detail.html", context)
+
+
+def _timeline(request: HttpRequest, person: Person, page: Page, kind: str) -> list[tuple[str, object]]:
+    """The page's conversations with what else happened in the same span, newest first.
+
+    With a kind filter only conversations show: the filter asks for one kind of thing.
+    """
+    items: list[tuple[datetime, int, str, object]] = [(i.occurred_at, 1, "interaction", i) for i in page]
+    if not kind:
+        # Each page shows the events after its oldest conversation and up to where the previous
+        # page stopped, so every event appears on exactly one page.
+        previous = page.paginator.object_list.prefetch_related(None).values_list("occurred_at", flat=True)
+        newest = None if page.number == 1 else previous[page.start_index() - 2]
+        oldest = items[-1][0] if items and page.has_next() else None
+        for event in timeline_events(request.workspace, person=person, newer_than=oldest, older_than=newest):
+            items.append((event.at, 0, "event", event))
+    items.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [(kind_, obj) for _, _, kind_, obj in items]
 
 
 @workspace_required

@@ -92,3 +92,103 @@
     }, 200));
   });
 })();
+
+// Person pickers on <select data-person-search>: type a name, pick a suggestion, and the
+// person is chosen (added, for a multiple select). The select keeps working without JS.
+(function () {
+  "use strict";
+  var personUrl = document.body.getAttribute("data-person-url");
+  if (!personUrl) { return; }
+  var counter = 0;
+
+  function attach(select) {
+    if (select.dataset.pickerReady) { return; }
+    select.dataset.pickerReady = "1";
+    var listId = "person-search-" + (counter += 1);
+    var search = document.createElement("input");
+    search.type = "search";
+    search.className = "form-control mt-1";
+    search.placeholder = select.multiple ? "Type a name to add someone" : "Type a name";
+    search.setAttribute("aria-label", "Search people by name");
+    search.setAttribute("list", listId);
+    search.autocomplete = "off";
+    var list = document.createElement("datalist");
+    list.id = listId;
+    select.after(search, list);
+    if (!select.multiple && !select.value) { select.hidden = true; }
+    var found = {};
+    var timer;
+    search.addEventListener("input", function () {
+      var picked = found[search.value];
+      if (picked) {
+        var option = Array.prototype.find.call(select.options, function (o) { return o.value === String(picked.id); });
+        if (!option) {
+          option = new Option(picked.name, picked.id, true, true);
+          select.add(option);
+        }
+        option.selected = true;
+        select.hidden = false;
+        search.value = "";
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        fetch(personUrl + "?q=" + encodeURIComponent(search.value), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { people: [] }; })
+          .then(function (data) {
+            found = {};
+            list.replaceChildren.apply(list, data.people.map(function (p) {
+              var label = p.name + (p.company ? " (" + p.company + ")" : "");
+              found[label] = p;
+              var o = document.createElement("option");
+              o.value = label;
+              return o;
+            }));
+          });
+      }, 150);
+    });
+    select.pickerSearch = search;
+  }
+
+  document.querySelectorAll("select[data-person-search]").forEach(attach);
+
+  // Quick log: the "Log" button, any [data-quick-log-person] button, or the L key.
+  var modalEl = document.getElementById("quick-log");
+  if (!modalEl || !window.bootstrap) { return; }
+  var modal = bootstrap.Modal.getOrCreateInstance(modalEl);
+  var personSelect = modalEl.querySelector("select[data-person-search]");
+
+  function open(personId, personName) {
+    if (personId && personSelect) {
+      var option = Array.prototype.find.call(personSelect.options, function (o) { return o.value === personId; });
+      if (!option) { option = new Option(personName, personId, true, true); personSelect.add(option); }
+      option.selected = true;
+      personSelect.hidden = false;
+    }
+    modal.show();
+  }
+
+  modalEl.addEventListener("shown.bs.modal", function () {
+    var target = personSelect && personSelect.value ? modalEl.querySelector("[name$=summary]") : personSelect && personSelect.pickerSearch;
+    if (target) { target.focus(); }
+  });
+
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-quick-log], [data-quick-log-person]");
+    if (!trigger) { return; }
+    event.preventDefault();
+    open(trigger.getAttribute("data-quick-log-person"), trigger.getAttribute("data-quick-log-name"));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "l" && event.key !== "L") { return; }
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var el = document.activeElement;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) { return; }
+    if (document.querySelector(".modal.show")) { return; }
+    event.preventDefault();
+    var page = document.querySelector("[data-current-person]");
+    open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"));
+  });
+})();

@@ -17,9 +17,10 @@ from faker import Faker
 
 from crm import services
 from crm.models import Membership, User, Workspace
-from interactions.models import Interaction
+from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
+from reminders.models import FollowUp
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: it is the demo login.
 BATCH = 5000
@@ -65,7 +66,22 @@ NOTES = [
     "",
 ]
 
-TAGS = ["key-account", "friend", "supplier", "golf", "wine", "new-lead", "vip", "local"]
+TAGS = ["key-account", "friend", "supplier", "new-lead", "vip", "local"]
+INTERESTS = ["golf", "wine", "sailing", "sourdough", "football", "gardening", "jazz", "cycling"]
+NEEDS = [
+    ("Faster delivery before the holidays", "Their current supplier takes two weeks."),
+    ("Cheaper packaging", "Margins are squeezed; wants recyclable boxes under 20p."),
+    ("Online ordering for regulars", "Customers keep phoning orders in."),
+    ("Staff training on the new oven", ""),
+    ("Gluten-free range", "Several customers asked for it."),
+]
+PROMISES = [
+    ("mine", "Send the updated price list"),
+    ("mine", "Introduce them to our packaging supplier"),
+    ("theirs", "Send last year's order history"),
+    ("mine", "Drop off samples of the spring range"),
+    ("theirs", "Confirm the delivery address"),
+]
 HOW_WE_MET = [
     "Trade fair in Birmingham",
     "Introduced by a customer",
@@ -123,6 +139,7 @@ class Command(BaseCommand):
                 workspace, [user, teammate], options["people"], options["interactions"], rng, fake, now
             )
             self._interactions(workspace, user, people, options["interactions"], rng, now)
+            self._open_items(workspace, user, people, rng, now)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -166,6 +183,9 @@ class Command(BaseCommand):
             [Company(workspace=workspace, name=name) for name in {fake.company() for _ in range(max(5, count // 8))}]
         )
         tags = Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAGS])
+        interests = Tag.objects.bulk_create(
+            [Tag(workspace=workspace, name=name, kind=Tag.Kind.INTEREST) for name in INTERESTS]
+        )
         today = now.date()
         people = []
         for i in range(count):
@@ -202,11 +222,17 @@ class Command(BaseCommand):
             people.append(person)
         Person.objects.bulk_create(people, batch_size=BATCH)
         people = list(Person.objects.for_workspace(workspace).order_by("id"))
-        self._details(workspace, people, tags, rng, fake)
+        self._details(workspace, people, tags, interests, rng, fake)
         return people
 
     def _details(
-        self, workspace: Workspace, people: list[Person], tags: list[Tag], rng: random.Random, fake: Faker
+        self,
+        workspace: Workspace,
+        people: list[Person],
+        tags: list[Tag],
+        interests: list[Tag],
+        rng: random.Random,
+        fake: Faker,
     ) -> None:
         """Contact methods, tags, family, pets, facts: a lived-in book of customers."""
         contacts, tag_links, family, pets, facts = [], [], [], [], []
@@ -236,8 +262,8 @@ class Command(BaseCommand):
                         workspace=workspace, person=person, kind="address", label="office", value=fake.address()[:500]
                     )
                 )
-            for tag in rng.sample(tags, k=rng.choice([0, 1, 1, 2])):
-                tag_links.append(tag_through(person_id=person.pk, tag_id=tag.pk))
+            chosen = rng.sample(tags, k=rng.choice([0, 1, 1, 2])) + rng.sample(interests, k=rng.choice([0, 1, 2]))
+            tag_links.extend(tag_through(person_id=person.pk, tag_id=tag.pk) for tag in chosen)
             if rng.random() < 0.5:
                 spouse = fake.first_name()
                 family.append(
@@ -302,6 +328,69 @@ class Command(BaseCommand):
                 name=people[1].full_name,
                 linked_person=people[1],
             )
+
+    def _open_items(
+        self, workspace: Workspace, user: User, people: list[Person], rng: random.Random, now: datetime
+    ) -> None:
+        """Needs (with history), promises (some overdue) and follow-ups (some due this week)."""
+        today = now.date()
+        needs, promises, follow_ups = [], [], []
+        for index, person in enumerate(people):
+            if index % 5 == 0:
+                title, details = rng.choice(NEEDS)
+                status = rng.choice(["open", "open", "in_progress", "solved"])
+                opened = today - timedelta(days=rng.randint(5, 300))
+                needs.append(
+                    Need(
+                        workspace=workspace,
+                        person=person,
+                        title=title,
+                        details=details,
+                        status=status,
+                        opened_on=opened,
+                        solved_on=today - timedelta(days=2) if status == "solved" else None,
+                    )
+                )
+            if index % 7 == 0:
+                direction, text = rng.choice(PROMISES)
+                promises.append(
+                    Promise(
+                        workspace=workspace,
+                        person=person,
+                        direction=direction,
+                        text=text,
+                        due_on=today + timedelta(days=rng.randint(-10, 20)),
+                    )
+                )
+            if index % 9 == 0:
+                follow_ups.append(
+                    FollowUp(
+                        workspace=workspace,
+                        person=person,
+                        due_on=today + timedelta(days=rng.randint(-5, 12)),
+                        note=rng.choice(
+                            ["Call back about the quote", "Check the samples arrived", "Ask how the launch went"]
+                        ),
+                        created_by=user,
+                    )
+                )
+        Need.objects.bulk_create(needs, batch_size=BATCH)
+        NeedUpdate.objects.bulk_create(
+            [
+                NeedUpdate(
+                    workspace=workspace, need=n, status="open", at=now - timedelta(days=(today - n.opened_on).days)
+                )
+                for n in needs
+            ]
+            + [
+                NeedUpdate(workspace=workspace, need=n, status=n.status, at=now - timedelta(days=1))
+                for n in needs
+                if n.status != "open"
+            ],
+            batch_size=BATCH,
+        )
+        Promise.objects.bulk_create(promises, batch_size=BATCH)
+        FollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
 
     def _interactions(
         self, workspace: Workspace, user: User, people: list[Person], total: int, rng: random.Random, now: datetime

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from crm.models import Workspace
+from interactions.models import Interaction, Need, Promise
+from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
+from people.models import Person
+from people.profile import FACT_TYPE_CHOICES
+
+
+class PersonPickerMixin:
+    """Person fields render only the chosen people (a workspace may hold 10,000); the JS
+    picker adds more by searching. Choices are validated against the whole workspace."""
+
+    picker_fields: tuple[str, ...] = ()
+
+    def _limit_picker_choices(self, workspace: Workspace) -> None:
+        for name in self.picker_fields:
+            field = self.fields[name]  # type: ignore[attr-defined]
+            field.queryset = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True)
+            raw = self._raw_ids(name)
+            chosen = Person.objects.for_workspace(workspace).filter(pk__in=raw) if raw else []
+            field.widget.choices = [(p.pk, p.full_name) for p in chosen]
+
+    def _raw_ids(self, name: str) -> list[int]:
+        if self.is_bound:  # type: ignore[attr-defined]
+            key = self.add_prefix(name)  # type: ignore[attr-defined]
+            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]  # type: ignore[attr-defined]
+        else:
+            initial = self.initial.get(name)  # type: ignore[attr-defined]
+            values = initial if isinstance(initial, list | tuple) else [initial]
+        return [int(v.pk if isinstance(v, Person) else v) for v in values if v and str(getattr(v, "pk", v)).isdigit()]
+
+
+class InteractionForm(PersonPickerMixin, forms.ModelForm):
+    picker_fields = ("people",)
+
+    people = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(),
+        label="With",
+        widget=forms.SelectMultiple(attrs={"data-person-search": "1", "size": 3}),
+        error_messages={"required": "Choose who you talked with."},
+    )
+    occurred_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    class Meta:
+        model = Interaction
+        fields = ("kind", "occurred_at", "people", "summary", "notes", "sentiment")
+        labels = {"summary": "Summary", "notes": "Notes", "sentiment": "How did it go?"}
+        widgets = {
+            "summary": forms.TextInput(attrs={"placeholder": "One line: what was it about?", "autofocus": True}),
+            "notes": forms.Textarea(attrs={"rows": 4, "placeholder": "Markdown welcome"}),
+        }
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk and not self.is_bound:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        self._limit_picker_choices(workspace)
+
+
+class OutcomesForm(forms.Form):
+    """What the conversation raised: a follow-up, and needs mentioned or solved."""
+
+    follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_note = forms.CharField(label="Follow-up note", required=False, max_length=200)
+    mentioned_needs = forms.ModelMultipleChoiceField(
+        queryset=Need.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Needs discussed"
+    )
+    solved_needs = forms.ModelMultipleChoiceField(
+        queryset=Need.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Needs solved"
+    )
+
+    def __init__(self, *args: Any, workspace: Workspace, people: list[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        needs = Need.objects.for_workspace(workspace).filter(status__in=Need.OPEN_STATUSES, person__in=people)
+        self.fields["mentioned_needs"].queryset = needs
+        self.fields["solved_needs"].queryset = needs
+        if not needs.exists():
+            del self.fields["mentioned_needs"]
+            del self.fields["solved_needs"]
+
+
+class PromiseRowForm(forms.Form):
+    direction = forms.ChoiceField(choices=Promise.Direction.choices, label="Who promised")
+    text = forms.CharField(max_length=300, label="Promise", required=False)
+    due_on = forms.DateField(required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class NeedRowForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Need raised", required=False)
+    details = forms.CharField(max_length=5000, label="Details", required=False)
+
+
+class FactRowForm(forms.Form):
+    fact_type = forms.ChoiceField(
+        choices=[("", "What did you learn?"), *FACT_TYPE_CHOICES], required=False, label="Kind"
+    )
+    value = forms.CharField(max_length=2000, label="What I learned", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("value") and not data.get("fact_type"):
+            self.add_error("fact_type", "Choose what kind of fact this is.")
+        return data
+
+
+PromiseFormSet = forms.formset_factory(PromiseRowForm, extra=2, max_num=20, validate_max=True)
+NeedFormSet = forms.formset_factory(NeedRowForm, extra=1, max_num=20, validate_max=True)
+FactFormSet = forms.formset_factory(FactRowForm, extra=2, max_num=20, validate_max=True)
+
+
+def build_outcomes(outcomes: OutcomesForm, promises: Any, needs: Any, facts: Any) -> Outcomes:
+    data = outcomes.cleaned_data
+    return Outcomes(
+        follow_up_on=data.get("follow_up_on"),
+        follow_up_note=data.get("follow_up_note", ""),
+        promises=[
+            PromiseInput(
+                text=f.cleaned_data["text"], direction=f.cleaned_data["direction"], due_on=f.cleaned_data["due_on"]
+            )
+            for f in promises
+            if f.cleaned_data.get("text")
+        ],
+        needs=[
+            NeedInput(title=f.cleaned_data["title"], details=f.cleaned_data["details"])
+            for f in needs
+            if f.cleaned_data.get("title")
+        ],
+        facts=[
+            FactInput(fact_type=f.cleaned_data["fact_type"], value=f.cleaned_data["value"])
+            for f in facts
+            if f.cleaned_data.get("value")
+        ],
+        mentioned_needs=list(data.get("mentioned_needs") or []),
+        solved_needs=list(data.get("solved_needs") or []),
+    )
+
+
+class QuickLogForm(PersonPickerMixin, forms.Form):
+    """The ten-second log: who, how, one line, and maybe when to follow up."""
+
+    picker_fields = ("person",)
+
+    person = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        label="With",
+        widget=forms.Select(attrs={"data-person-search": "1"}),
+        error_messages={"required": "Choose who you talked with.", "invalid_choice": "Choose who you talked with."},
+    )
+    kind = forms.ChoiceField(choices=Interaction.Kind.choices, initial=Interaction.Kind.CALL, label="Kind")
+    summary = forms.CharField(
+        max_length=200, label="Summary", widget=forms.TextInput(attrs={"placeholder": "What was it about?"})
+    )
+    follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "quick")  # unique ids: the form sits on every page
+        super().__init__(*args, **kwargs)
+        self._limit_picker_choices(workspace)
+        self.fields["person"].widget.choices = [("", "Search for a person…"), *self.fields["person"].widget.choices]
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ("title", "details")
+        labels = {"title": "What do they need solved?"}
+        widgets = {"details": forms.Textarea(attrs={"rows": 3})}
+
+
+class PromiseForm(forms.ModelForm):
+    class Meta:
+        model = Promise
+        fields = ("direction", "text", "due_on")
+        labels = {"direction": "Who promised", "text": "Promise", "due_on": "Due"}
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+
+class NeedFilterForm(forms.Form):
+    STATUS_CHOICES = [("open_all", "Open and in progress"), ("", "Any status"), *Need.Status.choices]
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial="open_all")
+    tag = forms.CharField(required=False, max_length=50)

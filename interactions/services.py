@@ -1,0 +1,237 @@
+"""Writes for interactions, needs and promises.
+
+Logging a conversation is one transaction: the interaction, what it raised (needs, promises,
+facts, a follow-up) and every participant's denormalised "last contacted" land together or
+not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
+
+from crm.models import User, Workspace
+from interactions.models import Interaction, Need, NeedUpdate, Promise
+from people.models import Person
+from people.services import fact_add
+from reminders.models import FollowUp
+
+
+@dataclass
+class PromiseInput:
+    text: str
+    direction: str = Promise.Direction.MINE
+    due_on: date | None = None
+    person: Person | None = None
+
+
+@dataclass
+class NeedInput:
+    title: str
+    details: str = ""
+    person: Person | None = None
+
+
+@dataclass
+class FactInput:
+    fact_type: str
+    value: str
+    person: Person | None = None
+
+
+@dataclass
+class Outcomes:
+    """What a conversation raised, besides the conversation itself."""
+
+    follow_up_on: date | None = None
+    follow_up_note: str = ""
+    promises: list[PromiseInput] = field(default_factory=list)
+    needs: list[NeedInput] = field(default_factory=list)
+    facts: list[FactInput] = field(default_factory=list)
+    mentioned_needs: list[Need] = field(default_factory=list)
+    solved_needs: list[Need] = field(default_factory=list)
+
+
+def people_refresh_last_contacted(*, person_ids: Iterable[int]) -> None:
+    """Recompute "last contacted" from interactions for these people, in one UPDATE."""
+    ids = list(set(person_ids))
+    if not ids:
+        return
+    latest = (
+        Interaction.people.through.objects.filter(person_id=OuterRef("pk"))
+        .values("person_id")
+        .annotate(latest=Max("interaction__occurred_at"))
+        .values("latest")
+    )
+    Person.objects.filter(pk__in=ids).update(last_contacted_at=Subquery(latest))
+
+
+def _check_people(workspace: Workspace, people: list[Person]) -> None:
+    if not people:
+        raise ValidationError({"people": "Choose who you talked with."})
+    if any(p.workspace_id != workspace.pk for p in people):
+        raise ValidationError({"people": "Choose people of this workspace."})
+
+
+def _target(person: Person | None, people: list[Person]) -> Person:
+    """Who an outcome is about: the person picked for it, else the first participant."""
+    if person is None:
+        return people[0]
+    if person not in people:
+        raise ValidationError("An outcome can only be about someone in this conversation.")
+    return person
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    workspace: Workspace,
+    user: User,
+    people: list[Person],
+    summary: str,
+    kind: str = Interaction.Kind.CALL,
+    occurred_at: datetime | None = None,
+    notes: str = "",
+    sentiment: str = "",
+    outcomes: Outcomes | None = None,
+) -> Interaction:
+    """Log a conversation with one or more people, and everything it raised."""
+    _check_people(workspace, people)
+    interaction = Interaction(
+        workspace=workspace,
+        kind=kind,
+        occurred_at=occurred_at or timezone.now(),
+        summary=summary.strip(),
+        notes=notes,
+        sentiment=sentiment,
+        created_by=user,
+    )
+    interaction.full_clean()
+    interaction.save()
+    interaction.people.set(people)
+    _record_outcomes(interaction, user, people, outcomes or Outcomes())
+    people_refresh_last_contacted(person_ids=[p.pk for p in people])
+    return interaction
+
+
+def _record_outcomes(interaction: Interaction, user: User, people: list[Person], outcomes: Outcomes) -> None:
+    workspace = interaction.workspace
+    if outcomes.follow_up_on:
+        follow_up = FollowUp(
+            workspace=workspace,
+            person=people[0],
+            interaction=interaction,
+            due_on=outcomes.follow_up_on,
+            note=outcomes.follow_up_note or f"Follow up: {interaction.summary}"[:200],
+            created_by=user,
+        )
+        follow_up.full_clean()
+        follow_up.save()
+    for p in outcomes.promises:
+        promise = Promise(
+            workspace=workspace,
+            person=_target(p.person, people),
+            interaction=interaction,
+            direction=p.direction,
+            text=p.text.strip(),
+            due_on=p.due_on,
+        )
+        promise.full_clean()
+        promise.save()
+    for n in outcomes.needs:
+        need_open(person=_target(n.person, people), title=n.title, details=n.details, interaction=interaction)
+    for f in outcomes.facts:
+        fact_add(person=_target(f.person, people), fact_type=f.fact_type, value=f.value, source_interaction=interaction)
+    for need in outcomes.mentioned_needs:
+        _check_need(need, people)
+        need.interactions.add(interaction)
+    for need in outcomes.solved_needs:
+        _check_need(need, people)
+        need_set_status(need=need, status=Need.Status.SOLVED, interaction=interaction)
+
+
+def _check_need(need: Need, people: list[Person]) -> None:
+    if need.person not in people:
+        raise ValidationError("A need can only be mentioned in a conversation with its person.")
+
+
+@transaction.atomic
+def interaction_update(
+    *,
+    interaction: Interaction,
+    people: list[Person],
+    summary: str,
+    kind: str,
+    occurred_at: datetime,
+    notes: str = "",
+    sentiment: str = "",
+) -> Interaction:
+    """Edit a conversation; "last contacted" stays right for people added and removed."""
+    _check_people(interaction.workspace, people)
+    before = set(interaction.people.values_list("pk", flat=True))
+    interaction.summary, interaction.kind, interaction.occurred_at = summary.strip(), kind, occurred_at
+    interaction.notes, interaction.sentiment = notes, sentiment
+    interaction.full_clean()
+    interaction.save()
+    interaction.people.set(people)
+    people_refresh_last_contacted(person_ids=before | {p.pk for p in people})
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, interaction: Interaction) -> None:
+    """Delete a conversation; its people's "last contacted" falls back to the one before."""
+    ids = list(interaction.people.values_list("pk", flat=True))
+    interaction.delete()
+    people_refresh_last_contacted(person_ids=ids)
+
+
+@transaction.atomic
+def need_open(*, person: Person, title: str, details: str = "", interaction: Interaction | None = None) -> Need:
+    need = Need(workspace=person.workspace, person=person, title=title.strip(), details=details.strip())
+    need.full_clean()
+    need.save()
+    if interaction is not None:
+        need.interactions.add(interaction)
+    NeedUpdate.objects.create(workspace=person.workspace, need=need, status=Need.Status.OPEN, interaction=interaction)
+    return need
+
+
+@transaction.atomic
+def need_set_status(*, need: Need, status: str, interaction: Interaction | None = None) -> Need:
+    """Move a need along (open, in progress, solved, dropped); every move is kept as history."""
+    if status not in Need.Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    if status == need.status:
+        return need
+    need.status = status
+    need.solved_on = timezone.localdate() if status == Need.Status.SOLVED else None
+    need.save(update_fields=["status", "solved_on"])
+    if interaction is not None:
+        need.interactions.add(interaction)
+    NeedUpdate.objects.create(workspace=need.workspace, need=need, status=status, interaction=interaction)
+    return need
+
+
+def promise_create(
+    *, person: Person, text: str, direction: str = Promise.Direction.MINE, due_on: date | None = None
+) -> Promise:
+    promise = Promise(workspace=person.workspace, person=person, text=text.strip(), direction=direction, due_on=due_on)
+    promise.full_clean()
+    promise.save()
+    return promise
+
+
+def promise_keep(*, promise: Promise) -> bool:
+    """Mark a promise kept, once: a second click changes nothing."""
+    return Promise.objects.filter(pk=promise.pk, kept_at__isnull=True).update(kept_at=timezone.now()) == 1
+
+
+def promise_reopen(*, promise: Promise) -> None:
+    Promise.objects.filter(pk=promise.pk).update(kept_at=None)
