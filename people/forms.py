@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import timezone
 
 from crm.models import User, Workspace
 from people.dates import MONTHS, PartialDate
@@ -143,6 +144,9 @@ class PersonForm(forms.ModelForm):
             raise ValidationError("The photo must be at most 5 MB.")
         return photo
 
+    def clean_birthday(self) -> PartialDate | None:
+        return not_in_future(self.cleaned_data.get("birthday"))
+
     def clean_tag_names(self) -> list[str]:
         return _split_tags(self.cleaned_data["tag_names"])
 
@@ -264,8 +268,17 @@ class ContactMethodFormSet(BaseInlineFormSet):
                 primaries.add(kind)
 
 
+def not_in_future(value: PartialDate | None) -> PartialDate | None:
+    if value and value.year and value.occurrence_in(value.year) > timezone.localdate():
+        raise ValidationError("A birthday cannot be in the future.")
+    return value
+
+
 class BirthdayFormMixin(forms.ModelForm):
     birthday = PartialDateField(label="Birthday", help_text="The year is optional.")
+
+    def clean_birthday(self) -> PartialDate | None:
+        return not_in_future(self.cleaned_data.get("birthday"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -59,3 +59,27 @@ def test_it_makes_large_workspaces_for_other_users() -> None:
     user = User.objects.get(email="bench@example.com")
     assert Person.objects.for_workspace(user.current_workspace).count() == 500
     assert Interaction.objects.for_workspace(user.current_workspace).count() == 6000
+
+
+@pytest.mark.django_db
+def test_it_exercises_every_feature_so_far() -> None:
+    from interactions.models import Need, Promise
+    from people.models import ContactMethod, FamilyMember, Pet, ProfileFact, Tag
+    from people.profile import SECTIONS
+    from reminders.models import FollowUp
+
+    call_command("seed_demo", "--people", "60", "--interactions", "300", stdout=StringIO())
+
+    assert {f.section for f in ProfileFact.objects.all()} == {s.key for s in SECTIONS}
+    assert ProfileFact.objects.filter(is_private=True).exists()
+    assert FamilyMember.objects.filter(relation="spouse").exists()
+    assert FamilyMember.objects.filter(relation="child", birthday_year__isnull=True).exists()
+    assert FamilyMember.objects.filter(linked_person__isnull=False).exists()
+    assert Pet.objects.exists()
+    assert ContactMethod.objects.filter(kind="phone").exists()
+    assert Tag.objects.filter(kind="interest").exists()
+    assert Person.objects.filter(birthday_year__isnull=True, birthday_day__isnull=False).exists()
+    assert Person.objects.filter(contact_every__isnull=False).exists()
+    assert set(Need.objects.values_list("status", flat=True)) >= {"open", "solved"}
+    assert Promise.objects.exists()
+    assert FollowUp.objects.exists()

@@ -82,6 +82,7 @@ def test_the_age_shows_only_when_the_year_is_known(owner_client: Client, owner: 
         ("31", "2", "", "February has no day 31"),
         ("29", "2", "2023", "February 2023 has no day 29"),
         ("12", "", "", "Enter a complete value"),
+        ("1", "1", "2100", "A birthday cannot be in the future"),
     ],
 )
 def test_impossible_birthdays_are_refused_next_to_the_field(

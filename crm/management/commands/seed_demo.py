@@ -7,7 +7,7 @@ workspaces with bulk inserts (10,000 people and 200,000 interactions in well und
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -208,7 +208,11 @@ class Command(BaseCommand):
                 created_at=now - timedelta(days=rng.randint(30, 900)),
             )
             # A few birthdays in the coming two weeks so "This week" has something to show.
-            birthday = today + timedelta(days=i * 3) if i < 5 else fake.date_of_birth(minimum_age=25, maximum_age=70)
+            if i < 5:
+                soon = today + timedelta(days=i * 3)
+                birthday = soon.replace(year=soon.year - 30 - i) if (soon.month, soon.day) != (2, 29) else soon
+            else:
+                birthday = fake.date_of_birth(minimum_age=25, maximum_age=70)
             if i < 5 or rng.random() < 0.7:
                 person.birthday_day, person.birthday_month = birthday.day, birthday.month
                 person.birthday_year = None if rng.random() < 0.4 else birthday.year
@@ -311,7 +315,8 @@ class Command(BaseCommand):
                         section=SECTION_OF[fact_type.key],
                         is_private=fact_type.private,
                         value=FACT_VALUES.get(fact_type.key, "Mentioned it over coffee"),
-                        learned_on=fake.date_between(start_date="-2y", end_date="today"),
+                        learned_on=(learned := fake.date_between(start_date="-2y", end_date="today")),
+                        created_at=datetime.combine(learned, time(12), tzinfo=UTC),
                     )
                 )
         ContactMethod.objects.bulk_create(contacts, batch_size=BATCH)
