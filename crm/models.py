@@ -40,6 +40,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     current_workspace = models.ForeignKey(
         "Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    date_lead_days = models.PositiveSmallIntegerField(
+        default=7, help_text="How many days before a birthday or anniversary it shows on the dashboard."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("people/", include("people.urls")),
     path("interactions/", include("interactions.urls")),
+    path("reminders/", include("reminders.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

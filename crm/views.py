@@ -26,8 +26,8 @@ from crm.forms import (
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership
-from interactions.selectors import interaction_recent
 from people.selectors import person_count
+from reminders.selectors import dashboard as dashboard_items
 
 
 def _safe_next(request: HttpRequest, default: str = "dashboard") -> str:
@@ -83,9 +83,23 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 @workspace_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """This week: what to do today and this week, overdue first. Mine, or (owners) the team's."""
+    membership: Membership = request.membership
+    scope, member = "mine", None
+    members = list(selectors.workspace_members(workspace=request.workspace)) if membership.is_owner else []
+    owner = request.user
+    if membership.is_owner and request.GET.get("scope") == "team":
+        scope, owner = "team", None
+        member_id = request.GET.get("member", "")
+        member = next((m.user for m in members if str(m.user_id) == member_id), None)
+        owner = member
+    board = dashboard_items(request.workspace, user=request.user, owner=owner)
     context = {
+        "board": board,
+        "scope": scope,
+        "member": member,
+        "members": members,
         "person_count": person_count(request.workspace),
-        "recent_interactions": interaction_recent(request.workspace, limit=10),
     }
     return render(request, "crm/dashboard.html", context)
 

@@ -20,7 +20,7 @@ from crm.models import User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Person
 from people.services import fact_add
-from reminders.models import FollowUp
+from reminders.services import follow_up_create
 
 
 @dataclass
@@ -123,16 +123,13 @@ def interaction_log(
 def _record_outcomes(interaction: Interaction, user: User, people: list[Person], outcomes: Outcomes) -> None:
     workspace = interaction.workspace
     if outcomes.follow_up_on:
-        follow_up = FollowUp(
-            workspace=workspace,
+        follow_up_create(
             person=people[0],
-            interaction=interaction,
             due_on=outcomes.follow_up_on,
             note=outcomes.follow_up_note or f"Follow up: {interaction.summary}"[:200],
-            created_by=user,
+            user=user,
+            interaction=interaction,
         )
-        follow_up.full_clean()
-        follow_up.save()
     for p in outcomes.promises:
         promise = Promise(
             workspace=workspace,

@@ -119,6 +119,10 @@ class Person(WorkspaceScoped):
     contact_every = models.PositiveSmallIntegerField(null=True, blank=True)
     contact_every_unit = models.CharField(max_length=6, choices=CadenceUnit.choices, default=CadenceUnit.WEEKS)
     do_not_contact_until = models.DateField(null=True, blank=True)
+    # Derived from contact_every/unit by the service (a month counts 30 days), so the
+    # dashboard can add it to last_contacted_at in SQL on any database.
+    cadence = models.DurationField(null=True, blank=True, editable=False)
+    cadence_snoozed_until = models.DateField(null=True, blank=True)
     likes = models.TextField(blank=True, max_length=2000)
     dislikes = models.TextField(blank=True, max_length=2000)
     topics_to_avoid = models.TextField(blank=True, max_length=2000)
@@ -161,7 +165,7 @@ class Person(WorkspaceScoped):
         return partial_date_or_none(self.anniversary_day, self.anniversary_month, self.anniversary_year)
 
     @property
-    def cadence(self) -> str:
+    def cadence_text(self) -> str:
         if not self.contact_every:
             return ""
         unit = self.get_contact_every_unit_display()

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from crm.models import Workspace
 from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
 from people.profile import Completeness, completeness
+from reminders.selectors import with_stay_in_touch
 
 # The allow-list of sorts. Empty values sort the same way on SQLite and PostgreSQL:
 # no company last; never contacted counts as the longest since contact.
@@ -58,7 +59,7 @@ def person_list(
 ) -> QuerySet[Person]:
     """People of the workspace for lists: filtered, searched, sorted, with what rows show."""
     qs = (
-        Person.objects.for_workspace(workspace)
+        with_stay_in_touch(Person.objects.for_workspace(workspace))
         .filter(archived_at__isnull=not archived)
         .select_related("owner", "company")
         .prefetch_related(
@@ -90,7 +91,7 @@ def person_count(workspace: Workspace) -> int:
 def person_for_page(workspace: Workspace, pk: int) -> QuerySet[Person]:
     """The person page's person with everything it shows, in a fixed number of queries."""
     return (
-        Person.objects.for_workspace(workspace)
+        with_stay_in_touch(Person.objects.for_workspace(workspace))
         .filter(pk=pk)
         .select_related("owner", "company")
         .prefetch_related(

@@ -40,6 +40,7 @@ from people.forms import (
     PreferencesForm,
 )
 from people.models import Company, Person, ProfileFact
+from reminders.services import person_set_preferences
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
@@ -79,6 +80,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "values": values,
         "query_string": query_string.urlencode(),
         "members": filters.fields["owner"].queryset,
+        "today": timezone.localdate(),
         "bulk_actions": BulkActionForm.ACTIONS,
     }
     template = "people/_person_results.html" if request.headers.get("HX-Request") else "people/person_list.html"
@@ -258,7 +260,7 @@ def person_preferences(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     form = PreferencesForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        person_set_preferences(person=person, **{name: form.cleaned_data[name] for name in form._meta.fields})
         messages.success(request, f"Preferences of {person} saved.")
         return redirect(person)
     return render(request, "people/person_preferences.html", {"person": person, "form": form})

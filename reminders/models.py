@@ -1,7 +1,14 @@
-"""Reminders: follow-ups promised to ourselves ("call back on 3 March")."""
+"""Reminders: follow-ups, stay-in-touch cadences per tag, and dismissed date reminders.
+
+The database is the source of truth: the dashboard computes what is due from these rows and
+the people's denormalised dates, so a reminder shows on its day even if no worker ran.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,15 +16,36 @@ from django.utils import timezone
 from crm.models import WorkspaceScoped
 
 
+class Unit(models.TextChoices):
+    DAYS = "days", "days"
+    WEEKS = "weeks", "weeks"
+    MONTHS = "months", "months"
+    YEARS = "years", "years"
+
+
+def step(unit: str, every: int) -> relativedelta:
+    return relativedelta(**{unit: every})
+
+
 class FollowUp(WorkspaceScoped):
-    """A one-off follow-up with a person, due on a day in the owner's time zone."""
+    """A follow-up with a person, one-off or recurring, due on a day in the user's time zone.
+
+    Recurring follow-ups advance from their schedule (``anchor_on`` + k x every), never from
+    the moment they were marked done, so "every 3 months from 31 January" stays on month ends
+    and a late "done" does not drift the series.
+    """
 
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="follow_ups")
     interaction = models.ForeignKey(
         "interactions.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
-    due_on = models.DateField()
+    due_on = models.DateField(help_text="The next scheduled occurrence.")
     note = models.CharField(max_length=200, blank=True)
+    repeat_every = models.PositiveSmallIntegerField(null=True, blank=True)
+    repeat_unit = models.CharField(max_length=6, choices=Unit.choices, default=Unit.WEEKS)
+    anchor_on = models.DateField(null=True, blank=True, help_text="First occurrence of a recurring series.")
+    occurrence = models.PositiveIntegerField(default=0, help_text="Index of due_on in the series.")
+    snoozed_until = models.DateField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -29,4 +57,53 @@ class FollowUp(WorkspaceScoped):
         indexes = (models.Index(fields=("workspace", "done_at", "due_on"), name="followup_ws_open_due"),)
 
     def __str__(self) -> str:
-        return f"Follow up with {self.person} on {self.due_on}"
+        return f"Follow up with {self.person} on {self.effective_due}"
+
+    @property
+    def effective_due(self) -> date:
+        return max(self.due_on, self.snoozed_until) if self.snoozed_until else self.due_on
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.repeat_every)
+
+    @property
+    def recurrence(self) -> str:
+        if not self.repeat_every:
+            return ""
+        unit = self.get_repeat_unit_display()
+        return f"every {unit.rstrip('s')}" if self.repeat_every == 1 else f"every {self.repeat_every} {unit}"
+
+    def occurrence_on(self, index: int) -> date:
+        anchor = self.anchor_on or self.due_on
+        return anchor + step(self.repeat_unit, self.repeat_every * index)
+
+
+class TagCadence(WorkspaceScoped):
+    """A default stay-in-touch cadence for people with a tag and no cadence of their own."""
+
+    tag = models.ForeignKey("people.Tag", on_delete=models.CASCADE, related_name="cadences")
+    every = models.PositiveSmallIntegerField()
+    unit = models.CharField(max_length=6, choices=Unit.choices[:3], default=Unit.WEEKS)
+    duration = models.DurationField(editable=False)  # every x unit, for SQL (see Person.cadence)
+
+    class Meta:
+        ordering = ("tag__name",)
+        constraints = (models.UniqueConstraint(fields=("workspace", "tag"), name="tagcadence_unique_tag"),)
+
+    def __str__(self) -> str:
+        return f"{self.tag}: every {self.every} {self.unit}"
+
+
+class DismissedDate(WorkspaceScoped):
+    """A date reminder marked done for one year's occurrence ("wished Anna happy birthday")."""
+
+    key = models.CharField(max_length=50, help_text="e.g. person:12:birthday, family:5, pet:7, date:9")
+    occurs_on = models.DateField()
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=("workspace", "key", "occurs_on"), name="dismisseddate_unique"),)
+
+    def __str__(self) -> str:
+        return f"{self.key} on {self.occurs_on}"

@@ -51,3 +51,11 @@ def age_on(value: PartialDate | None, day: date) -> int | None:
 @register.filter
 def next_on(value: PartialDate | None, day: date) -> date | None:
     return value.next_occurrence(day) if value else None
+
+
+@register.inclusion_tag("reminders/_stay_badge.html")
+def stay_badge(person: Person, today: date) -> dict[str, object]:
+    """ok / due soon / overdue, as a coloured badge wherever a person appears."""
+    from reminders.selectors import stay_in_touch_state
+
+    return {"state": stay_in_touch_state(person, today), "person": person}

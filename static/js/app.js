@@ -192,3 +192,8 @@
     open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"));
   });
 })();
+
+// <select data-autosubmit> submits its form when changed.
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-autosubmit]")) { event.target.form.submit(); }
+});

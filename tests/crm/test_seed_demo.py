@@ -26,8 +26,9 @@ def test_it_creates_a_demo_login_with_a_lived_in_workspace() -> None:
     assert Person.objects.for_workspace(workspace).count() == 30
     assert Interaction.objects.for_workspace(workspace).count() == 200
     assert Membership.objects.filter(workspace=workspace).count() == 2  # the demo user and a teammate
-    page = client.get(reverse("dashboard")).content.decode()
-    assert "30 people" in page
+    board = client.get(reverse("dashboard")).context["board"]
+    assert board.dates, "no birthdays in the next two weeks"
+    assert board.overdue or board.due_today or board.this_week
 
 
 @pytest.mark.django_db
@@ -83,3 +84,15 @@ def test_it_exercises_every_feature_so_far() -> None:
     assert set(Need.objects.values_list("status", flat=True)) >= {"open", "solved"}
     assert Promise.objects.exists()
     assert FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_dashboard_has_items_in_every_section_today() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    client = Client()
+    client.post(reverse("login"), {"username": "demo@example.com", "password": "demo"})
+
+    board = client.get(reverse("dashboard"), {"scope": "team"}).context["board"]
+
+    for section in ("overdue", "this_week", "dates", "going_cold", "promises", "quiet_needs", "recent"):
+        assert getattr(board, section), section

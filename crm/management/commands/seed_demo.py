@@ -20,7 +20,8 @@ from crm.models import Membership, User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
-from reminders.models import FollowUp
+from reminders.models import FollowUp, TagCadence
+from reminders.services import cadence_duration
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: it is the demo login.
 BATCH = 5000
@@ -202,8 +203,9 @@ class Command(BaseCommand):
                 owner=owners[0] if i % 4 else owners[1],
                 preferred_channel=rng.choice(["phone", "email", "text", "in_person", "video", ""]),
                 best_time=rng.choice(["", "weekday mornings", "after 4pm", "Fridays"]),
-                contact_every=rng.choice([None, None, 2, 4, 6]),
-                contact_every_unit=rng.choice(["weeks", "months"]),
+                contact_every=(every := rng.choice([None, None, 2, 4, 6])),
+                contact_every_unit=(unit := rng.choice(["weeks", "months"])),
+                cadence=cadence_duration(every, unit),
                 likes=rng.choice(["", "Good coffee, cycling", "Dark chocolate", "Italian food"]),
                 created_at=now - timedelta(days=rng.randint(30, 900)),
             )
@@ -373,6 +375,8 @@ class Command(BaseCommand):
                         workspace=workspace,
                         person=person,
                         due_on=today + timedelta(days=rng.randint(-5, 12)),
+                        repeat_every=rng.choice([None, None, 1, 3]),
+                        repeat_unit="months",
                         note=rng.choice(
                             ["Call back about the quote", "Check the samples arrived", "Ask how the launch went"]
                         ),
@@ -396,6 +400,11 @@ class Command(BaseCommand):
         )
         Promise.objects.bulk_create(promises, batch_size=BATCH)
         FollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
+        for name, every, unit in (("key-account", 2, "weeks"), ("friend", 3, "months")):
+            tag = Tag.objects.for_workspace(workspace).get(name=name, kind=Tag.Kind.LABEL)
+            TagCadence.objects.create(
+                workspace=workspace, tag=tag, every=every, unit=unit, duration=cadence_duration(every, unit)
+            )
 
     def _interactions(
         self, workspace: Workspace, user: User, people: list[Person], total: int, rng: random.Random, now: datetime

@@ -1,0 +1,301 @@
+"""What is due: computed in SQL from rows and denormalised fields, never by looping over people.
+
+All dates are in the current time zone (the signed-in user's, activated by the middleware):
+"due on 3 March" means 3 March where the user is.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.models import User, Workspace
+from interactions.models import Interaction, Need, Promise
+from people.dates import PartialDate
+from people.models import FamilyMember, ImportantDate, Person, Pet
+from reminders.models import DismissedDate, FollowUp, TagCadence
+
+DUE_SOON_DAYS = 7
+COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "overdue"
+DATES_AHEAD_DAYS = 14
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
+    """Annotate ``stay_due_at``: last contact (or creation) + own cadence, else the tag default.
+
+    Null when the person has no cadence at all.
+    """
+    tag_default = (
+        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag__people=OuterRef("pk"))
+        .values("tag__people")
+        .annotate(shortest=Min("duration"))
+        .values("shortest")[:1]
+    )
+    return qs.annotate(
+        effective_cadence=Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
+        stay_due_at=ExpressionWrapper(
+            Coalesce(F("last_contacted_at"), F("created_at")) + F("effective_cadence"),
+            output_field=DateTimeField(),
+        ),
+    )
+
+
+def stay_in_touch_state(person: Person, today: date) -> str:
+    """ok, soon (within 7 days) or overdue; "" without a cadence. Pushed-out people are ok."""
+    due_at = getattr(person, "stay_due_at", None)
+    if due_at is None:
+        return ""
+    pushed = max(filter(None, (person.do_not_contact_until, person.cadence_snoozed_until)), default=None)
+    if pushed and pushed > today:
+        return "ok"
+    if due_at < day_start(today):
+        return "overdue"
+    if due_at < day_start(today + timedelta(days=DUE_SOON_DAYS + 1)):
+        return "soon"
+    return "ok"
+
+
+def _reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
+    """Not archived, and neither asked for quiet nor snoozed past today."""
+    return qs.filter(archived_at__isnull=True).filter(
+        Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today),
+        Q(cadence_snoozed_until__isnull=True) | Q(cadence_snoozed_until__lte=today),
+    )
+
+
+def _owned(qs: QuerySet[Any], owner: User | None, path: str = "owner") -> QuerySet[Any]:
+    return qs.filter(**{path: owner}) if owner is not None else qs
+
+
+def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUp]:
+    return (
+        FollowUp.objects.for_workspace(workspace)
+        .filter(done_at__isnull=True, person__archived_at__isnull=True)
+        .annotate(
+            due=Case(
+                When(snoozed_until__gt=F("due_on"), then=F("snoozed_until")),
+                default=F("due_on"),
+                output_field=DateField(),
+            )
+        )
+        .select_related("person")
+    )
+
+
+@dataclass(frozen=True)
+class DateItem:
+    """A birthday, anniversary or other date of a person, their family or pets."""
+
+    key: str
+    on: date
+    person: Person
+    text: str  # what to say: "Max, Anna's dog, turns 5"
+    kind: str  # birthday, anniversary, date
+    dismissed: bool = False
+
+
+def _window(today: date, days: int) -> list[date]:
+    return [today + timedelta(days=i) for i in range(days + 1)]
+
+
+def _pairs_q(days: list[date], prefix: str) -> Q:
+    """Match a day/month pair falling in ``days``; 29 Feb counts on 28 Feb in common years."""
+    q = Q()
+    for day in days:
+        q |= Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day})
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            q |= Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29})
+    return q
+
+
+def _occurrence(value: PartialDate, days: list[date]) -> date:
+    return value.next_occurrence(days[0])
+
+
+def _turns(value: PartialDate, on: date) -> str:
+    age = value.age_on(on)
+    return f"turns {age}" if age is not None else "has a birthday"
+
+
+def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User | None = None) -> list[DateItem]:
+    """Dates in the next ``days`` days, in four small queries on (month, day) indexes."""
+    window = _window(today, days)
+    items: list[DateItem] = []
+    people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
+    for p in people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary")):
+        if p.birthday and window[0] <= (on := _occurrence(p.birthday, window)) <= window[-1]:
+            items.append(
+                DateItem(f"person:{p.pk}:birthday", on, p, f"{p.full_name} {_turns(p.birthday, on)}", "birthday")
+            )
+        if p.anniversary and window[0] <= (on := _occurrence(p.anniversary, window)) <= window[-1]:
+            years = p.anniversary.age_on(on)
+            text = f"{p.full_name}'s anniversary" + (f" ({years} years)" if years else "")
+            items.append(DateItem(f"person:{p.pk}:anniversary", on, p, text, "anniversary"))
+    family = _owned(
+        FamilyMember.objects.for_workspace(workspace).filter(person__archived_at__isnull=True),
+        owner,
+        "person__owner",
+    ).select_related("person")
+    for f in family.filter(_pairs_q(window, "birthday")):
+        on = _occurrence(f.birthday, window)
+        relation = f.get_relation_display().lower()
+        items.append(
+            DateItem(
+                f"family:{f.pk}",
+                on,
+                f.person,
+                f"{f.name}, {f.person.first_name}'s {relation}, {_turns(f.birthday, on)}",
+                "birthday",
+            )
+        )
+    pets = _owned(
+        Pet.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
+    ).select_related("person")
+    for pet in pets.filter(_pairs_q(window, "birthday")):
+        on = _occurrence(pet.birthday, window)
+        species = pet.species or "pet"
+        items.append(
+            DateItem(
+                f"pet:{pet.pk}",
+                on,
+                pet.person,
+                f"{pet.name}, {pet.person.first_name}'s {species}, {_turns(pet.birthday, on)}",
+                "birthday",
+            )
+        )
+    dates = _owned(
+        ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
+    ).select_related("person")
+    for d in dates.filter(_pairs_q(window, "date")):
+        on = _occurrence(d.date, window)
+        items.append(DateItem(f"date:{d.pk}", on, d.person, f"{d.person.full_name}: {d.label}", "date"))
+    dismissed = set(
+        DismissedDate.objects.for_workspace(workspace)
+        .filter(occurs_on__gte=window[0], occurs_on__lte=window[-1])
+        .values_list("key", "occurs_on")
+    )
+    items = [DateItem(i.key, i.on, i.person, i.text, i.kind, dismissed=(i.key, i.on) in dismissed) for i in items]
+    return sorted(items, key=lambda i: (i.on, i.text))
+
+
+@dataclass
+class Dashboard:
+    today: date
+    week_end: date
+    overdue: list[Any] = field(default_factory=list)
+    due_today: list[Any] = field(default_factory=list)
+    this_week: list[Any] = field(default_factory=list)
+    dates: list[DateItem] = field(default_factory=list)
+    going_cold: list[Person] = field(default_factory=list)
+    promises: list[Promise] = field(default_factory=list)
+    quiet_needs: list[Need] = field(default_factory=list)
+    recent: list[Interaction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One line of "what to do": a follow-up, or a person due for a stay-in-touch."""
+
+    kind: str  # follow_up or stay_in_touch
+    due: date
+    person: Person
+    follow_up: FollowUp | None = None
+
+
+SECTION_LIMIT = 50
+
+
+def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: date | None = None) -> Dashboard:
+    """The "This week" page: a fixed number of queries whatever the size of the workspace."""
+    today = today or timezone.localdate()
+    # The week runs Monday to Sunday; on a Sunday, "the rest of the week" is the week ahead.
+    week_end = today + timedelta(days=6 - today.weekday()) if today.weekday() < 6 else today + timedelta(days=7)
+    board = Dashboard(today=today, week_end=week_end)
+
+    follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__lte=week_end)
+    items = [DueItem("follow_up", f.due, f.person, f) for f in follow_ups.order_by("due", "id")[:SECTION_LIMIT]]
+
+    people = with_stay_in_touch(_reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
+    due_people = people.filter(stay_due_at__lt=day_start(week_end + timedelta(days=1)))
+    cold_before = day_start(today - timedelta(days=COLD_AFTER_DAYS))
+    for p in due_people.filter(stay_due_at__gte=cold_before).order_by("stay_due_at", "id")[:SECTION_LIMIT]:
+        items.append(DueItem("stay_in_touch", timezone.localtime(p.stay_due_at).date(), p))
+    board.going_cold = list(due_people.filter(stay_due_at__lt=cold_before).order_by("stay_due_at", "id")[:10])
+
+    for item in sorted(items, key=lambda i: (i.due, i.person.last_name)):
+        if item.due < today:
+            board.overdue.append(item)
+        elif item.due == today:
+            board.due_today.append(item)
+        else:
+            board.this_week.append(item)
+
+    board.dates = upcoming_dates(workspace, today=today, days=max(DATES_AHEAD_DAYS, user.date_lead_days), owner=owner)
+    board.promises = list(
+        _owned(Promise.objects.for_workspace(workspace), owner, "person__owner")
+        .filter(kept_at__isnull=True, person__archived_at__isnull=True)
+        .select_related("person")
+        .order_by(F("due_on").asc(nulls_last=True), "id")[:20]
+    )
+    quiet_since = timezone.now() - timedelta(days=30)
+    board.quiet_needs = list(
+        _owned(Need.objects.for_workspace(workspace), owner, "person__owner")
+        .filter(status__in=Need.OPEN_STATUSES, person__archived_at__isnull=True)
+        .filter(Q(person__last_contacted_at__lt=quiet_since) | Q(person__last_contacted_at__isnull=True))
+        .select_related("person")
+        .order_by("opened_on", "id")[:20]
+    )
+    recent = Interaction.objects.for_workspace(workspace)
+    if owner is not None:
+        recent = recent.filter(created_by=owner)
+    board.recent = list(recent.prefetch_related("people")[:10])
+    return board
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_month: bool
+    follow_ups: list[FollowUp]
+    dates: list[DateItem]
+
+
+def calendar_month(
+    workspace: Workspace, *, year: int, month: int, owner: User | None = None
+) -> list[list[CalendarDay]]:
+    """A month grid (weeks from Monday) of follow-ups and dates."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    by_day: dict[date, list[FollowUp]] = {}
+    follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__gte=first, due__lte=last)
+    for f in follow_ups.order_by("due", "id")[:500]:
+        by_day.setdefault(f.due, []).append(f)
+    dates_by_day: dict[date, list[DateItem]] = {}
+    for item in upcoming_dates(workspace, today=first, days=(last - first).days, owner=owner):
+        dates_by_day.setdefault(item.on, []).append(item)
+    return [
+        [CalendarDay(d, d.month == month, by_day.get(d, []), dates_by_day.get(d, [])) for d in week] for week in weeks
+    ]

@@ -1,0 +1,150 @@
+"""Writes for reminders: follow-ups (done, snooze, recurrence), cadences, dismissed dates."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm.models import User, Workspace
+from people.models import Person, Tag
+from people.services import normalise_tag
+from reminders.models import DismissedDate, FollowUp, TagCadence, Unit
+
+DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
+MAX_SNOOZE_DAYS = 366
+
+
+def cadence_duration(every: int | None, unit: str) -> timedelta | None:
+    """A stay-in-touch cadence as a duration (a month counts 30 days: cadences are not dates)."""
+    if not every:
+        return None
+    return timedelta(days=every * DAYS_PER[unit])
+
+
+def person_set_preferences(*, person: Person, **fields: object) -> Person:
+    """Save how a person wants to be treated; their cadence follows their contact frequency."""
+    for name, value in fields.items():
+        setattr(person, name, value)
+    person.cadence = cadence_duration(person.contact_every, person.contact_every_unit)
+    person.full_clean()
+    person.save()
+    return person
+
+
+def _check_snooze(until: date) -> None:
+    today = timezone.localdate()
+    if until <= today:
+        raise ValidationError({"until": "Snooze to a day after today."})
+    if until > today + timedelta(days=MAX_SNOOZE_DAYS):
+        raise ValidationError({"until": "Snooze for at most a year."})
+
+
+@transaction.atomic
+def follow_up_create(
+    *,
+    person: Person,
+    due_on: date,
+    note: str = "",
+    repeat_every: int | None = None,
+    repeat_unit: str = Unit.WEEKS,
+    user: User | None = None,
+    interaction: object = None,
+) -> FollowUp:
+    follow_up = FollowUp(
+        workspace=person.workspace,
+        person=person,
+        due_on=due_on,
+        anchor_on=due_on,
+        note=note.strip(),
+        repeat_every=repeat_every or None,
+        repeat_unit=repeat_unit,
+        created_by=user,
+        interaction=interaction,
+    )
+    follow_up.full_clean()
+    follow_up.save()
+    return follow_up
+
+
+def follow_up_update(
+    *, follow_up: FollowUp, due_on: date, note: str, repeat_every: int | None, repeat_unit: str
+) -> FollowUp:
+    """Edit a follow-up; a new date or rule starts the series again from that date."""
+    if due_on != follow_up.due_on or repeat_every != follow_up.repeat_every or repeat_unit != follow_up.repeat_unit:
+        follow_up.anchor_on, follow_up.occurrence, follow_up.snoozed_until = due_on, 0, None
+    follow_up.due_on, follow_up.note = due_on, note.strip()
+    follow_up.repeat_every, follow_up.repeat_unit = repeat_every or None, repeat_unit
+    follow_up.full_clean()
+    follow_up.save()
+    return follow_up
+
+
+def follow_up_done(*, follow_up: FollowUp, today: date | None = None) -> bool:
+    """Mark a follow-up done. A recurring one moves to its next scheduled day after today.
+
+    The UPDATE is conditional on the occurrence it saw, so a double click (or two tabs) marks
+    one occurrence once. Returns False when someone else already did.
+    """
+    today = today or timezone.localdate()
+    current = FollowUp.objects.filter(pk=follow_up.pk, occurrence=follow_up.occurrence, done_at__isnull=True)
+    if not follow_up.is_recurring:
+        return current.update(done_at=timezone.now()) == 1
+    index = follow_up.occurrence + 1
+    while follow_up.occurrence_on(index) <= today:
+        index += 1
+    return (
+        current.update(
+            due_on=follow_up.occurrence_on(index),
+            anchor_on=follow_up.anchor_on or follow_up.due_on,
+            occurrence=index,
+            snoozed_until=None,
+        )
+        == 1
+    )
+
+
+def follow_up_snooze(*, follow_up: FollowUp, until: date) -> FollowUp:
+    _check_snooze(until)
+    FollowUp.objects.filter(pk=follow_up.pk).update(snoozed_until=until)
+    follow_up.snoozed_until = until
+    return follow_up
+
+
+def cadence_snooze(*, person: Person, until: date) -> Person:
+    """Push a stay-in-touch reminder out without pretending we were in touch."""
+    _check_snooze(until)
+    Person.objects.filter(pk=person.pk).update(cadence_snoozed_until=until)
+    person.cadence_snoozed_until = until
+    return person
+
+
+def date_dismiss(*, workspace: Workspace, key: str, occurs_on: date) -> None:
+    """Mark this year's occurrence of a birthday or anniversary as done (idempotent)."""
+    try:
+        with transaction.atomic():
+            DismissedDate.objects.create(workspace=workspace, key=key[:50], occurs_on=occurs_on)
+    except IntegrityError:
+        pass  # already done: a second click is harmless
+
+
+@transaction.atomic
+def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: str) -> TagCadence:
+    name = normalise_tag(tag_name)
+    if not name:
+        raise ValidationError({"tag_name": "Type a tag."})
+    if not 1 <= every <= 365:
+        raise ValidationError({"every": "Choose a number between 1 and 365."})
+    tag = Tag.objects.for_workspace(workspace).filter(name=name, kind=Tag.Kind.LABEL).first()
+    if tag is None:
+        raise ValidationError({"tag_name": f"No person is tagged “{name}” yet."})
+    cadence, _ = TagCadence.objects.update_or_create(
+        workspace=workspace, tag=tag, defaults={"every": every, "unit": unit, "duration": cadence_duration(every, unit)}
+    )
+    return cadence
+
+
+def tag_cadence_delete(*, cadence: TagCadence) -> None:
+    cadence.delete()

@@ -1,0 +1,223 @@
+"""Reminder actions (done, snooze, dismiss), follow-up pages, tag cadences and the calendar.
+
+Actions answer htmx requests with an empty fragment (the item leaves the list) and plain
+form posts with a redirect back and a message, so they work with and without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crm.access import get_for_workspace_or_404, owner_required, workspace_required
+from people.models import Person
+from reminders import selectors, services
+from reminders.models import FollowUp, TagCadence, Unit
+
+SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
+
+
+def _back(request: HttpRequest, message: str, *, level: int = messages.SUCCESS) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        response = HttpResponse("")
+        response["HX-Trigger"] = "rapport:changed"
+        return response
+    messages.add_message(request, level, message)
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("dashboard")
+
+
+def _snooze_until(request: HttpRequest) -> date:
+    """From a preset ("1d", "3d", "1w") or a picked date; bad input is a ValidationError."""
+    preset = request.POST.get("snooze", "")
+    if preset in SNOOZES:
+        return timezone.localdate() + timedelta(days=SNOOZES[preset])
+    try:
+        return date.fromisoformat(request.POST.get("until", ""))
+    except ValueError as exc:
+        raise ValidationError("Pick a date to snooze until.") from exc
+
+
+@require_POST
+@workspace_required
+def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    services.follow_up_done(follow_up=follow_up)
+    return _back(request, f"Done: follow-up with {follow_up.person}.")
+
+
+@require_POST
+@workspace_required
+def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    try:
+        until = _snooze_until(request)
+        services.follow_up_snooze(follow_up=follow_up, until=until)
+    except ValidationError as exc:
+        return _error(request, exc)
+    return _back(request, f"Snoozed until {until:%a %-d %b}.")
+
+
+@require_POST
+@workspace_required
+def cadence_snooze(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    try:
+        until = _snooze_until(request)
+        services.cadence_snooze(person=person, until=until)
+    except ValidationError as exc:
+        return _error(request, exc)
+    return _back(request, f"{person} snoozed until {until:%a %-d %b}.")
+
+
+@require_POST
+@workspace_required
+def date_dismiss(request: HttpRequest) -> HttpResponse:
+    key = request.POST.get("key", "")
+    try:
+        occurs_on = date.fromisoformat(request.POST.get("on", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    _check_date_key(request, key)
+    services.date_dismiss(workspace=request.workspace, key=key, occurs_on=occurs_on)
+    return _back(request, "Marked done.")
+
+
+def _check_date_key(request: HttpRequest, key: str) -> None:
+    """A date key names an object of this workspace, or the request is a 404."""
+    from people.models import FamilyMember, ImportantDate, Pet
+
+    models = {"person": Person, "family": FamilyMember, "pet": Pet, "date": ImportantDate}
+    parts = key.split(":")
+    if len(parts) < 2 or parts[0] not in models or not parts[1].isdigit():
+        raise Http404("Unknown reminder.")
+    get_for_workspace_or_404(request, models[parts[0]], pk=int(parts[1]))
+
+
+def _error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    text = " ".join(exc.messages)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(text, status=422)
+    return _back(request, text, level=messages.ERROR)
+
+
+class FollowUpForm(forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = ("due_on", "note", "repeat_every", "repeat_unit")
+        labels = {
+            "due_on": "Due on",
+            "note": "What to follow up on",
+            "repeat_every": "Repeat every",
+            "repeat_unit": "Unit",
+        }
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
+
+    def clean_repeat_every(self) -> int | None:
+        value = self.cleaned_data["repeat_every"]
+        if value is not None and not 1 <= value <= 365:
+            raise forms.ValidationError("Choose a number between 1 and 365.")
+        return value
+
+
+@workspace_required
+def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    form = FollowUpForm(request.POST or None, initial={"due_on": timezone.localdate() + timedelta(days=7)})
+    if request.method == "POST" and form.is_valid():
+        services.follow_up_create(person=person, user=request.user, **form.cleaned_data)
+        messages.success(request, "Follow-up added.")
+        return redirect(person)
+    return render(request, "reminders/follow_up_form.html", {"form": form, "person": person})
+
+
+@workspace_required
+def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    form = FollowUpForm(request.POST or None, instance=follow_up)
+    if request.method == "POST" and form.is_valid():
+        services.follow_up_update(follow_up=follow_up, **form.cleaned_data)
+        messages.success(request, "Follow-up saved.")
+        return redirect(follow_up.person)
+    return render(
+        request, "reminders/follow_up_form.html", {"form": form, "person": follow_up.person, "follow_up": follow_up}
+    )
+
+
+@workspace_required
+def follow_up_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    if request.method == "POST":
+        follow_up.delete()
+        messages.success(request, "Follow-up deleted.")
+        return redirect(follow_up.person)
+    return render(request, "reminders/follow_up_confirm_delete.html", {"follow_up": follow_up})
+
+
+class TagCadenceForm(forms.Form):
+    tag_name = forms.CharField(
+        label="People tagged", max_length=50, widget=forms.TextInput(attrs={"list": "tag-suggestions"})
+    )
+    every = forms.IntegerField(label="Every", min_value=1, max_value=365)
+    unit = forms.ChoiceField(label="Unit", choices=Unit.choices[:3])
+
+
+@owner_required
+def tag_cadences(request: HttpRequest) -> HttpResponse:
+    """Workspace defaults: "key-account every 2 weeks" for people without a cadence of their own."""
+    form = TagCadenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tag_cadence_set(workspace=request.workspace, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Stay-in-touch default saved.")
+            return redirect("reminders:cadences")
+    cadences = TagCadence.objects.for_workspace(request.workspace).select_related("tag")
+    return render(request, "reminders/tag_cadences.html", {"form": form, "cadences": cadences})
+
+
+@require_POST
+@owner_required
+def tag_cadence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    cadence = get_for_workspace_or_404(request, TagCadence, pk=pk)
+    services.tag_cadence_delete(cadence=cadence)
+    messages.success(request, f"Removed the default for “{cadence.tag}”.")
+    return redirect("reminders:cadences")
+
+
+@workspace_required
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+        month = int(request.GET.get("month", today.month))
+        first = date(year, month, 1)
+    except ValueError:
+        year, month, first = today.year, today.month, today.replace(day=1)
+    if not 1900 <= year <= 2200:
+        year, month, first = today.year, today.month, today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    context = {
+        "weeks": selectors.calendar_month(request.workspace, year=year, month=month),
+        "first": first,
+        "today": today,
+        "previous": previous,
+        "following": following,
+        "this_month": reverse("reminders:calendar"),
+    }
+    return render(request, "reminders/calendar.html", context)
