@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
+from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
+
+FUTURE_SLACK = timedelta(minutes=10)  # clocks differ a little between browser and server
 
 
 class PersonPickerMixin:
@@ -21,7 +26,11 @@ class PersonPickerMixin:
     def _limit_picker_choices(self, workspace: Workspace) -> None:
         for name in self.picker_fields:
             field = self.fields[name]  # type: ignore[attr-defined]
-            field.queryset = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True)
+            people = Person.objects.for_workspace(workspace)
+            # Archived people stay valid where they already are (editing an old conversation).
+            current = getattr(getattr(self, "instance", None), "pk", None)
+            active = Q(archived_at__isnull=True) | Q(interactions=current) if current else Q(archived_at__isnull=True)
+            field.queryset = people.filter(active).distinct()
             raw = self._raw_ids(name)
             chosen = Person.objects.for_workspace(workspace).filter(pk__in=raw) if raw else []
             field.widget.choices = [(p.pk, p.full_name) for p in chosen]
@@ -33,13 +42,14 @@ class PersonPickerMixin:
         else:
             initial = self.initial.get(name)  # type: ignore[attr-defined]
             values = initial if isinstance(initial, list | tuple) else [initial]
-        return [int(v.pk if isinstance(v, Person) else v) for v in values if v and str(getattr(v, "pk", v)).isdigit()]
+        ids = (parse_id(v.pk if isinstance(v, Person) else v) for v in values if v)
+        return [i for i in ids if i is not None]
 
 
 class InteractionForm(PersonPickerMixin, forms.ModelForm):
     picker_fields = ("people",)
 
-    people = forms.ModelMultipleChoiceField(
+    people = SafeModelMultipleChoiceField(
         queryset=Person.objects.none(),
         label="With",
         widget=forms.SelectMultiple(attrs={"data-person-search": "1", "size": 3}),
@@ -59,6 +69,12 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4, "placeholder": "Markdown welcome"}),
         }
 
+    def clean_occurred_at(self) -> Any:
+        value = self.cleaned_data["occurred_at"]
+        if value > timezone.now() + FUTURE_SLACK:
+            raise forms.ValidationError("A conversation cannot be in the future. For a plan, add a follow-up.")
+        return value
+
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance.pk and not self.is_bound:
@@ -71,10 +87,10 @@ class OutcomesForm(forms.Form):
 
     follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     follow_up_note = forms.CharField(label="Follow-up note", required=False, max_length=200)
-    mentioned_needs = forms.ModelMultipleChoiceField(
+    mentioned_needs = SafeModelMultipleChoiceField(
         queryset=Need.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Needs discussed"
     )
-    solved_needs = forms.ModelMultipleChoiceField(
+    solved_needs = SafeModelMultipleChoiceField(
         queryset=Need.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Needs solved"
     )
 

@@ -119,7 +119,12 @@ def need_for_page(workspace: Workspace, pk: int) -> QuerySet[Need]:
         .prefetch_related(
             "tags",
             Prefetch("updates", queryset=NeedUpdate.objects.select_related("interaction")),
-            Prefetch("interactions", queryset=Interaction.objects.order_by("-occurred_at")),
+            Prefetch(
+                "interactions",
+                queryset=Interaction.objects.order_by("-occurred_at").prefetch_related(
+                    Prefetch("people", queryset=Person.objects.only("id", "first_name", "last_name", "workspace_id"))
+                ),
+            ),
         )
     )
 

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
+from crm.ids import parse_id
 from interactions import selectors, services
 from interactions.forms import (
     FactFormSet,
@@ -70,8 +71,8 @@ def _log_forms(request: HttpRequest, initial: dict[str, Any] | None = None) -> d
 @workspace_required
 def interaction_create(request: HttpRequest) -> HttpResponse:
     """The full log form: the conversation and everything it raised, in one save."""
-    person_id = request.GET.get("person", "")
-    initial = {"people": [int(person_id)]} if person_id.isdigit() else {}
+    person_id = parse_id(request.GET.get("person", ""))
+    initial = {"people": [person_id]} if person_id is not None else {}
     if request.GET.get("kind") in Interaction.Kind.values:
         initial["kind"] = request.GET["kind"]
     forms = _log_forms(request, initial)

@@ -10,6 +10,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
+from crm.ids import parse_id
 from crm.models import User, Workspace
 from people.dates import MONTHS, PartialDate
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
@@ -419,4 +420,4 @@ class BulkActionForm(forms.Form):
         self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
         # Any integer is accepted here; the view then insists every id is in the workspace (404).
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(v, v) for v in raw if str(v).isdigit()]
+        self.fields["ids"].choices = [(v, v) for v in raw if parse_id(v) is not None]

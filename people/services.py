@@ -84,13 +84,23 @@ def person_save(
     _check_owner(person.workspace, person.owner)
     person.company = company_for_name(person.workspace, company_name)
     _assign_dates(person, birthday=birthday, anniversary=anniversary)
-    if remove_photo and person.photo:
-        person.photo.delete(save=False)
+    old_photo = person.photo.name if person.photo else ""
+    if remove_photo:
         person.photo = ""
-    if photo is not None:
-        person.photo.save("photo.jpg", process_photo(photo), save=False)
-    person.full_clean()
-    person.save()
+    new_photo = process_photo(photo) if photo is not None else None
+    person.full_clean(exclude=["photo"])
+    if new_photo is not None:
+        person.photo.save("photo.jpg", new_photo, save=False)
+    try:
+        person.save()
+    except Exception:
+        if new_photo is not None:
+            person.photo.storage.delete(person.photo.name)  # no orphan file when the row fails
+        raise
+    if old_photo and old_photo != (person.photo.name if person.photo else ""):
+        # The old file goes only once the new state is committed.
+        storage = Person._meta.get_field("photo").storage
+        transaction.on_commit(lambda: storage.delete(old_photo))
     person.tags.set(
         tags_for_names(person.workspace, tag_names)
         + tags_for_names(person.workspace, interest_names, kind=Tag.Kind.INTEREST)
@@ -187,6 +197,8 @@ def people_bulk_update(
         else:
             through.objects.filter(person_id__in=ids, tag__name=normalise_tag(tag), tag__kind=Tag.Kind.LABEL).delete()
     elif action == "change_owner":
+        if owner is None:
+            raise ValidationError({"owner": "Choose the new owner."})
         _check_owner(workspace, owner)
         Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
     elif action == "archive":

@@ -120,10 +120,13 @@ def test_a_need_of_someone_else_cannot_be_marked_solved(owner_client: Client, wo
     from interactions import services
 
     anna, ben = PersonFactory(workspace=workspace), PersonFactory(workspace=workspace)
+    services.need_open(person=anna, title="Anna's problem")  # so the form offers needs at all
     bens_need = services.need_open(person=ben, title="Ben's problem")
 
-    owner_client.post(reverse("interactions:create"), _full_log([anna], solved_needs=[bens_need.pk]))
+    response = owner_client.post(reverse("interactions:create"), _full_log([anna], solved_needs=[bens_need.pk]))
 
+    assert "Select a valid choice" in response.content.decode()
+    assert not Interaction.objects.exists()
     bens_need.refresh_from_db()
     assert bens_need.status == "open"
 
@@ -241,3 +244,43 @@ def test_another_workspaces_conversation_is_a_404(outsider_client: Client, works
     assert outsider_client.get(reverse(name, args=[interaction.pk])).status_code == 404
     assert outsider_client.post(reverse(name, args=[interaction.pk]), {"summary": "x"}).status_code == 404
     assert Interaction.objects.filter(pk=interaction.pk, summary="Secret").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["²", "9" * 25, "-1", "abc"])
+def test_hostile_ids_are_refused_not_a_500(owner_client: Client, workspace: Workspace, bad: str) -> None:
+    anna = PersonFactory(workspace=workspace)
+
+    assert owner_client.get(reverse("interactions:create"), {"person": bad}).status_code == 200
+    assert owner_client.post(reverse("interactions:create"), {**_full_log([anna]), "people": [bad]}).status_code == 200
+    quick = owner_client.post(
+        reverse("interactions:quick"), {"quick-person": bad, "quick-summary": "x", "quick-kind": "call"}
+    )
+    assert quick.status_code == 400
+    bulk = owner_client.post(reverse("people:bulk"), {"ids": [bad], "action": "archive"})
+    assert bulk.status_code == 302
+    assert not Interaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_conversation_cannot_be_dated_in_the_future(owner_client: Client, workspace: Workspace) -> None:
+    anna = PersonFactory(workspace=workspace)
+
+    response = owner_client.post(reverse("interactions:create"), _full_log([anna], occurred_at="2031-01-01T10:00"))
+
+    assert "A conversation cannot be in the future" in response.content.decode()
+    assert not Interaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_conversation_with_an_archived_person_can_still_be_edited(owner_client: Client, workspace: Workspace) -> None:
+    anna = PersonFactory(workspace=workspace, archived_at=timezone.now())
+    interaction = InteractionFactory(workspace=workspace, people=[anna], summary="Old")
+
+    owner_client.post(
+        reverse("interactions:edit", args=[interaction.pk]),
+        {"kind": "call", "occurred_at": "2026-01-05T10:00", "people": [anna.pk], "summary": "Old, corrected"},
+    )
+
+    interaction.refresh_from_db()
+    assert interaction.summary == "Old, corrected"

@@ -221,3 +221,12 @@ def test_the_same_company_name_in_any_case_is_one_company(owner_client: Client, 
         owner_client.post(reverse("people:create"), {"first_name": first, "company_name": company, "owner": owner.pk})
 
     assert Person.objects.values("company").distinct().count() == 1
+
+
+@pytest.mark.django_db
+def test_bulk_change_owner_needs_an_owner(owner_client: Client, book: dict[str, Person], owner: User) -> None:
+    response = _bulk(owner_client, [book["anna"]], "change_owner")
+
+    assert "Choose the new owner." in response.content.decode()
+    book["anna"].refresh_from_db()
+    assert book["anna"].owner == owner

@@ -520,3 +520,30 @@ def test_the_person_page_costs_the_same_queries_for_1_or_50_family_members_and_f
 
     assert response.status_code == 200
     assert f"Kid {count - 1}" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_replaced_photo_leaves_no_old_file_behind(
+    owner_client: Client, owner: User, django_capture_on_commit_callbacks
+) -> None:
+    owner_client.post(
+        reverse("people:create"),
+        {**_person_data(owner=owner.pk), "photo": SimpleUploadedFile("a.png", _png(), content_type="image/png")},
+    )
+    person = Person.objects.get()
+    first = person.photo.name
+    storage = person.photo.storage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("people:edit", args=[person.pk]),
+            {
+                **_edit_data(person, owner=owner.pk),
+                "photo": SimpleUploadedFile("b.png", _png((300, 300)), content_type="image/png"),
+            },
+        )
+
+    person.refresh_from_db()
+    assert person.photo.name != first
+    assert storage.exists(person.photo.name)
+    assert not storage.exists(first)
