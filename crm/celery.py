@@ -21,6 +21,13 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.heartbeat_task",
         "schedule": 60.0,
     },
+    # Materialises due reminders for every user on their local day. Every 15 minutes so a
+    # user's new day (midnight in their time zone) is picked up within a quarter of an hour;
+    # the work is idempotent, so overlapping or repeated runs are harmless.
+    "dispatch-reminders": {
+        "task": "reminders.tasks.dispatch_reminders_task",
+        "schedule": 15 * 60.0,
+    },
 }
 
 

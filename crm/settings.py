@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.workspace",
                 "interactions.context_processors.quick_log",
+                "reminders.context_processors.notifications",
             ],
         },
     },

@@ -107,3 +107,36 @@ class DismissedDate(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.key} on {self.occurs_on}"
+
+
+class ReminderOccurrence(WorkspaceScoped):
+    """One reminder falling due for one user on one day, materialised by the scheduler.
+
+    The unique constraint makes materialising idempotent: a duplicated task, two beat
+    processes or a rerun after downtime create each occurrence once. ``state`` moves
+    pending -> notified with a conditional UPDATE, so it is notified once.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        NOTIFIED = "notified", "Notified"
+        SEEN = "seen", "Seen"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_occurrences")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=50, help_text="follow_up:12, stay:34, person:5:birthday, family:7, pet:9, date:3")
+    due_on = models.DateField()
+    text = models.CharField(max_length=300)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-due_on", "-id")
+        constraints = (
+            models.UniqueConstraint(fields=("user", "key", "due_on"), name="occurrence_unique_per_user_day"),
+        )
+        indexes = (models.Index(fields=("user", "state"), name="occurrence_user_state"),)
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.due_on})"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import User, Workspace
 from people.models import Person, Tag
 from people.services import normalise_tag
-from reminders.models import DismissedDate, FollowUp, TagCadence, Unit
+from reminders.models import DismissedDate, FollowUp, ReminderOccurrence, TagCadence, Unit
 
 DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
 MAX_SNOOZE_DAYS = 366
@@ -148,3 +148,73 @@ def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: st
 
 def tag_cadence_delete(*, cadence: TagCadence) -> None:
     cadence.delete()
+
+
+# --- Materialising and notifying ------------------------------------------------------------
+
+MISSED_DATES_DAYS = 7  # a birthday missed while the worker was down is still notified, once
+
+
+def occurrences_materialise(*, user: User, today: date) -> int:
+    """Create the reminder occurrences due for ``user`` up to ``today`` (their local day).
+
+    Covers their people in every workspace they belong to: open follow-ups and stay-in-touch
+    due by today (each keyed by its own due day, so a reminder missed during downtime gives
+    one occurrence, not one per missed run), and dates on the day or at the lead time.
+    Idempotent: rows that exist are left alone.
+    """
+    from crm.models import Membership
+    from reminders import selectors
+
+    rows: list[ReminderOccurrence] = []
+    for membership in Membership.objects.filter(user=user).select_related("workspace"):
+        workspace = membership.workspace
+        for f in selectors.open_follow_ups(workspace).filter(person__owner=user, due__lte=today)[:500]:
+            rows.append(_occurrence(workspace, user, f.person, f"follow_up:{f.pk}", f.due, f.note or "Follow up"))
+        end = selectors.day_start(today + timedelta(days=1))
+        people = selectors.with_stay_in_touch(selectors._reachable(Person.objects.for_workspace(workspace), today))
+        for p in people.filter(owner=user, stay_due_at__lt=end)[:500]:
+            due = timezone.localtime(p.stay_due_at).date()
+            rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
+        start = today - timedelta(days=MISSED_DATES_DAYS)
+        for item in selectors.upcoming_dates(
+            workspace, today=start, days=MISSED_DATES_DAYS + user.date_lead_days, owner=user
+        ):
+            lead = item.on - timedelta(days=user.date_lead_days)
+            if item.on <= today or lead == today:
+                text = item.text if item.on <= today else f"In {user.date_lead_days} days: {item.text}"
+                day = item.on if item.on <= today else lead
+                rows.append(_occurrence(workspace, user, item.person, item.key, day, text))
+    mine = ReminderOccurrence.objects.filter(user=user)
+    before = mine.count()
+    ReminderOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
+    return mine.count() - before
+
+
+def _occurrence(
+    workspace: Workspace, user: User, person: Person, key: str, due_on: date, text: str
+) -> ReminderOccurrence:
+    return ReminderOccurrence(workspace=workspace, user=user, person=person, key=key, due_on=due_on, text=text[:300])
+
+
+@transaction.atomic
+def occurrences_notify(*, user: User) -> list[int]:
+    """Claim the user's pending occurrences (pending -> notified); return the ids claimed.
+
+    Rows are locked with SKIP LOCKED on PostgreSQL (SQLite serialises writers anyway), so a
+    duplicated or concurrent call never claims a row twice.
+    """
+    pending = ReminderOccurrence.objects.select_for_update(skip_locked=True).filter(
+        user=user, state=ReminderOccurrence.State.PENDING
+    )
+    ids = list(pending.values_list("pk", flat=True))
+    ReminderOccurrence.objects.filter(pk__in=ids).update(
+        state=ReminderOccurrence.State.NOTIFIED, notified_at=timezone.now()
+    )
+    return ids
+
+
+def occurrences_mark_seen(*, user: User) -> None:
+    ReminderOccurrence.objects.filter(user=user, state=ReminderOccurrence.State.NOTIFIED).update(
+        state=ReminderOccurrence.State.SEEN
+    )

@@ -8,6 +8,7 @@ app_name = "reminders"
 
 urlpatterns = [
     path("calendar/", views.calendar_view, name="calendar"),
+    path("notifications/", views.notifications, name="notifications"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow_up_snooze"),
     path("follow-ups/<int:pk>/edit/", views.follow_up_edit, name="follow_up_edit"),

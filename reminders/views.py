@@ -221,3 +221,17 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "this_month": reverse("reminders:calendar"),
     }
     return render(request, "reminders/calendar.html", context)
+
+
+@workspace_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Reminders the scheduler delivered, newest first; opening the page marks them seen."""
+    from reminders.models import ReminderOccurrence
+
+    items = list(
+        ReminderOccurrence.objects.filter(user=request.user)
+        .exclude(state=ReminderOccurrence.State.PENDING)
+        .select_related("person", "workspace")[:100]
+    )
+    services.occurrences_mark_seen(user=request.user)
+    return render(request, "reminders/notifications.html", {"items": items, "unseen_reminders": 0})

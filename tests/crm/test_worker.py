@@ -38,3 +38,27 @@ def test_a_real_worker_runs_the_scheduler_heartbeat(owner: User) -> None:
     with celery_worker():
         heartbeat_task.delay()
         wait_for(lambda: SchedulerHeartbeat.objects.filter(name="beat").exists(), what="the heartbeat row")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_materialises_reminders_from_the_dispatcher(owner: User) -> None:
+    import datetime as dt
+
+    from reminders import services as reminder_services
+    from reminders.models import ReminderOccurrence
+    from reminders.tasks import dispatch_reminders_task
+    from tests.factories import PersonFactory
+
+    person = PersonFactory(workspace=owner.current_workspace, owner=owner)
+    reminder_services.follow_up_create(person=person, due_on=dt.date(2000, 1, 1), note="Long overdue")
+
+    with celery_worker():
+        dispatch_reminders_task.delay()
+        wait_for(
+            lambda: ReminderOccurrence.objects.filter(user=owner, state="notified").exists(), what="a notified reminder"
+        )
+        dispatch_reminders_task.delay()  # a second run changes nothing
+        wait_for(lambda: True, timeout=1)
+
+    assert ReminderOccurrence.objects.filter(user=owner).count() == 1

@@ -301,7 +301,7 @@ def test_the_dashboard_costs_the_same_queries_for_10_or_1000_people(
         ]
     )
 
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = owner_client.get(reverse("dashboard"))
 
     assert response.status_code == 200
