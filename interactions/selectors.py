@@ -13,6 +13,7 @@ from crm.models import Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import FamilyMember, Person, ProfileFact, Tag
 from reminders.models import FollowUp
+from reminders.selectors import with_stay_in_touch
 
 
 def interaction_list(workspace: Workspace, *, person: Person | None = None, kind: str = "") -> QuerySet[Interaction]:
@@ -149,7 +150,7 @@ def interested_in(workspace: Workspace, *, topic: str) -> QuerySet[Person]:
     fact = ProfileFact.objects.filter(person=OuterRef("pk"), is_private=False, value__icontains=topic)
     family = FamilyMember.objects.filter(person=OuterRef("pk"), interests__icontains=topic)
     return (
-        Person.objects.for_workspace(workspace)
+        with_stay_in_touch(Person.objects.for_workspace(workspace))
         .filter(archived_at__isnull=True)
         .annotate(
             score=weight(Exists(interest), 5)

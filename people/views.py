@@ -370,4 +370,5 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     company = get_for_workspace_or_404(request, Company, pk=pk)
     people = selectors.person_list(request.workspace).filter(company=company)
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "people/company_detail.html", {"company": company, "page": page})
+    context = {"company": company, "page": page, "today": timezone.localdate()}
+    return render(request, "people/company_detail.html", context)

@@ -138,3 +138,29 @@ def test_the_dispatcher_fans_out_every_user_in_batches(
 
     assert sorted(pk for batch in sent for pk in batch) == sorted([owner.pk, member.pk, outsider.pk])
     assert not ReminderOccurrence.objects.exists()  # the dispatcher only hands out work
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("zone", "due", "before", "after"),
+    [
+        # Los Angeles springs forward on 8 March 2026: local midnight is 08:00 UTC that day.
+        ("America/Los_Angeles", date(2026, 3, 8), datetime(2026, 3, 8, 7, 30), datetime(2026, 3, 8, 8, 30)),
+        # Auckland falls back on 5 April 2026: local midnight is still NZDT, 11:00 UTC on the 4th.
+        ("Pacific/Auckland", date(2026, 4, 5), datetime(2026, 4, 4, 10, 30), datetime(2026, 4, 4, 11, 30)),
+    ],
+)
+def test_reminders_fall_due_at_local_midnight_across_dst_changes(
+    owner: User, workspace: Workspace, zone: str, due: date, before: datetime, after: datetime
+) -> None:
+    owner.time_zone = zone
+    owner.save()
+    services.follow_up_create(person=PersonFactory(workspace=workspace, owner=owner), due_on=due)
+    utc = ZoneInfo("UTC")
+
+    with time_machine.travel(before.replace(tzinfo=utc), tick=False):
+        _run_scheduler(owner)
+    assert ReminderOccurrence.objects.count() == 0
+    with time_machine.travel(after.replace(tzinfo=utc), tick=False):
+        _run_scheduler(owner)
+    assert ReminderOccurrence.objects.count() == 1
