@@ -145,9 +145,19 @@ def test_the_dispatcher_fans_out_every_user_in_batches(
     ("zone", "due", "before", "after"),
     [
         # Los Angeles springs forward on 8 March 2026: local midnight is 08:00 UTC that day.
-        ("America/Los_Angeles", date(2026, 3, 8), datetime(2026, 3, 8, 7, 30), datetime(2026, 3, 8, 8, 30)),
+        (
+            "America/Los_Angeles",
+            date(2026, 3, 8),
+            datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+            datetime(2026, 3, 8, 8, 30, tzinfo=UTC),
+        ),
         # Auckland falls back on 5 April 2026: local midnight is still NZDT, 11:00 UTC on the 4th.
-        ("Pacific/Auckland", date(2026, 4, 5), datetime(2026, 4, 4, 10, 30), datetime(2026, 4, 4, 11, 30)),
+        (
+            "Pacific/Auckland",
+            date(2026, 4, 5),
+            datetime(2026, 4, 4, 10, 30, tzinfo=UTC),
+            datetime(2026, 4, 4, 11, 30, tzinfo=UTC),
+        ),
     ],
 )
 def test_reminders_fall_due_at_local_midnight_across_dst_changes(
@@ -156,11 +166,9 @@ def test_reminders_fall_due_at_local_midnight_across_dst_changes(
     owner.time_zone = zone
     owner.save()
     services.follow_up_create(person=PersonFactory(workspace=workspace, owner=owner), due_on=due)
-    utc = ZoneInfo("UTC")
-
-    with time_machine.travel(before.replace(tzinfo=utc), tick=False):
+    with time_machine.travel(before, tick=False):
         _run_scheduler(owner)
     assert ReminderOccurrence.objects.count() == 0
-    with time_machine.travel(after.replace(tzinfo=utc), tick=False):
+    with time_machine.travel(after, tick=False):
         _run_scheduler(owner)
     assert ReminderOccurrence.objects.count() == 1
