@@ -28,6 +28,12 @@ app.conf.beat_schedule = {
         "task": "reminders.tasks.dispatch_reminders_task",
         "schedule": 15 * 60.0,
     },
+    # Digests go out on the hour the user chose, in their time zone (some zones are offset by
+    # 30 or 45 minutes). Every 5 minutes keeps the delay small; rows make repeats harmless.
+    "dispatch-digests": {
+        "task": "digests.tasks.dispatch_digests_task",
+        "schedule": 5 * 60.0,
+    },
 }
 
 

@@ -42,9 +42,31 @@ class EmailAuthenticationForm(AuthenticationForm):
 class UserSettingsForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("display_name", "time_zone")
-        labels = {"display_name": "Display name", "time_zone": "Time zone"}
+        fields = (
+            "display_name",
+            "time_zone",
+            "digest",
+            "digest_weekday",
+            "digest_hour",
+            "digest_always",
+            "date_lead_days",
+        )
+        labels = {
+            "display_name": "Display name",
+            "time_zone": "Time zone",
+            "digest": "Email digest",
+            "digest_weekday": "On (weekly)",
+            "digest_hour": "At",
+            "digest_always": "Send even when nothing is due",
+            "date_lead_days": "Remind me of birthdays and anniversaries this many days ahead",
+        }
         help_texts = {"time_zone": "Dates, reminders and digests follow this time zone."}
+
+    def clean_date_lead_days(self) -> int:
+        value = self.cleaned_data["date_lead_days"]
+        if not 0 <= value <= 60:
+            raise forms.ValidationError("Choose between 0 and 60 days.")
+        return value
 
 
 class InviteForm(forms.Form):

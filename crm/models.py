@@ -40,6 +40,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     current_workspace = models.ForeignKey(
         "Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    class Digest(models.TextChoices):
+        OFF = "off", "Off"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    WEEKDAYS = [
+        (0, "Monday"),
+        (1, "Tuesday"),
+        (2, "Wednesday"),
+        (3, "Thursday"),
+        (4, "Friday"),
+        (5, "Saturday"),
+        (6, "Sunday"),
+    ]
+
+    digest = models.CharField(max_length=6, choices=Digest.choices, default=Digest.WEEKLY)
+    digest_weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=0)
+    digest_hour = models.PositiveSmallIntegerField(
+        default=8, choices=[(h, f"{h:02d}:00") for h in range(24)], help_text="In your time zone."
+    )
+    digest_always = models.BooleanField(default=False, help_text="Send the digest even when there is nothing to do.")
     date_lead_days = models.PositiveSmallIntegerField(
         default=7, help_text="How many days before a birthday or anniversary it shows on the dashboard."
     )

@@ -63,11 +63,24 @@ def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
     return membership.workspace
 
 
-def user_update_settings(*, user: User, display_name: str, time_zone: str) -> User:
-    user.display_name = display_name.strip()
-    user.time_zone = time_zone
+SETTINGS_FIELDS = (
+    "display_name",
+    "time_zone",
+    "digest",
+    "digest_weekday",
+    "digest_hour",
+    "digest_always",
+    "date_lead_days",
+)
+
+
+def user_update_settings(*, user: User, **fields: object) -> User:
+    for name, value in fields.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValueError(f"Not a setting: {name}")
+        setattr(user, name, value.strip() if isinstance(value, str) and name == "display_name" else value)
     user.full_clean()
-    user.save(update_fields=["display_name", "time_zone"])
+    user.save(update_fields=list(fields))
     return user
 
 

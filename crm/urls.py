@@ -38,6 +38,7 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("interactions/", include("interactions.urls")),
     path("reminders/", include("reminders.urls")),
+    path("digest/", include("digests.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -26,6 +26,7 @@ from crm.forms import (
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership
+from digests.models import DigestRun
 from people.selectors import person_count
 from reminders.selectors import dashboard as dashboard_items
 
@@ -71,14 +72,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 def account_settings(request: HttpRequest) -> HttpResponse:
     form = UserSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.user_update_settings(
-            user=request.user,
-            display_name=form.cleaned_data["display_name"],
-            time_zone=form.cleaned_data["time_zone"],
-        )
+        services.user_update_settings(user=request.user, **form.cleaned_data)
         messages.success(request, "Settings saved.")
         return redirect("account_settings")
-    return render(request, "crm/account_settings.html", {"form": form})
+    runs = DigestRun.objects.filter(user=request.user).exclude(state=DigestRun.State.EMPTY)[:5]
+    return render(request, "crm/account_settings.html", {"form": form, "digest_runs": runs})
 
 
 @workspace_required

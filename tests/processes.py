@@ -6,6 +6,7 @@ test database, so what it does is visible to a ``transaction=True`` test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -41,11 +42,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def celery_worker(**env: str) -> Iterator[subprocess.Popen[str]]:
-    """Start ``celery worker`` on the test database; purge stale messages first."""
+def celery_worker(*, purge: bool = True, **env: str) -> Iterator[subprocess.Popen[str]]:
+    """Start ``celery worker`` on the test database; purge stale messages first (unless told)."""
     from crm.celery import app
 
-    app.control.purge()
+    if purge:
+        app.control.purge()
     worker_env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **env}
     process = subprocess.Popen(
         [
@@ -72,12 +74,13 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[str]]:
     try:
         yield process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         if process.stdout:
             process.stdout.close()
 
@@ -94,18 +97,21 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "cond
 
 
 class _Sink:
-    def __init__(self) -> None:
+    def __init__(self, delay: float) -> None:
         self.messages: list[Message] = []
+        self.delay = delay
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow server, so a batch takes long enough to interrupt
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
 
 @contextmanager
-def smtp_sink() -> Iterator[tuple[int, list[Message]]]:
+def smtp_sink(*, delay: float = 0) -> Iterator[tuple[int, list[Message]]]:
     """A real SMTP server on 127.0.0.1; yields its port and the list of messages received."""
-    handler = _Sink()
+    handler = _Sink(delay)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -8,11 +8,21 @@ from crm.models import User
 from tests.factories import InteractionFactory, PersonFactory
 
 
+def _settings(**overrides: str) -> dict[str, str]:
+    return {
+        "display_name": "Liv",
+        "time_zone": "Pacific/Auckland",
+        "digest": "weekly",
+        "digest_weekday": "0",
+        "digest_hour": "8",
+        "date_lead_days": "7",
+        **overrides,
+    }
+
+
 @pytest.mark.django_db
 def test_it_saves_display_name_and_time_zone(owner_client: Client, owner: User) -> None:
-    response = owner_client.post(
-        reverse("account_settings"), {"display_name": "Liv", "time_zone": "Pacific/Auckland"}, follow=True
-    )
+    response = owner_client.post(reverse("account_settings"), _settings(), follow=True)
 
     assert "Settings saved." in response.content.decode()
     owner.refresh_from_db()
@@ -21,7 +31,7 @@ def test_it_saves_display_name_and_time_zone(owner_client: Client, owner: User) 
 
 @pytest.mark.django_db
 def test_it_rejects_a_time_zone_that_does_not_exist(owner_client: Client, owner: User) -> None:
-    response = owner_client.post(reverse("account_settings"), {"display_name": "Liv", "time_zone": "Nowhere/Land"})
+    response = owner_client.post(reverse("account_settings"), _settings(time_zone="Nowhere/Land"))
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()

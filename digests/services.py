@@ -1,0 +1,356 @@
+"""Email digests: when each user's digest is due, what it says, sending it once, and the
+signed links inside it.
+
+Guarantee (see docs/digests.md): at most one digest row per user and local period, claimed
+before sending. If a worker dies after the SMTP server accepted the message but before the
+row says "sent", the claim expires and the message is sent again with the same Message-ID,
+so the receiving side can recognise the duplicate: delivery is at-least-once, identified.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.emails import make_message
+from crm.models import Membership, User
+from digests.models import DigestRun
+from interactions.models import Interaction
+from people.models import FamilyMember, Person, Pet, Tag
+from reminders import selectors as reminder_selectors
+
+# A send claimed longer ago than this was abandoned (worker killed mid-send).
+CLAIM_TIMEOUT = timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT_SECONDS)
+ACTION_MAX_AGE = timedelta(days=14)
+ACTION_SALT = "rapport.digest-action"
+UNSUBSCRIBE_SALT = "rapport.digest-unsubscribe"
+
+
+def user_zone(user: User) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def period_length(user: User) -> timedelta:
+    return timedelta(days=7 if user.digest == User.Digest.WEEKLY else 1)
+
+
+def due_period(user: User, now: datetime) -> tuple[date, datetime] | None:
+    """The user's latest scheduled send (local day, instant) at or before ``now``, if any.
+
+    "08:00" is 08:00 on the user's wall clock on both sides of a DST change.
+    """
+    if user.digest == User.Digest.OFF:
+        return None
+    zone = user_zone(user)
+    local = now.astimezone(zone)
+    day = local.date()
+    if user.digest == User.Digest.WEEKLY:
+        day -= timedelta(days=(day.weekday() - user.digest_weekday) % 7)
+    scheduled = datetime.combine(day, time(user.digest_hour), tzinfo=zone)
+    if scheduled > now:
+        day -= period_length(user)
+        scheduled = datetime.combine(day, time(user.digest_hour), tzinfo=zone)
+    return day, scheduled
+
+
+def digest_dispatch(*, users: list[User], now: datetime) -> list[int]:
+    """Create the due period rows for these users (idempotent) and return queued run ids.
+
+    A constant number of queries per batch, whatever its size. After downtime only the
+    current period is created: nobody gets one digest per missed run.
+    """
+    rows = []
+    for user in users:
+        due = due_period(user, now)
+        if due is not None:
+            rows.append(DigestRun(user=user, period=due[0], scheduled_at=due[1]))
+    DigestRun.objects.bulk_create(rows, ignore_conflicts=True)
+    abandoned = Q(state=DigestRun.State.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    return list(
+        DigestRun.objects.filter(Q(state=DigestRun.State.QUEUED) | abandoned, user__in=[u.pk for u in users])
+        .filter(period__isnull=False)
+        .values_list("pk", flat=True)
+    )
+
+
+def digest_request_test(*, user: User) -> DigestRun:
+    from digests.tasks import send_digest_task
+
+    run = DigestRun.objects.create(user=user, period=None, scheduled_at=timezone.now())
+    send_digest_task.delay_on_commit(run.pk)
+    return run
+
+
+# --- Content --------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonContext:
+    """What to mention about a person: family, pets, interests, the last conversation."""
+
+    ask_about: list[str] = field(default_factory=list)
+    last_summary: str = ""
+
+
+@dataclass
+class Digest:
+    user: User
+    today: date
+    weekly: bool
+    overdue: list[Any] = field(default_factory=list)
+    this_week: list[Any] = field(default_factory=list)
+    dates: list[Any] = field(default_factory=list)
+    promises: list[Any] = field(default_factory=list)
+    going_cold: list[Person] = field(default_factory=list)
+    context: dict[int, PersonContext] = field(default_factory=dict)
+
+    @property
+    def people_to_contact(self) -> int:
+        return len({i.person.pk for i in self.overdue + self.this_week} | {p.pk for p in self.going_cold})
+
+    @property
+    def birthdays(self) -> int:
+        return sum(1 for d in self.dates if d.kind == "birthday")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold)
+
+    @property
+    def subject(self) -> str:
+        lead = "This week" if self.weekly else "Today"
+        parts = []
+        if self.people_to_contact:
+            n = self.people_to_contact
+            parts.append(f"{n} {'person' if n == 1 else 'people'} to contact")
+        if self.birthdays:
+            parts.append(f"{self.birthdays} birthday{'s' if self.birthdays != 1 else ''}")
+        if self.promises:
+            parts.append(f"{len(self.promises)} open promise{'s' if len(self.promises) != 1 else ''}")
+        return f"{lead}: {', '.join(parts)}" if parts else f"{lead}: nothing due"
+
+
+def digest_content(*, user: User, today: date) -> Digest:
+    """The digest's items for the user's people in each of their workspaces (call inside the
+    user's time zone). Nothing private goes in: no private facts, no topics to avoid."""
+    digest = Digest(user=user, today=today, weekly=user.digest != User.Digest.DAILY)
+    for membership in Membership.objects.filter(user=user).select_related("workspace"):
+        board = reminder_selectors.dashboard(membership.workspace, user=user, owner=user, today=today)
+        digest.overdue += board.overdue
+        digest.this_week += board.due_today + board.this_week
+        digest.dates += [d for d in board.dates if not d.dismissed]
+        digest.promises += board.promises
+        digest.going_cold += board.going_cold
+    people = {i.person.pk for i in digest.overdue + digest.this_week} | {d.person.pk for d in digest.dates}
+    people |= {p.pk for p in digest.going_cold}
+    digest.context = person_context(people)
+    return digest
+
+
+def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
+    """ "Ask about..." lines for many people in four queries."""
+    if not person_ids:
+        return {}
+    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at").values("summary")[:1]
+    people = (
+        Person.objects.filter(pk__in=person_ids)
+        .annotate(last_summary=Subquery(last))
+        .prefetch_related(
+            Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
+            Prefetch("pets", queryset=Pet.objects.order_by("name")),
+            Prefetch("tags", queryset=Tag.objects.filter(kind=Tag.Kind.INTEREST).order_by("name"), to_attr="interests"),
+        )
+    )
+    result = {}
+    for p in people:
+        lines = []
+        for pet in list(p.pets.all())[:2]:
+            lines.append(f"{pet.name}, {p.first_name}'s {pet.species or 'pet'}")
+        for member in list(p.family.all())[:3]:
+            extra = f" ({member.interests})" if member.interests else ""
+            lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
+        if p.interests:
+            lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
+        result[p.pk] = PersonContext(ask_about=lines, last_summary=p.last_summary or "")
+    return result
+
+
+# --- Signed links ---------------------------------------------------------------------------
+
+ACTIONS = {"done": "Mark done", "snooze": "Snooze a week"}
+
+
+def action_token(*, user: User, action: str, target: str) -> str:
+    """A link for one action on one reminder for one user (``target``: follow_up:12, person:3)."""
+    return signing.dumps({"u": user.pk, "a": action, "t": target}, salt=ACTION_SALT, compress=True)
+
+
+def action_from_token(token: str) -> tuple[User, str, str]:
+    data = signing.loads(token, salt=ACTION_SALT, max_age=ACTION_MAX_AGE)
+    user = User.objects.get(pk=data["u"], is_active=True)
+    if data["a"] not in ACTIONS:
+        raise signing.BadSignature("unknown action")
+    return user, data["a"], data["t"]
+
+
+def unsubscribe_token(user: User) -> str:
+    return signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+
+
+def user_from_unsubscribe_token(token: str) -> User:
+    return User.objects.get(pk=signing.loads(token, salt=UNSUBSCRIBE_SALT)["u"])
+
+
+def digest_unsubscribe(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(digest=User.Digest.OFF)
+
+
+def digest_action(*, user: User, action: str, target: str) -> str:
+    """Carry out a digest link's action; the reminder must be in one of the user's workspaces."""
+    from reminders import services as reminder_services
+    from reminders.models import FollowUp
+
+    kind, _, raw = target.partition(":")
+    workspaces = Membership.objects.filter(user=user).values("workspace_id")
+    until = timezone.localdate() + timedelta(days=7)
+    if kind == "follow_up":
+        follow_up = FollowUp.objects.select_related("person").get(pk=int(raw), workspace__in=workspaces)
+        if action == "done":
+            reminder_services.follow_up_done(follow_up=follow_up)
+            return f"Done: follow-up with {follow_up.person}."
+        reminder_services.follow_up_snooze(follow_up=follow_up, until=until)
+        return f"Follow-up with {follow_up.person} snoozed for a week."
+    if kind == "person" and action == "snooze":
+        person = Person.objects.get(pk=int(raw), workspace__in=workspaces)
+        reminder_services.cadence_snooze(person=person, until=until)
+        return f"{person} snoozed for a week."
+    raise Person.DoesNotExist
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+def message_id(run: DigestRun) -> str:
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "rapport.local"
+    return f"<digest-{run.pk}-{run.user_id}-{run.period or 'test'}@{domain}>"
+
+
+def render_digest(*, run: DigestRun, digest: Digest) -> Any:
+    user = run.user
+    site = settings.SITE_URL
+
+    def link(action: str, target: str) -> str:
+        return site + reverse("digests:action", args=[action_token(user=user, action=action, target=target)])
+
+    unsubscribe = site + reverse("digests:unsubscribe", args=[unsubscribe_token(user)])
+    context = {
+        "digest": digest,
+        "run": run,
+        "link": link,
+        "unsubscribe_url": unsubscribe,
+        "settings_url": site + reverse("account_settings"),
+        "dashboard_url": site + reverse("dashboard"),
+    }
+    context["items"] = _items_with_links(digest, link)
+    headers = {
+        "Message-ID": message_id(run),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    return make_message("digest", to=user.email, context=context, headers=headers)
+
+
+def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any]]]:
+    site = settings.SITE_URL
+
+    def person_links(person: Person) -> dict[str, str]:
+        return {
+            "person_url": site + reverse("people:detail", args=[person.pk]),
+            "log_url": site + reverse("interactions:create") + f"?person={person.pk}",
+        }
+
+    def due(item: Any) -> dict[str, Any]:
+        target = f"follow_up:{item.follow_up.pk}" if item.follow_up else f"person:{item.person.pk}"
+        entry = {"item": item, **person_links(item.person), "context": digest.context.get(item.person.pk)}
+        entry["snooze_url"] = link("snooze", target)
+        entry["done_url"] = link("done", target) if item.follow_up else ""
+        return entry
+
+    return {
+        "overdue": [due(i) for i in digest.overdue],
+        "this_week": [due(i) for i in digest.this_week],
+        "dates": [
+            {"item": d, **person_links(d.person), "context": digest.context.get(d.person.pk)} for d in digest.dates
+        ],
+        "promises": [{"item": p, **person_links(p.person)} for p in digest.promises],
+        "going_cold": [
+            {
+                "item": p,
+                **person_links(p),
+                "context": digest.context.get(p.pk),
+                "snooze_url": link("snooze", f"person:{p.pk}"),
+            }
+            for p in digest.going_cold
+        ],
+    }
+
+
+def digest_send(*, run_id: int, now: datetime | None = None) -> str:
+    """Send one digest run once. Returns the state it ended in.
+
+    Claims the row (queued, or a sending claim older than ``CLAIM_TIMEOUT`` left by a killed
+    worker) with a conditional UPDATE; a run claimed elsewhere is left alone. A run more than
+    a period late is skipped and recorded. On an error the claim is released for a retry.
+    """
+    now = now or timezone.now()
+    claimable = Q(state=DigestRun.State.QUEUED) | Q(state=DigestRun.State.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    with transaction.atomic():
+        claimed = DigestRun.objects.filter(claimable, pk=run_id).update(state=DigestRun.State.SENDING, claimed_at=now)
+    if claimed != 1:
+        return "not-claimed"
+    run = DigestRun.objects.select_related("user").get(pk=run_id)
+    user = run.user
+    if not run.is_test and now - run.scheduled_at > period_length(user):
+        return _finish(run, DigestRun.State.SKIPPED, error="More than a period late: skipped, not sent.")
+    try:
+        with timezone.override(user_zone(user)):
+            digest = digest_content(user=user, today=timezone.localdate())
+            if digest.is_empty and not user.digest_always and not run.is_test:
+                return _finish(run, DigestRun.State.EMPTY)
+            message = render_digest(run=run, digest=digest)
+        message.send()
+    except Exception as exc:
+        DigestRun.objects.filter(pk=run.pk).update(
+            state=DigestRun.State.QUEUED, error=str(exc)[:1000], attempts=run.attempts + 1
+        )
+        raise
+    return _finish(run, DigestRun.State.SENT, message_id=message_id(run))
+
+
+def _finish(run: DigestRun, state: str, *, error: str = "", message_id: str = "") -> str:
+    DigestRun.objects.filter(pk=run.pk).update(
+        state=state,
+        error=error,
+        message_id=message_id,
+        sent_at=timezone.now() if state == DigestRun.State.SENT else None,
+    )
+    return state
+
+
+def digest_mark_failed(*, run_id: int, error: str) -> None:
+    DigestRun.objects.filter(pk=run_id).exclude(state=DigestRun.State.SENT).update(
+        state=DigestRun.State.FAILED, error=error[:1000]
+    )

@@ -1,0 +1,74 @@
+"""Digest pages: preview, test send, and the links inside the email (action, unsubscribe).
+
+Links from an email work without logging in: they carry a signed token for one action on
+one reminder (or the unsubscribe), and a GET only shows what would happen; a POST does it,
+so link scanners that open every URL change nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from digests import services
+from digests.models import DigestRun
+
+
+@login_required
+def preview(request: HttpRequest) -> HttpResponse:
+    """The exact HTML of the next digest, as the email will show it."""
+    run = DigestRun(user=request.user, period=timezone.localdate())
+    digest = services.digest_content(user=request.user, today=timezone.localdate())
+    message = services.render_digest(run=run, digest=digest)
+    html = message.alternatives[0][0]
+    return HttpResponse(html)
+
+
+@require_POST
+@login_required
+def send_test(request: HttpRequest) -> HttpResponse:
+    services.digest_request_test(user=request.user)
+    messages.success(request, f"A test digest is on its way to {request.user.email}.")
+    return redirect("account_settings")
+
+
+def action(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user, verb, target = services.action_from_token(token)
+    except signing.SignatureExpired:
+        return _invalid(request, "This link has expired. Open Rapport to see what is due now.")
+    except (signing.BadSignature, ObjectDoesNotExist, KeyError, TypeError):
+        return _invalid(request, "This link is not valid.")
+    if request.method == "POST":
+        try:
+            with timezone.override(services.user_zone(user)):
+                done = services.digest_action(user=user, action=verb, target=target)
+        except (ObjectDoesNotExist, ValueError):
+            return _invalid(request, "This reminder no longer exists.")
+        except ValidationError as exc:
+            return _invalid(request, " ".join(exc.messages))
+        return render(request, "digests/action_done.html", {"message": done})
+    return render(request, "digests/action_confirm.html", {"label": services.ACTIONS[verb]})
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client, without a form
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.user_from_unsubscribe_token(token)
+    except (signing.BadSignature, ObjectDoesNotExist, KeyError, TypeError):
+        return _invalid(request, "This unsubscribe link is not valid.")
+    if request.method == "POST":
+        services.digest_unsubscribe(user=user)
+        return render(request, "digests/unsubscribed.html", {"email": user.email})
+    return render(request, "digests/unsubscribe_confirm.html", {"email": user.email})
+
+
+def _invalid(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "digests/link_invalid.html", {"reason": reason}, status=410)
