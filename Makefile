@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test lint fmt demo clean
+.PHONY: run test lint fmt demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ demo: export DJANGO_DEBUG ?= 1
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+
+# Page timings and query counts at 100 and 10,000 people; needs PostgreSQL in DATABASE_URL.
+bench: export SECRET_KEY ?= bench-only-not-secret
+bench: export SITE_URL ?= http://127.0.0.1:8000
+bench: $(VENV)/.installed
+	@test -n "$(DATABASE_URL)" || (echo "make bench needs DATABASE_URL=postgres://..." && exit 2)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py bench
 
 clean:
 	rm -rf var/test .pytest_cache .ruff_cache

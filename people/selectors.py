@@ -30,21 +30,27 @@ PHONE_LIKE = re.compile(r"\+?[\d\s().-]{5,}")
 
 
 def _matches(workspace: Workspace, word: str) -> Q:
-    """One search word: name, nickname, company, any email/phone/handle, or a tag."""
-    contact = ContactMethod.objects.for_workspace(workspace).filter(person=OuterRef("pk"))
+    """One search word: name, nickname, company, any email/phone/handle, or a tag.
+
+    Contacts and tags are matched in uncorrelated subqueries (evaluated once, not per row),
+    so the cost does not grow with people x contacts.
+    """
     contact_q = Q(value__icontains=word)
     # Phones are stored as E.164: match the digits typed, without a national trunk "0".
     digits = re.sub(r"\D", "", word).lstrip("0")
     if len(digits) >= 3:
         contact_q |= Q(kind=ContactMethod.Kind.PHONE, value__contains=digits)
-    tagged = Tag.objects.for_workspace(workspace).filter(people=OuterRef("pk"), name__icontains=word)
+    contacts = ContactMethod.objects.for_workspace(workspace).filter(contact_q).values("person_id")
+    tagged = Person.tags.through.objects.filter(
+        tag__in=Tag.objects.for_workspace(workspace).filter(name__icontains=word)
+    ).values("person_id")
     return (
         Q(first_name__icontains=word)
         | Q(last_name__icontains=word)
         | Q(nickname__icontains=word)
         | Q(company__name__icontains=word)
-        | Exists(contact.filter(contact_q))
-        | Exists(tagged)
+        | Q(pk__in=contacts)
+        | Q(pk__in=tagged)
     )
 
 

@@ -119,3 +119,36 @@ def smtp_sink(*, delay: float = 0) -> Iterator[tuple[int, list[Message]]]:
         yield port, handler.messages
     finally:
         controller.stop()
+
+
+REDIS_START = [
+    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+    "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+]  # fmt: skip
+
+
+def restart_broker() -> str:
+    """Restart the broker of this tier, losing every message it holds.
+
+    Redis (services tier): shut down without saving and start again, with the command the
+    machine uses to start it. Filesystem (embedded tier): the queued message files vanish.
+    """
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("redis://"):
+        subprocess.run(["redis-cli", "-u", url, "shutdown", "nosave"], check=False, capture_output=True)
+        subprocess.run(REDIS_START, check=True, capture_output=True)
+        wait_for(
+            lambda: (
+                subprocess.run(["redis-cli", "-u", url, "ping"], capture_output=True, text=True).stdout.strip()
+                == "PONG"
+            ),
+            timeout=30,
+            what="Redis to come back",
+        )
+        return "redis"
+    folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+    for message in folder.glob("*"):
+        message.unlink(missing_ok=True)
+    return "filesystem"

@@ -1,0 +1,190 @@
+"""``make bench``: server time and query counts of the main pages at 100 and 10,000 people.
+
+Needs PostgreSQL (``DATABASE_URL``): budgets are about the production database. Seeds two
+workspaces with ``seed_demo`` (kept between runs; ``--reseed`` starts again), measures each
+page with repeated runs (median), replays each page's SQL alone for the view/SQL ratio,
+times the digest dispatcher for 10,000 users, writes ``bench/results.json`` and prints a
+Markdown table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection, reset_queries
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import Membership, User
+from interactions.models import Interaction
+from people.models import Person
+
+RUNS = 15
+SIZES = {"small": (100, 2_000), "large": (10_000, 200_000)}
+BUDGET_MS = {
+    "dashboard": 80,
+    "people list": 50,
+    "people list p100": 50,
+    "person page (500 conversations)": 80,
+    "search by name": 30,
+}
+
+
+def _median_ms(fn: Callable[[], Any], runs: int = RUNS) -> float:
+    fn()  # warm up caches and connections
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+class Command(BaseCommand):
+    help = "Benchmark pages at 100 and 10,000 people on PostgreSQL; write bench/results.json."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reseed", action="store_true", help="Create the benchmark workspaces again.")
+        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "bench" / "results.json"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("make bench needs PostgreSQL: set DATABASE_URL=postgres://...")
+        results: dict[str, Any] = {
+            "taken_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}",
+            "pages": {},
+        }
+        for size, (people, interactions) in SIZES.items():
+            user = self._workspace(size, people, interactions, reseed=options["reseed"])
+            results["pages"][size] = self._pages(user)
+        results["digest_dispatch_10000_users_s"] = self._digest_dispatch(10_000)
+        Path(options["output"]).write_text(json.dumps(results, indent=2) + "\n")
+        self.stdout.write(self._table(results))
+
+    def _workspace(self, size: str, people: int, interactions: int, *, reseed: bool) -> User:
+        email = f"bench-{size}@example.com"
+        user = User.objects.filter(email=email).first()
+        if user is None or reseed:
+            User.objects.filter(email=email).delete()
+            start = time.perf_counter()
+            call_command("seed_demo", email=email, people=people, interactions=interactions, stdout=io.StringIO())
+            self.stdout.write(
+                f"seeded {size}: {people} people, {interactions} interactions in {time.perf_counter() - start:.1f}s"
+            )
+            user = User.objects.get(email=email)
+            # One person with 500 conversations, for the person page.
+            person = Person.objects.for_workspace(user.current_workspace).order_by("id").first()
+            through = Interaction.people.through
+            extra = Interaction.objects.bulk_create(
+                [
+                    Interaction(workspace=user.current_workspace, summary=f"Bench {i}", occurred_at=timezone.now())
+                    for i in range(500)
+                ]
+            )
+            through.objects.bulk_create([through(interaction_id=i.pk, person_id=person.pk) for i in extra])
+        return user
+
+    def _pages(self, user: User) -> dict[str, Any]:
+        # Keep one connection and its query log across requests, as a long-lived web process does.
+        request_started.disconnect(reset_queries)
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+        client.force_login(user)
+        workspace = user.current_workspace
+        person = Person.objects.for_workspace(workspace).order_by("id").first()
+        last_name = Person.objects.for_workspace(workspace).order_by("id").values_list("last_name", flat=True)[5]
+        pages = {
+            "dashboard": (reverse("dashboard"), {}),
+            "people list": (reverse("people:list"), {}),
+            "people list p100": (reverse("people:list"), {"page": "100"}),
+            "person page (500 conversations)": (reverse("people:detail", args=[person.pk]), {}),
+            "search by name": (reverse("people:list"), {"q": last_name[:4]}),
+            "who might be interested": (reverse("interactions:interested"), {"topic": "sailing"}),
+            "calendar": (reverse("reminders:calendar"), {}),
+        }
+        out = {}
+        for name, (url, params) in pages.items():
+            statements: list[tuple[str, Any]] = []
+
+            def capture(
+                execute: Any, sql: str, sql_params: Any, many: bool, context: Any, log: list[Any] = statements
+            ) -> Any:
+                log.append((sql, sql_params))
+                return execute(sql, sql_params, many, context)
+
+            with connection.execute_wrapper(capture):
+                response = client.get(url, params)
+            if response.status_code != 200:
+                raise CommandError(f"{name} answered {response.status_code}")
+            view_ms = _median_ms(lambda url=url, params=params: client.get(url, params))
+
+            def replay(statements: list[tuple[str, Any]] = statements) -> None:
+                with connection.cursor() as cursor:
+                    for sql, sql_params in statements:
+                        cursor.execute(sql, sql_params)
+                        if cursor.description:
+                            cursor.fetchall()
+
+            sql_ms = _median_ms(replay)
+            out[name] = {"queries": len(statements), "view_ms": round(view_ms, 1), "sql_ms": round(sql_ms, 1)}
+        return out
+
+    def _digest_dispatch(self, users: int) -> float:
+        from crm.models import Workspace
+        from digests import services
+        from digests.models import DigestRun
+
+        bench_users = list(User.objects.filter(email__startswith="bench-digest-").order_by("pk"))
+        if len(bench_users) < users:
+            workspace, _ = Workspace.objects.get_or_create(name="Bench digest recipients")
+            made = User.objects.bulk_create(
+                [
+                    User(email=f"bench-digest-{i}@example.com", digest="daily", digest_hour=0)
+                    for i in range(len(bench_users), users)
+                ]
+            )
+            Membership.objects.bulk_create([Membership(workspace=workspace, user=u) for u in made])
+            bench_users = list(User.objects.filter(email__startswith="bench-digest-").order_by("pk"))
+        DigestRun.objects.filter(user__in=bench_users).delete()
+        start = time.perf_counter()
+        for i in range(0, len(bench_users), 1000):
+            services.digest_dispatch(users=bench_users[i : i + 1000], now=timezone.now())
+        elapsed = time.perf_counter() - start
+        DigestRun.objects.filter(user__in=bench_users).delete()
+        return round(elapsed, 2)
+
+    def _table(self, results: dict[str, Any]) -> str:
+        small, large = results["pages"]["small"], results["pages"]["large"]
+        lines = [
+            f"Taken {results['taken_at']} on {results['machine']}",
+            "",
+            "| page | queries (100 / 10,000) | median ms (100 / 10,000) | ratio | SQL ms (10,000) | view/SQL "
+            "| budget ms |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, big in large.items():
+            s = small[name]
+            ratio = big["view_ms"] / s["view_ms"] if s["view_ms"] else 0
+            view_sql = big["view_ms"] / big["sql_ms"] if big["sql_ms"] else 0
+            budget = BUDGET_MS.get(name, "")
+            lines.append(
+                f"| {name} | {s['queries']} / {big['queries']} | {s['view_ms']} / {big['view_ms']} | {ratio:.2f} "
+                f"| {big['sql_ms']} | {view_sql:.1f} | {budget} |"
+            )
+        lines += ["", f"Digest dispatch for 10,000 users: {results['digest_dispatch_10000_users_s']} s"]
+        return "\n".join(lines) + "\n"
