@@ -40,5 +40,6 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("digest/", include("digests.urls")),
     path("healthz/", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -225,6 +226,11 @@ def workspace_rename(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Workspace renamed.")
         return redirect("members")
     return render(request, "crm/workspace_form.html", {"form": form, "creating": False})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (e.g. the digest preview).
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
