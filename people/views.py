@@ -222,37 +222,31 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/person_form.html", context)
 
 
-def _children_page(request: HttpRequest, pk: int, factory: type, template: str, noun: str, **kw: Any) -> HttpResponse:
-    person = _person(request, pk)
+def _records_page(
+    request: HttpRequest, person: Person, factory: type, title: str, noun: str, form_kwargs: dict[str, Any]
+) -> HttpResponse:
+    """Edit a person's family or pets: one formset page for both."""
     formset = factory(
-        request.POST if request.method == "POST" else None,
-        instance=person,
-        prefix="items",
-        form_kwargs=kw.get("form_kwargs", {}),
+        request.POST if request.method == "POST" else None, instance=person, prefix="items", form_kwargs=form_kwargs
     )
     if request.method == "POST" and formset.is_valid():
         services.children_save(person=person, formset=formset)
-        messages.success(request, f"{noun} of {person} saved.")
+        messages.success(request, f"{title} of {person} saved.")
         return redirect(person)
-    return render(request, template, {"person": person, "formset": formset})
+    context = {"person": person, "formset": formset, "title": title, "noun": noun}
+    return render(request, "people/person_records_form.html", context)
 
 
 @workspace_required
 def person_family(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
-    return _children_page(
-        request,
-        pk,
-        FamilyFormSetFactory,
-        "people/person_family.html",
-        "Family",
-        form_kwargs={"workspace": request.workspace, "person": person},
-    )
+    kwargs = {"workspace": request.workspace, "person": person}
+    return _records_page(request, person, FamilyFormSetFactory, "Family", "family member", kwargs)
 
 
 @workspace_required
 def person_pets(request: HttpRequest, pk: int) -> HttpResponse:
-    return _children_page(request, pk, PetFormSetFactory, "people/person_pets.html", "Pets")
+    return _records_page(request, _person(request, pk), PetFormSetFactory, "Pets", "pet", {})
 
 
 @workspace_required
