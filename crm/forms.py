@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 
 from crm.models import User, Workspace
+from crm.services import SETTINGS_FIELDS
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -42,15 +43,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 class UserSettingsForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = (
-            "display_name",
-            "time_zone",
-            "digest",
-            "digest_weekday",
-            "digest_hour",
-            "digest_always",
-            "date_lead_days",
-        )
+        fields = SETTINGS_FIELDS
         labels = {
             "display_name": "Display name",
             "time_zone": "Time zone",

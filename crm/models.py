@@ -61,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     digest_hour = models.PositiveSmallIntegerField(
         default=8, choices=[(h, f"{h:02d}:00") for h in range(24)], help_text="In your time zone."
     )
+    digest_since = models.DateTimeField(
+        default=timezone.now, help_text="When the digest schedule was last chosen; no digest is due before it."
+    )
     digest_always = models.BooleanField(default=False, help_text="Send the digest even when there is nothing to do.")
     date_lead_days = models.PositiveSmallIntegerField(
         default=7, help_text="How many days before a birthday or anniversary it shows on the dashboard."

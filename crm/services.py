@@ -74,13 +74,23 @@ SETTINGS_FIELDS = (
 )
 
 
+SCHEDULE_FIELDS = ("digest", "digest_weekday", "digest_hour", "time_zone")
+
+
 def user_update_settings(*, user: User, **fields: object) -> User:
+    """Save the user's settings. A new digest schedule starts now: no digest for a send time
+    that passed before it was chosen."""
+    changed = [name for name in SCHEDULE_FIELDS if name in fields and getattr(user, name) != fields[name]]
     for name, value in fields.items():
         if name not in SETTINGS_FIELDS:
             raise ValueError(f"Not a setting: {name}")
         setattr(user, name, value.strip() if isinstance(value, str) and name == "display_name" else value)
+    update = list(fields)
+    if changed:
+        user.digest_since = timezone.now()
+        update.append("digest_since")
     user.full_clean()
-    user.save(update_fields=list(fields))
+    user.save(update_fields=update)
     return user
 
 

@@ -62,6 +62,8 @@ def due_period(user: User, now: datetime) -> tuple[date, datetime] | None:
     if scheduled > now:
         day -= period_length(user)
         scheduled = datetime.combine(day, time(user.digest_hour), tzinfo=zone)
+    if scheduled < user.digest_since:
+        return None  # chosen after this send time: the first digest is the next scheduled one
     return day, scheduled
 
 
@@ -149,7 +151,7 @@ def digest_content(*, user: User, today: date) -> Digest:
     for membership in Membership.objects.filter(user=user).select_related("workspace"):
         board = reminder_selectors.dashboard(membership.workspace, user=user, owner=user, today=today)
         digest.overdue += board.overdue
-        digest.this_week += board.due_today + board.this_week
+        digest.this_week += board.due_today + (board.this_week if digest.weekly else [])
         digest.dates += [d for d in board.dates if not d.dismissed]
         digest.promises += board.promises
         digest.going_cold += board.going_cold
@@ -226,8 +228,11 @@ def digest_action(*, user: User, action: str, target: str) -> str:
     workspaces = Membership.objects.filter(user=user).values("workspace_id")
     until = timezone.localdate() + timedelta(days=7)
     if kind == "follow_up":
-        follow_up = FollowUp.objects.select_related("person").get(pk=int(raw), workspace__in=workspaces)
+        pk, _, seen = raw.partition(":")
+        follow_up = FollowUp.objects.select_related("person").get(pk=int(pk), workspace__in=workspaces)
         if action == "done":
+            if seen.isdigit():
+                follow_up.occurrence = int(seen)  # the occurrence in the email: a second click is a no-op
             reminder_services.follow_up_done(follow_up=follow_up)
             return f"Done: follow-up with {follow_up.person}."
         reminder_services.follow_up_snooze(follow_up=follow_up, until=until)
@@ -283,7 +288,11 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
         }
 
     def due(item: Any) -> dict[str, Any]:
-        target = f"follow_up:{item.follow_up.pk}" if item.follow_up else f"person:{item.person.pk}"
+        target = (
+            f"follow_up:{item.follow_up.pk}:{item.follow_up.occurrence}"
+            if item.follow_up
+            else f"person:{item.person.pk}"
+        )
         entry = {"item": item, **person_links(item.person), "context": digest.context.get(item.person.pk)}
         entry["snooze_url"] = link("snooze", target)
         entry["done_url"] = link("done", target) if item.follow_up else ""
@@ -323,6 +332,8 @@ def digest_send(*, run_id: int, now: datetime | None = None) -> str:
         return "not-claimed"
     run = DigestRun.objects.select_related("user").get(pk=run_id)
     user = run.user
+    if not run.is_test and (not user.is_active or user.digest == User.Digest.OFF):
+        return _finish(run, DigestRun.State.SKIPPED, error="Digests were turned off before it was sent.")
     if not run.is_test and now - run.scheduled_at > period_length(user):
         return _finish(run, DigestRun.State.SKIPPED, error="More than a period late: skipped, not sent.")
     try:

@@ -69,6 +69,12 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4, "placeholder": "Markdown welcome"}),
         }
 
+    def service_kwargs(self) -> dict[str, Any]:
+        """The conversation's fields as the log and update services take them."""
+        data = self.cleaned_data
+        kwargs = {name: data[name] for name in ("summary", "kind", "occurred_at", "notes", "sentiment")}
+        return {**kwargs, "people": list(data["people"])}
+
     def clean_occurred_at(self) -> Any:
         value = self.cleaned_data["occurred_at"]
         if value > timezone.now() + FUTURE_SLACK:

@@ -82,13 +82,8 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
             interaction = services.interaction_log(
                 workspace=request.workspace,
                 user=request.user,
-                people=list(form.cleaned_data["people"]),
-                summary=form.cleaned_data["summary"],
-                kind=form.cleaned_data["kind"],
-                occurred_at=form.cleaned_data["occurred_at"],
-                notes=form.cleaned_data["notes"],
-                sentiment=form.cleaned_data["sentiment"],
                 outcomes=build_outcomes(forms["outcomes"], forms["promises"], forms["needs"], forms["facts"]),
+                **form.service_kwargs(),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -131,15 +126,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = InteractionForm(request.POST or None, instance=interaction, workspace=request.workspace, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.interaction_update(
-                interaction=interaction,
-                people=list(form.cleaned_data["people"]),
-                summary=form.cleaned_data["summary"],
-                kind=form.cleaned_data["kind"],
-                occurred_at=form.cleaned_data["occurred_at"],
-                notes=form.cleaned_data["notes"],
-                sentiment=form.cleaned_data["sentiment"],
-            )
+            services.interaction_update(interaction=interaction, **form.service_kwargs())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -11,5 +11,5 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     """How many reminders the scheduler delivered that the user has not looked at yet."""
     if not request.user.is_authenticated:
         return {}
-    unseen = ReminderOccurrence.objects.filter(user=request.user, state=ReminderOccurrence.State.NOTIFIED)
+    unseen = ReminderOccurrence.objects.visible_to(request.user).filter(state=ReminderOccurrence.State.NOTIFIED)
     return {"unseen_reminders": unseen.count()}

@@ -109,6 +109,14 @@ class DismissedDate(WorkspaceScoped):
         return f"{self.key} on {self.occurs_on}"
 
 
+class OccurrenceQuerySet(models.QuerySet):
+    def visible_to(self, user: object) -> OccurrenceQuerySet:
+        """The user's occurrences in workspaces they are still a member of."""
+        from crm.models import Membership
+
+        return self.filter(user=user, workspace__in=Membership.objects.filter(user=user).values("workspace"))
+
+
 class ReminderOccurrence(WorkspaceScoped):
     """One reminder falling due for one user on one day, materialised by the scheduler.
 
@@ -130,6 +138,8 @@ class ReminderOccurrence(WorkspaceScoped):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OccurrenceQuerySet.as_manager()
 
     class Meta:
         ordering = ("-due_on", "-id")

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, owner_required, workspace_required
+from crm.ids import parse_id
 from people.models import Person
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
@@ -53,6 +54,10 @@ def _snooze_until(request: HttpRequest) -> date:
 @workspace_required
 def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    # The occurrence the user saw: a second click (another tab, a stale page) is a no-op.
+    seen = parse_id(request.POST.get("occurrence", ""))
+    if seen is not None:
+        follow_up.occurrence = seen
     services.follow_up_done(follow_up=follow_up)
     return _back(request, f"Done: follow-up with {follow_up.person}.")
 
@@ -100,9 +105,10 @@ def _check_date_key(request: HttpRequest, key: str) -> None:
 
     models = {"person": Person, "family": FamilyMember, "pet": Pet, "date": ImportantDate}
     parts = key.split(":")
-    if len(parts) < 2 or parts[0] not in models or not parts[1].isdigit():
+    pk = parse_id(parts[1]) if len(parts) >= 2 else None
+    if parts[0] not in models or pk is None:
         raise Http404("Unknown reminder.")
-    get_for_workspace_or_404(request, models[parts[0]], pk=int(parts[1]))
+    get_for_workspace_or_404(request, models[parts[0]], pk=pk)
 
 
 def _error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
@@ -206,7 +212,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year", today.year))
         month = int(request.GET.get("month", today.month))
         first = date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         year, month, first = today.year, today.month, today.replace(day=1)
     if not 1900 <= year <= 2200:
         year, month, first = today.year, today.month, today.replace(day=1)
@@ -229,7 +235,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     from reminders.models import ReminderOccurrence
 
     items = list(
-        ReminderOccurrence.objects.filter(user=request.user)
+        ReminderOccurrence.objects.visible_to(request.user)
         .exclude(state=ReminderOccurrence.State.PENDING)
         .select_related("person", "workspace")[:100]
     )

@@ -35,7 +35,13 @@ def _user(workspace: Workspace, email: str, **fields: object) -> User:
     from crm.models import Membership
     from tests.factories import UserFactory
 
-    defaults = {"time_zone": "Europe/London", "digest": "weekly", "digest_weekday": 0, "digest_hour": 8}
+    defaults = {
+        "time_zone": "Europe/London",
+        "digest": "weekly",
+        "digest_weekday": 0,
+        "digest_hour": 8,
+        "digest_since": datetime(2020, 1, 1, tzinfo=UTC),
+    }
     user = UserFactory(email=email, current_workspace=workspace, **{**defaults, **fields})
     Membership.objects.create(workspace=workspace, user=user, role="owner")
     return user
@@ -130,7 +136,7 @@ def test_the_digest_says_what_to_do_with_context_and_nothing_private(workspace: 
 
 @pytest.mark.django_db
 def test_an_empty_week_sends_nothing_unless_asked(workspace: Workspace) -> None:
-    quiet = _user(workspace, "quiet@example.com")
+    _user(workspace, "quiet@example.com")
     _user(workspace, "always@example.com", digest_always=True)
 
     _dispatch_and_send(MONDAY_0800_LONDON_WINTER)
@@ -139,7 +145,6 @@ def test_an_empty_week_sends_nothing_unless_asked(workspace: Workspace) -> None:
     assert states == {"quiet@example.com": "empty", "always@example.com": "sent"}
     assert [m.to for m in mail.outbox] == [["always@example.com"]]
     assert mail.outbox[0].subject == "This week: nothing due"
-    assert quiet.pk
 
 
 @pytest.mark.django_db
@@ -303,7 +308,64 @@ def test_digest_settings_are_saved(owner_client: Client, owner: User) -> None:
 
     owner.refresh_from_db()
     assert (owner.digest, owner.digest_hour, owner.date_lead_days) == ("daily", 7, 3)
-    assert services.due_period(owner, datetime(2026, 6, 1, 5, 30, tzinfo=UTC)) == (
-        date(2026, 6, 1),
-        datetime(2026, 6, 1, 7, 0, tzinfo=ZoneInfo("Europe/Paris")),
+    assert services.due_period(owner, datetime(2027, 6, 1, 5, 30, tzinfo=UTC)) == (
+        date(2027, 6, 1),
+        datetime(2027, 6, 1, 7, 0, tzinfo=ZoneInfo("Europe/Paris")),
     )
+
+
+@pytest.mark.django_db
+def test_no_digest_for_a_send_time_before_the_schedule_was_chosen(workspace: Workspace) -> None:
+    thursday = datetime(2026, 3, 26, 15, 37, tzinfo=UTC)
+    user = _user(workspace, "new@example.com", digest_since=thursday)
+
+    assert services.due_period(user, thursday + timedelta(minutes=5)) is None  # not last Monday's
+    next_monday = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    assert services.due_period(user, next_monday) == (
+        date(2026, 3, 30),
+        next_monday.astimezone(ZoneInfo("Europe/London")),
+    )
+
+
+@pytest.mark.django_db
+def test_a_digest_queued_before_unsubscribing_is_not_sent(workspace: Workspace) -> None:
+    user = _user(workspace, "gone@example.com", digest_always=True)
+    run = DigestRun.objects.create(user=user, period=date(2026, 3, 23), scheduled_at=MONDAY_0800_LONDON_WINTER)
+    services.digest_unsubscribe(user=user)
+
+    with time_machine.travel(MONDAY_0800_LONDON_WINTER, tick=False):
+        assert services.digest_send(run_id=run.pk) == "skipped"
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_daily_digest_lists_only_today(workspace: Workspace) -> None:
+    user = _user(workspace, "daily@example.com", digest="daily")
+    wednesday = date(2026, 3, 4)
+    _with_work(user, workspace, due=wednesday + timedelta(days=2))  # due Friday
+
+    with (
+        time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False),
+        timezone.override(ZoneInfo("Europe/London")),
+    ):
+        digest = services.digest_content(user=user, today=wednesday)
+
+    assert digest.this_week == []
+
+
+@pytest.mark.django_db
+def test_clicking_done_twice_in_an_email_marks_one_occurrence(workspace: Workspace, owner: User) -> None:
+    follow_up = reminder_services.follow_up_create(
+        person=PersonFactory(workspace=workspace, owner=owner),
+        due_on=date(2026, 3, 4),
+        repeat_every=1,
+        repeat_unit="weeks",
+    )
+    link = _action_link(owner, "done", f"follow_up:{follow_up.pk}:{follow_up.occurrence}")
+
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC), tick=False):
+        Client().post(link)
+        Client().post(link)
+
+    follow_up.refresh_from_db()
+    assert follow_up.due_on == date(2026, 3, 11)

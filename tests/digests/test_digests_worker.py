@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,7 +27,12 @@ USERS = 12
 def test_n_users_get_n_distinct_digests_though_the_worker_is_killed(workspace: Workspace) -> None:
     for i in range(USERS):
         user = UserFactory(
-            email=f"u{i}@example.com", time_zone="UTC", digest=User.Digest.DAILY, digest_hour=0, digest_always=True
+            email=f"u{i}@example.com",
+            time_zone="UTC",
+            digest=User.Digest.DAILY,
+            digest_hour=0,
+            digest_always=True,
+            digest_since=datetime(2020, 1, 1, tzinfo=UTC),
         )
         Membership.objects.create(workspace=workspace, user=user, role="member")
 
@@ -66,7 +72,12 @@ def test_a_broker_restart_mid_batch_loses_and_duplicates_no_digest(workspace: Wo
 
     for i in range(USERS):
         user = UserFactory(
-            email=f"r{i}@example.com", time_zone="UTC", digest=User.Digest.DAILY, digest_hour=0, digest_always=True
+            email=f"r{i}@example.com",
+            time_zone="UTC",
+            digest=User.Digest.DAILY,
+            digest_hour=0,
+            digest_always=True,
+            digest_since=datetime(2020, 1, 1, tzinfo=UTC),
         )
         Membership.objects.create(workspace=workspace, user=user, role="member")
 

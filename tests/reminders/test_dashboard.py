@@ -325,3 +325,33 @@ def test_the_calendar_shows_the_month(owner_client: Client, owner: User, workspa
     assert "April 2026" in other
     assert "Anna Berg has a birthday" not in other
     assert junk.status_code == 200
+
+
+@pytest.mark.django_db
+def test_hostile_calendar_and_dismiss_input_is_not_a_500(owner_client: Client) -> None:
+    assert owner_client.get(reverse("reminders:calendar"), {"year": "9" * 25, "month": "1"}).status_code == 200
+    assert (
+        owner_client.post(reverse("reminders:date_dismiss"), {"key": "person:²", "on": "2026-03-04"}).status_code == 404
+    )
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_a_removed_member_no_longer_sees_that_workspaces_reminders(
+    member_client: Client, member: User, owner: User, workspace: Workspace
+) -> None:
+    from crm.models import Membership
+    from reminders.tasks import materialise_reminders_task
+
+    services.follow_up_create(
+        person=PersonFactory(workspace=workspace, owner=member), due_on=date(2026, 3, 4), note="Secret deal"
+    )
+    materialise_reminders_task.run([member.pk])
+    Membership.objects.filter(user=member).delete()
+    other = Membership.objects.create(workspace=PersonFactory().workspace, user=member, role="owner")
+    member.current_workspace = other.workspace
+    member.save()
+
+    page = member_client.get(reverse("reminders:notifications")).content.decode()
+
+    assert "Secret deal" not in page

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Workspace
 from reminders import services
@@ -65,13 +66,21 @@ def test_a_year_of_daily_follow_ups_across_dst_never_drifts(workspace: Workspace
     follow_up = services.follow_up_create(
         person=PersonFactory(workspace=workspace), due_on=date(2026, 1, 1), repeat_every=1, repeat_unit="days"
     )
-    with time_machine.travel(datetime(2026, 1, 1, 8, 0, tzinfo=zone), tick=False) as traveller:
+    # Done each morning at 08:00 Los Angeles time, through both 2026 clock changes; "today"
+    # comes from the clock and the user's time zone, as in the app.
+    with (
+        time_machine.travel(datetime(2026, 1, 1, 8, 0, tzinfo=zone), tick=False) as traveller,
+        timezone.override(zone),
+    ):
         for day in range(365):
             follow_up.refresh_from_db()
             expected = date(2026, 1, 1) + timedelta(days=day)
             assert follow_up.due_on == expected
-            services.follow_up_done(follow_up=follow_up, today=expected)
-            traveller.shift(timedelta(days=1))
+            assert timezone.localdate() == expected
+            services.follow_up_done(follow_up=follow_up)
+            traveller.move_to(
+                datetime.combine(expected + timedelta(days=1), datetime.min.time().replace(hour=8), tzinfo=zone)
+            )
     follow_up.refresh_from_db()
     assert (follow_up.due_on, follow_up.occurrence) == (date(2027, 1, 1), 365)
 
@@ -163,3 +172,17 @@ def test_another_workspaces_person_cannot_be_snoozed_or_followed_up(
     person.refresh_from_db()
     assert person.cadence_snoozed_until is None
     assert not FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
+def test_done_twice_on_a_recurring_follow_up_marks_one_occurrence(owner_client: Client, workspace: Workspace) -> None:
+    follow_up = services.follow_up_create(
+        person=PersonFactory(workspace=workspace), due_on=date(2026, 3, 4), repeat_every=1, repeat_unit="weeks"
+    )
+
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=ZoneInfo("Europe/London")), tick=False):
+        for _ in range(2):  # two tabs showing the same occurrence
+            owner_client.post(reverse("reminders:follow_up_done", args=[follow_up.pk]), {"occurrence": "0"})
+
+    follow_up.refresh_from_db()
+    assert (follow_up.due_on, follow_up.occurrence) == (date(2026, 3, 11), 1)

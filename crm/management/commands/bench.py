@@ -15,7 +15,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,12 @@ class Command(BaseCommand):
             workspace, _ = Workspace.objects.get_or_create(name="Bench digest recipients")
             made = User.objects.bulk_create(
                 [
-                    User(email=f"bench-digest-{i}@example.com", digest="daily", digest_hour=0)
+                    User(
+                        email=f"bench-digest-{i}@example.com",
+                        digest="daily",
+                        digest_hour=0,
+                        digest_since=timezone.now() - timedelta(days=30),
+                    )
                     for i in range(len(bench_users), users)
                 ]
             )
