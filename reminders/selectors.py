@@ -14,7 +14,6 @@ from typing import Any
 from django.db.models import (
     Case,
     DateField,
-    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -25,7 +24,7 @@ from django.db.models import (
     Subquery,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -44,9 +43,11 @@ def day_start(day: date) -> datetime:
 
 
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
-    """Annotate ``stay_due_at``: last contact (or creation) + own cadence, else the tag default.
+    """Annotate ``stay_due_on``: the day of last contact (or creation) in the current time zone
+    + own cadence, else the tag default. Null when the person has no cadence at all.
 
-    Null when the person has no cadence at all.
+    Days, not instants: a contact at 00:30 in summer time is due on the same calendar day
+    two weeks later, even across a clock change.
     """
     tag_default = (
         TagCadence.objects.filter(workspace=OuterRef("workspace"), tag__people=OuterRef("pk"))
@@ -56,24 +57,29 @@ def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     )
     return qs.annotate(
         effective_cadence=Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
-        stay_due_at=ExpressionWrapper(
-            Coalesce(F("last_contacted_at"), F("created_at")) + F("effective_cadence"),
-            output_field=DateTimeField(),
+        stay_base_on=TruncDate(
+            Coalesce(F("last_contacted_at"), F("created_at")), tzinfo=timezone.get_current_timezone()
         ),
+        stay_due_on=ExpressionWrapper(F("stay_base_on") + F("effective_cadence"), output_field=DateField()),
     )
+
+
+def as_date(value: date | datetime | None) -> date | None:
+    """PostgreSQL gives ``date + interval`` back as a timestamp; the day is what counts."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def stay_in_touch_state(person: Person, today: date) -> str:
     """ok, soon (within 7 days) or overdue; "" without a cadence. Pushed-out people are ok."""
-    due_at = getattr(person, "stay_due_at", None)
-    if due_at is None:
+    due_on = as_date(getattr(person, "stay_due_on", None))
+    if due_on is None:
         return ""
     pushed = max(filter(None, (person.do_not_contact_until, person.cadence_snoozed_until)), default=None)
     if pushed and pushed > today:
         return "ok"
-    if due_at < day_start(today):
+    if due_on < today:
         return "overdue"
-    if due_at < day_start(today + timedelta(days=DUE_SOON_DAYS + 1)):
+    if due_on <= today + timedelta(days=DUE_SOON_DAYS):
         return "soon"
     return "ok"
 
@@ -239,11 +245,13 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
     items = [DueItem("follow_up", f.due, f.person, f) for f in follow_ups.order_by("due", "id")[:SECTION_LIMIT]]
 
     people = with_stay_in_touch(_reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
-    due_people = people.filter(stay_due_at__lt=day_start(week_end + timedelta(days=1)))
-    cold_before = day_start(today - timedelta(days=COLD_AFTER_DAYS))
-    for p in due_people.filter(stay_due_at__gte=cold_before).order_by("stay_due_at", "id")[:SECTION_LIMIT]:
-        items.append(DueItem("stay_in_touch", timezone.localtime(p.stay_due_at).date(), p))
-    board.going_cold = list(due_people.filter(stay_due_at__lt=cold_before).order_by("stay_due_at", "id")[:10])
+    due_people = people.filter(stay_due_on__lte=week_end)
+    cold_before = today - timedelta(days=COLD_AFTER_DAYS)
+    for p in due_people.filter(stay_due_on__gte=cold_before).order_by("stay_due_on", "id")[:SECTION_LIMIT]:
+        items.append(DueItem("stay_in_touch", as_date(p.stay_due_on), p))
+    board.going_cold = list(due_people.filter(stay_due_on__lt=cold_before).order_by("stay_due_on", "id")[:10])
+    for p in board.going_cold:
+        p.stay_due_on = as_date(p.stay_due_on)
 
     for item in sorted(items, key=lambda i: (i.due, i.person.last_name)):
         if item.due < today:

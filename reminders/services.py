@@ -171,10 +171,9 @@ def occurrences_materialise(*, user: User, today: date) -> int:
         workspace = membership.workspace
         for f in selectors.open_follow_ups(workspace).filter(person__owner=user, due__lte=today)[:500]:
             rows.append(_occurrence(workspace, user, f.person, f"follow_up:{f.pk}", f.due, f.note or "Follow up"))
-        end = selectors.day_start(today + timedelta(days=1))
         people = selectors.with_stay_in_touch(selectors._reachable(Person.objects.for_workspace(workspace), today))
-        for p in people.filter(owner=user, stay_due_at__lt=end)[:500]:
-            due = timezone.localtime(p.stay_due_at).date()
+        for p in people.filter(owner=user, stay_due_on__lte=today)[:500]:
+            due = selectors.as_date(p.stay_due_on)
             rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
         start = today - timedelta(days=MISSED_DATES_DAYS)
         for item in selectors.upcoming_dates(

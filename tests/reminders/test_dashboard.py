@@ -355,3 +355,23 @@ def test_a_removed_member_no_longer_sees_that_workspaces_reminders(
     page = member_client.get(reverse("reminders:notifications")).content.decode()
 
     assert "Secret deal" not in page
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=LONDON), tick=False)
+def test_stay_in_touch_counts_calendar_days_across_the_clock_change(
+    owner_client: Client, owner: User, workspace: Workspace
+) -> None:
+    # Last contact at 00:30 summer time on 20 October; every two weeks means 3 November (GMT by then).
+    person = PersonFactory(
+        workspace=workspace,
+        owner=owner,
+        first_name="Night",
+        last_contacted_at=datetime(2026, 10, 20, 0, 30, tzinfo=LONDON),
+    )
+    services.person_set_preferences(person=person, contact_every=2, contact_every_unit="weeks")
+
+    board = _board(owner_client)
+
+    assert board.overdue == []
+    assert [(i.person.first_name, i.due) for i in board.this_week] == [("Night", date(2026, 11, 3))]
