@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "interactions",
     "reminders",
     "digests",
+    "exports",
 ]
 
 MIDDLEWARE = [

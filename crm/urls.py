@@ -39,6 +39,7 @@ urlpatterns = [
     path("interactions/", include("interactions.urls")),
     path("reminders/", include("reminders.urls")),
     path("digest/", include("digests.urls")),
+    path("exports/", include("exports.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),

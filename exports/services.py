@@ -1,0 +1,259 @@
+"""Exports (vCard 4.0, CSV) and the iCalendar feed. Exports stream: memory stays flat."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+
+import vobject
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from icalendar import Calendar, Event, vRecur
+
+from crm.models import User, Workspace
+from exports.models import CalendarFeed, new_token
+from interactions.models import Promise
+from people.dates import PartialDate
+from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
+from reminders.models import FollowUp
+
+CHUNK = 500
+# Cells a spreadsheet would run as a formula (also after leading spaces): neutralised with "'".
+FORMULA = re.compile(r"^\s*[=+\-@\t\r]")
+
+
+def export_people(qs: QuerySet[Person], *, include_private: bool = False) -> Iterator[Person]:
+    """People with everything exports show, in chunks (``iterator`` keeps memory flat)."""
+    facts = ProfileFact.objects.order_by("section", "fact_type")
+    if not include_private:
+        facts = facts.filter(is_private=False)
+    return (
+        qs.prefetch_related(None)
+        .select_related("company", "owner")
+        .prefetch_related(
+            "contact_methods",
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            "family",
+            "important_dates",
+            Prefetch("facts", queryset=facts),
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _vcard_date(value: PartialDate) -> str:
+    # RFC 6350 date-and-or-time: "--0415" when the year is not known.
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}" if value.year else f"--{value.month:02d}{value.day:02d}"
+
+
+def vcard(person: Person) -> str:
+    """One vCard 4.0 for a person."""
+    card = vobject.vCard()
+    card.add("version").value = "4.0"
+    card.add("fn").value = person.full_name
+    card.add("n").value = vobject.vcard.Name(family=person.last_name, given=person.first_name)
+    if person.nickname:
+        card.add("nickname").value = person.nickname
+    if person.company:
+        card.add("org").value = [person.company.name]
+    if person.job_title:
+        card.add("title").value = person.job_title
+    kinds = {"email": "email", "phone": "tel", "website": "url", "social": "url"}
+    for method in person.contact_methods.all():
+        if method.kind == ContactMethod.Kind.ADDRESS:
+            line = card.add("adr")
+            line.value = vobject.vcard.Address(street=method.value)
+        else:
+            line = card.add(kinds[method.kind])
+            line.value = method.value
+        if method.label:
+            line.type_param = method.label
+        if method.is_primary:
+            line.params["PREF"] = ["1"]
+    if person.birthday:
+        card.add("bday").value = _vcard_date(person.birthday)
+    if person.anniversary:
+        card.add("anniversary").value = _vcard_date(person.anniversary)
+    names = [t.name for t in person.tags.all()]
+    if names:
+        card.add("categories").value = names
+    for member in person.family.all():
+        related = card.add("related")
+        related.value = member.name
+        related.params["TYPE"] = [
+            member.relation if member.relation in {"spouse", "child", "parent", "sibling"} else "kin"
+        ]
+        related.params["VALUE"] = ["text"]
+    notes = [person.notes] if person.notes else []
+    notes += [f"{f.label}: {f.value}" for f in person.facts.all()]
+    if notes:
+        card.add("note").value = "\n\n".join(notes)
+    card.add("uid").value = f"urn:rapport:person:{person.workspace_id}:{person.pk}"
+    return card.serialize()
+
+
+def vcards(people: Iterable[Person]) -> Iterator[str]:
+    for person in people:
+        yield vcard(person)
+
+
+CSV_HEADER = [
+    "First name", "Last name", "Nickname", "Company", "Job title", "Emails", "Phones", "Addresses", "Websites",
+    "Birthday", "Anniversary", "Tags", "Interests", "Owner", "Last contacted", "How we met", "Notes", "Profile",
+]  # fmt: skip
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not execute: formula-like text gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if FORMULA.match(text) else text
+
+
+def csv_rows(people: Iterable[Person]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush(row: list[object]) -> str:
+        writer.writerow([safe_cell(v) for v in row])
+        out = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return out
+
+    yield "\ufeff" + flush(CSV_HEADER)  # BOM: Excel opens UTF-8 correctly
+    for p in people:
+        by_kind: dict[str, list[str]] = {}
+        for m in p.contact_methods.all():
+            by_kind.setdefault(m.kind, []).append(f"{m.label}: {m.value}" if m.label else m.value)
+        tags = list(p.tags.all())
+        yield flush(
+            [
+                p.first_name,
+                p.last_name,
+                p.nickname,
+                p.company.name if p.company else "",
+                p.job_title,
+                "; ".join(by_kind.get("email", [])),
+                "; ".join(by_kind.get("phone", [])),
+                " | ".join(by_kind.get("address", [])),
+                "; ".join(by_kind.get("website", []) + by_kind.get("social", [])),
+                str(p.birthday or ""),
+                str(p.anniversary or ""),
+                ", ".join(t.name for t in tags if t.kind == Tag.Kind.LABEL),
+                ", ".join(t.name for t in tags if t.kind == Tag.Kind.INTEREST),
+                p.owner.email if p.owner else "",
+                p.last_contacted_at.date().isoformat() if p.last_contacted_at else "",
+                p.how_we_met,
+                p.notes,
+                "; ".join(f"{f.label}: {f.value}" for f in p.facts.all()),
+            ]
+        )
+
+
+# --- Calendar feed --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_for(*, user: User, workspace: Workspace, regenerate: bool = False) -> CalendarFeed:
+    """The user's feed in this workspace; ``regenerate`` gives it a new secret (old URL dies)."""
+    feed, created = CalendarFeed.objects.get_or_create(user=user, workspace=workspace)
+    if regenerate and not created:
+        feed.token = new_token()
+        feed.save(update_fields=["token"])
+    return feed
+
+
+def feed_revoke(*, user: User, workspace: Workspace) -> None:
+    CalendarFeed.objects.filter(user=user, workspace=workspace).delete()
+
+
+def _event(uid: str, summary: str, url: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)  # required by RFC 5545
+    event.add("summary", summary)
+    event.add("url", url)
+    return event
+
+
+def _yearly(cal: Calendar, uid: str, summary: str, value: PartialDate, url: str, stamp: datetime) -> None:
+    event = _event(uid, summary, url, stamp)
+    start_year = value.year or 2000  # a leap year, so 29 February exists
+    event.add("dtstart", date(start_year, value.month, value.day))
+    event.add("dtend", date(start_year, value.month, value.day) + timedelta(days=1))
+    if value.month == 2 and value.day == 29:
+        # On 28 February in common years: the last day of February every year.
+        event.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": 2, "BYMONTHDAY": -1}))
+    else:
+        event.add("rrule", vRecur({"FREQ": "YEARLY"}))
+    event.add("transp", "TRANSPARENT")
+    cal.add_component(event)
+
+
+def calendar_feed(*, feed: CalendarFeed) -> bytes:
+    """RFC 5545 calendar of birthdays, anniversaries, follow-ups and promise due dates."""
+    stamp = timezone.now().replace(microsecond=0)
+    workspace, site = feed.workspace, settings.SITE_URL
+    host = site.split("://", 1)[-1].split("/", 1)[0] or "rapport"
+    cal = Calendar()
+    cal.add("prodid", "-//Rapport//Personal CRM//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"Rapport: {workspace.name}")
+
+    def url(person_id: int) -> str:
+        return f"{site}/people/{person_id}/"
+
+    people = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True)
+    for p in people.exclude(birthday_day__isnull=True, anniversary_day__isnull=True).only(
+        "id", "first_name", "last_name", "birthday_day", "birthday_month", "birthday_year",
+        "anniversary_day", "anniversary_month", "anniversary_year",
+    ):  # fmt: skip
+        if p.birthday:
+            _yearly(cal, f"person-{p.pk}-birthday@{host}", f"🎂 {p.full_name}'s birthday", p.birthday, url(p.pk), stamp)
+        if p.anniversary:
+            summary = f"💍 {p.full_name}'s anniversary"
+            _yearly(cal, f"person-{p.pk}-anniversary@{host}", summary, p.anniversary, url(p.pk), stamp)
+    for f in (
+        FamilyMember.objects.for_workspace(workspace)
+        .filter(birthday_day__isnull=False, person__archived_at__isnull=True)
+        .select_related("person")
+    ):
+        summary = f"🎂 {f.name} ({f.person.first_name}'s {f.get_relation_display().lower()})"
+        _yearly(cal, f"family-{f.pk}@{host}", summary, f.birthday, url(f.person_id), stamp)
+    for pet in (
+        Pet.objects.for_workspace(workspace)
+        .filter(birthday_day__isnull=False, person__archived_at__isnull=True)
+        .select_related("person")
+    ):
+        summary = f"🐾 {pet.name} ({pet.person.first_name}'s {pet.species or 'pet'})"
+        _yearly(cal, f"pet-{pet.pk}@{host}", summary, pet.birthday, url(pet.person_id), stamp)
+    for d in (
+        ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True).select_related("person")
+    ):
+        _yearly(cal, f"date-{d.pk}@{host}", f"{d.person.full_name}: {d.label}", d.date, url(d.person_id), stamp)
+    for follow_up in (
+        FollowUp.objects.for_workspace(workspace)
+        .filter(done_at__isnull=True, person__archived_at__isnull=True)
+        .select_related("person")
+    ):
+        summary = f"Follow up with {follow_up.person.full_name}: {follow_up.note}".rstrip(": ")
+        event = _event(f"follow-up-{follow_up.pk}@{host}", summary, url(follow_up.person_id), stamp)
+        event.add("dtstart", follow_up.effective_due)
+        event.add("dtend", follow_up.effective_due + timedelta(days=1))
+        cal.add_component(event)
+    for promise in (
+        Promise.objects.for_workspace(workspace)
+        .filter(kept_at__isnull=True, due_on__isnull=False, person__archived_at__isnull=True)
+        .select_related("person")
+    ):
+        summary = f"{promise.get_direction_display()} {promise.person.full_name}: {promise.text}"
+        event = _event(f"promise-{promise.pk}@{host}", summary, url(promise.person_id), stamp)
+        event.add("dtstart", promise.due_on)
+        event.add("dtend", promise.due_on + timedelta(days=1))
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,90 @@
+"""Export pages and the calendar feed (reached by its secret URL, no login)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm.access import workspace_required
+from exports import services
+from exports.models import CalendarFeed
+from people import selectors as people_selectors
+from people.forms import PersonFilterForm
+
+
+def _people(request: HttpRequest):
+    """The people list's own filters (search, tag, owner, archived), so "export this list" works."""
+    values = PersonFilterForm(request.GET or None, workspace=request.workspace).values()
+    return people_selectors.person_list(
+        request.workspace,
+        query=values.get("q", ""),
+        tag=values.get("tag", ""),
+        owner=values.get("owner"),
+        archived=values.get("archived", False),
+    ).order_by("last_name", "first_name", "id")
+
+
+def _download(stream: object, content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="rapport-people-{stamp}.{extension}"'
+    return response
+
+
+@workspace_required
+def export_page(request: HttpRequest) -> HttpResponse:
+    feed = CalendarFeed.objects.for_workspace(request.workspace).filter(user=request.user).first()
+    feed_url = settings.SITE_URL + reverse("exports:feed", args=[feed.token]) if feed else ""
+    context = {"feed": feed, "feed_url": feed_url, "query_string": request.GET.urlencode()}
+    return render(request, "exports/export_page.html", context)
+
+
+@workspace_required
+def people_vcf(request: HttpRequest) -> StreamingHttpResponse:
+    include_private = request.GET.get("include_private") == "on"
+    people = services.export_people(_people(request), include_private=include_private)
+    return _download(services.vcards(people), "text/vcard; charset=utf-8", "vcf")
+
+
+@workspace_required
+def people_csv(request: HttpRequest) -> StreamingHttpResponse:
+    include_private = request.GET.get("include_private") == "on"
+    people = services.export_people(_people(request), include_private=include_private)
+    return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
+
+
+@require_POST
+@workspace_required
+def feed_create(request: HttpRequest) -> HttpResponse:
+    regenerate = request.POST.get("regenerate") == "1"
+    services.feed_for(user=request.user, workspace=request.workspace, regenerate=regenerate)
+    messages.success(
+        request, "New calendar link made: the old one no longer works." if regenerate else "Calendar link ready."
+    )
+    return redirect("exports:page")
+
+
+@require_POST
+@workspace_required
+def feed_revoke(request: HttpRequest) -> HttpResponse:
+    services.feed_revoke(user=request.user, workspace=request.workspace)
+    messages.success(request, "Calendar link turned off. Calendar apps subscribed to it stop updating.")
+    return redirect("exports:page")
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    calendar = CalendarFeed.objects.select_related("workspace", "user").filter(token=token).first()
+    if (
+        calendar is None
+        or not calendar.user.is_active
+        or not calendar.user.memberships.filter(workspace=calendar.workspace).exists()
+    ):
+        raise Http404("No such calendar.")
+    response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=900"
+    return response

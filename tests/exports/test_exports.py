@@ -1,0 +1,176 @@
+"""Export people as vCard 4.0 and CSV (streamed, formula-safe), and the private calendar feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import vobject
+from django.test import Client
+from django.urls import reverse
+from icalendar import Calendar
+
+from crm.models import Membership, User, Workspace
+from exports.models import CalendarFeed
+from interactions import services as interaction_services
+from people import services as people_services
+from people.models import ContactMethod, FamilyMember, Pet
+from reminders import services as reminder_services
+from tests.factories import PersonFactory
+
+
+def _body(response) -> str:
+    return b"".join(response.streaming_content).decode()
+
+
+@pytest.fixture
+def anna(workspace: Workspace):
+    person = PersonFactory(
+        workspace=workspace, first_name="Anna", last_name="Berg", nickname="Annie", company__name="Berg Bakery",
+        birthday_day=15, birthday_month=4, tags=["vip"],
+    )  # fmt: skip
+    ContactMethod.objects.create(
+        workspace=workspace, person=person, kind="email", label="work", value="anna@berg.example", is_primary=True
+    )
+    ContactMethod.objects.create(
+        workspace=workspace, person=person, kind="phone", label="mobile", value="+442079460958"
+    )
+    FamilyMember.objects.create(workspace=workspace, person=person, relation="spouse", name="Clara")
+    people_services.fact_add(person=person, fact_type="hobbies", value="Rowing")
+    people_services.fact_add(person=person, fact_type="health", value="Bad back")
+    return person
+
+
+@pytest.mark.django_db
+def test_vcard_export_round_trips_through_a_vcard_parser(owner_client: Client, anna) -> None:
+    response = owner_client.get(reverse("exports:vcf"))
+
+    assert response.streaming
+    assert response["Content-Type"] == "text/vcard; charset=utf-8"
+    (card,) = list(vobject.readComponents(_body(response)))
+    assert card.version.value == "4.0"
+    assert card.fn.value == "Anna Berg"
+    assert card.nickname.value == "Annie"
+    assert card.org.value == ["Berg Bakery"]
+    assert card.email.value == "anna@berg.example"
+    assert card.tel.value == "+442079460958"
+    assert card.bday.value == "--0415"  # a birthday without a year, as RFC 6350 writes it
+    assert card.related.value == "Clara"
+    assert card.categories.value == ["vip"]
+    assert "Rowing" in card.note.value
+    assert "Bad back" not in card.note.value  # private facts stay out unless asked
+
+
+@pytest.mark.django_db
+def test_private_facts_only_when_ticked(owner_client: Client, anna) -> None:
+    assert "Bad back" in _body(owner_client.get(reverse("exports:vcf"), {"include_private": "on"}))
+    assert "Bad back" in _body(owner_client.get(reverse("exports:csv"), {"include_private": "on"}))
+    assert "Bad back" not in _body(owner_client.get(reverse("exports:csv")))
+
+
+@pytest.mark.django_db
+def test_a_filtered_list_exports_just_that_list(owner_client: Client, anna, workspace: Workspace) -> None:
+    PersonFactory(workspace=workspace, first_name="Carl")
+
+    body = _body(owner_client.get(reverse("exports:vcf"), {"q": "berg"}))
+
+    assert body.count("BEGIN:VCARD") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "hostile", ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "   =1+1"]
+)
+def test_csv_cells_cannot_run_as_formulas(owner_client: Client, workspace: Workspace, hostile: str) -> None:
+    PersonFactory(workspace=workspace, first_name=hostile, last_name="X", company=None)
+
+    rows = list(csv.reader(io.StringIO(_body(owner_client.get(reverse("exports:csv"))).lstrip("\ufeff"))))
+
+    assert rows[0][:3] == ["First name", "Last name", "Nickname"]
+    assert rows[1][0] == "'" + hostile
+
+
+@pytest.mark.django_db
+def test_csv_has_contacts_dates_and_tags(owner_client: Client, anna) -> None:
+    rows = list(csv.DictReader(io.StringIO(_body(owner_client.get(reverse("exports:csv"))).lstrip("\ufeff"))))
+
+    (row,) = rows
+    assert row["Emails"] == "work: anna@berg.example"
+    assert row["Birthday"] == "15 April"
+    assert row["Tags"] == "vip"
+    assert row["Company"] == "Berg Bakery"
+
+
+@pytest.mark.django_db
+def test_exports_never_include_another_workspace(outsider_client: Client, anna) -> None:
+    assert "Anna" not in _body(outsider_client.get(reverse("exports:vcf")))
+    assert "Anna" not in _body(outsider_client.get(reverse("exports:csv")))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [10, 100])
+def test_exports_cost_the_same_queries_for_any_size(
+    owner_client: Client, workspace: Workspace, count: int, django_assert_max_num_queries
+) -> None:
+    PersonFactory.create_batch(count, workspace=workspace, tags=["a"])
+
+    with django_assert_max_num_queries(12):
+        assert _body(owner_client.get(reverse("exports:csv"))).count("\n") == count + 1
+
+
+def _feed(client: Client) -> str:
+    client.post(reverse("exports:feed_create"))
+    return reverse("exports:feed", args=[CalendarFeed.objects.get().token])
+
+
+@pytest.mark.django_db
+def test_the_calendar_feed_is_valid_ical_with_yearly_dates_follow_ups_and_promises(
+    owner_client: Client,
+    owner: User,
+    workspace: Workspace,
+    anna,
+) -> None:
+    PersonFactory(workspace=workspace, first_name="Leap", birthday_day=29, birthday_month=2)
+    Pet.objects.create(workspace=workspace, person=anna, name="Max", species="dog", birthday_day=1, birthday_month=6)
+    reminder_services.follow_up_create(person=anna, due_on=date(2026, 12, 1), note="Quote")
+    interaction_services.promise_create(person=anna, text="Send samples", due_on=date(2026, 12, 3))
+    url = _feed(owner_client)
+
+    response = Client().get(url)  # calendar apps do not log in
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    cal = Calendar.from_ical(response.content)
+    events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
+    assert all("dtstamp" in e and "dtstart" in e for e in events.values())
+    birthday = next(e for e in events.values() if "Anna Berg's birthday" in str(e["summary"]))
+    assert birthday["rrule"]["FREQ"] == ["YEARLY"]
+    assert birthday.decoded("dtstart") == date(2000, 4, 15)
+    leap_event = next(e for e in events.values() if "Leap" in str(e["summary"]))
+    assert leap_event["rrule"]["BYMONTHDAY"] == [-1]
+    summaries = " | ".join(str(e["summary"]) for e in events.values())
+    assert "Max (Anna's dog)" in summaries
+    assert "Follow up with Anna Berg: Quote" in summaries
+    assert "I promised Anna Berg: Send samples" in summaries
+
+
+@pytest.mark.django_db
+def test_the_feed_link_can_be_regenerated_and_revoked(owner_client: Client, anna) -> None:
+    first = _feed(owner_client)
+    owner_client.post(reverse("exports:feed_create"), {"regenerate": "1"})
+    second = reverse("exports:feed", args=[CalendarFeed.objects.get().token])
+
+    assert Client().get(first).status_code == 404
+    assert Client().get(second).status_code == 200
+    owner_client.post(reverse("exports:feed_revoke"))
+    assert Client().get(second).status_code == 404
+    assert Client().get(reverse("exports:feed", args=["x" * 43])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_removed_members_feed_stops(member_client: Client, member: User, anna) -> None:
+    url = _feed(member_client)
+    Membership.objects.filter(user=member).delete()
+
+    assert Client().get(url).status_code == 404
