@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 # Serve the app with its Celery worker and beat (Ctrl-C stops all three).
 run: export DJANGO_DEBUG ?= 1
 run: export PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --skip-if-exists
