@@ -81,3 +81,27 @@ def test_classic_email_variables_also_switch_to_smtp(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "crm.settings",
+            "RAPPORT_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "k" * 20 + "-Jq8v2LxW9zR4tYpA7sD1fG5hK3mN6bV0cX",
+            "SITE_URL": "https://crm.example.com",
+            "ALLOWED_HOSTS": "crm.example.com",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
