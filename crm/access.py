@@ -67,3 +67,10 @@ def get_for_workspace_or_404(request: HttpRequest, model_or_qs: type[M] | QueryS
     """The object of the current workspace matching ``lookup``; any other workspace's is a 404."""
     qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs.objects.all()
     return get_object_or_404(qs.for_workspace(request.workspace), **lookup)  # type: ignore[attr-defined]
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The email a login attempt is for, as the login form reads it (case-insensitive), so
+    "Anna@X" and "anna@x" count against the same lockout."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()

@@ -117,3 +117,18 @@ def test_a_very_long_name_still_gets_a_workspace(client: Client) -> None:
 
     assert response.status_code == 302
     assert User.objects.get().current_workspace.name == "A" * 80 + "'s workspace"
+
+
+@pytest.mark.django_db
+def test_logins_are_throttled_per_account_and_address(client: Client, owner: User, member: User, settings) -> None:
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"), {"username": "OWNER@example.com" if attempt % 2 else "owner@example.com", "password": "x"}
+        )
+
+    locked = client.post(reverse("login"), {"username": "owner@example.com", "password": PASSWORD})
+    other = Client().post(reverse("login"), {"username": "member@example.com", "password": PASSWORD})
+
+    assert locked.status_code == 429
+    assert "Too many wrong passwords" in locked.content.decode()
+    assert other.status_code == 302  # another account is not affected
