@@ -9,7 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -107,6 +107,11 @@ def password_reset_send(*, user_id: int) -> bool:
     }
     make_message("password-reset", to=user.email, context=context).send()
     return True
+
+
+def user_log_out_everywhere(*, user: User) -> None:
+    """End every session of the user, on every device (this one included)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
 
 
 def _require_owner(membership: Membership) -> None:

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", views.account_settings, name="account_settings"),
+    path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("workspace/members/<int:member_id>/role/", views.member_role, name="member_role"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -78,6 +78,15 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         return redirect("account_settings")
     runs = DigestRun.objects.filter(user=request.user).exclude(state=DigestRun.State.EMPTY)[:5]
     return render(request, "crm/account_settings.html", {"form": form, "digest_runs": runs})
+
+
+@require_POST
+@login_required
+def log_out_everywhere(request: HttpRequest) -> HttpResponse:
+    services.user_log_out_everywhere(user=request.user)
+    logout(request)
+    messages.success(request, "You are logged out on every device. Log in again here.")
+    return redirect("login")
 
 
 @workspace_required

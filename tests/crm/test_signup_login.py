@@ -132,3 +132,20 @@ def test_logins_are_throttled_per_account_and_address(client: Client, owner: Use
     assert locked.status_code == 429
     assert "Too many wrong passwords" in locked.content.decode()
     assert other.status_code == 302  # another account is not affected
+
+
+@pytest.mark.django_db
+def test_log_out_everywhere_ends_every_session(owner: User) -> None:
+    phone, laptop = Client(), Client()
+    for device in (phone, laptop):
+        device.post(reverse("login"), {"username": "owner@example.com", "password": PASSWORD})
+        assert device.get(reverse("dashboard")).status_code == 200
+
+    response = laptop.post(reverse("log_out_everywhere"), follow=True)
+
+    assert "logged out on every device" in response.content.decode()
+    assert phone.get(reverse("dashboard")).status_code == 302
+    assert laptop.get(reverse("dashboard")).status_code == 302
+    again = Client()
+    again.post(reverse("login"), {"username": "owner@example.com", "password": PASSWORD})
+    assert again.get(reverse("dashboard")).status_code == 200
