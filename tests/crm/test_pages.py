@@ -78,3 +78,17 @@ def test_it_warns_when_the_scheduler_is_over_an_hour_late(owner_client: Client) 
 
 def test_healthz_answers_without_a_database(client: Client) -> None:
     assert client.get(reverse("healthz")).content == b"ok"
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_without_inline_scripts(owner_client: Client) -> None:
+    response = owner_client.get(reverse("dashboard"))
+
+    policy = response["Content-Security-Policy"]
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert "'self'" in script_src
+    assert "unsafe-inline" not in script_src
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "<script>" not in response.content.decode()  # every script is a file
