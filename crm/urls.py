@@ -45,3 +45,5 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "crm.views.server_error"

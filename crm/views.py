@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -244,3 +248,25 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 page; when the database is what failed, a 503 that keeps what the user typed.
+
+    Rendered without context processors: they would query the database again.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_ERRORS) or isinstance(getattr(exc, "__cause__", None), DATABASE_ERRORS):
+        kept = (
+            [(key, value) for key, values in request.POST.lists() if key != "csrfmiddlewaretoken" for value in values]
+            if request.method == "POST"
+            else []
+        )
+        context = {"kept": kept, "action": request.path, "csrf_token": get_token(request)}
+        response = HttpResponse(render_to_string("503.html", context), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponse(render_to_string("500.html", {}), status=500)

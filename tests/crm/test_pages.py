@@ -9,6 +9,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from crm import services
+from crm.models import User
 from crm.urls import urlpatterns as rapport_urls
 
 
@@ -92,3 +93,30 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(owner_clie
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert "<script>" not in response.content.decode()  # every script is a file
+
+
+@pytest.mark.django_db
+def test_a_database_outage_is_a_503_that_keeps_what_was_typed(owner: User) -> None:
+    from django.db import OperationalError, connection
+
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+
+    def down_for_writes(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise OperationalError("could not connect to server: Connection refused")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(down_for_writes):
+        response = client.post(
+            reverse("people:create"),
+            {"first_name": "Anna", "last_name": "Berg", "notes": "Met at <the> fair", "owner": owner.pk},
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "can&#x27;t reach its database" in page or "can't reach its database" in page
+    assert 'name="first_name" value="Anna"' in page
+    assert 'value="Met at &lt;the&gt; fair"' in page
+    assert 'action="/people/new/"' in page
