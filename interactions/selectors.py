@@ -28,10 +28,6 @@ def interaction_list(workspace: Workspace, *, person: Person | None = None, kind
     return qs.select_related("created_by")
 
 
-def interaction_recent(workspace: Workspace, *, limit: int = 10) -> list[Interaction]:
-    return list(interaction_list(workspace)[:limit])
-
-
 @dataclass(frozen=True)
 class TimelineEvent:
     """Something that happened to a person besides a conversation, for the timeline."""

@@ -179,6 +179,24 @@ class Person(WorkspaceScoped):
         return reverse("people:detail", args=[self.pk])
 
 
+class Birthday(models.Model):
+    """A birthday with an optional year, for family members and pets."""
+
+    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        _validate_dates(self, "birthday")
+
+    @property
+    def birthday(self) -> PartialDate | None:
+        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
+
+
 class ContactMethod(WorkspaceScoped):
     class Kind(models.TextChoices):
         EMAIL = "email", "Email"
@@ -227,7 +245,7 @@ class ImportantDate(WorkspaceScoped):
         return PartialDate(self.date_day, self.date_month, self.date_year)
 
 
-class FamilyMember(WorkspaceScoped):
+class FamilyMember(Birthday, WorkspaceScoped):
     class Relation(models.TextChoices):
         SPOUSE = "spouse", "Spouse"
         PARTNER = "partner", "Partner"
@@ -252,9 +270,6 @@ class FamilyMember(WorkspaceScoped):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family")
     relation = models.CharField(max_length=12, choices=Relation.choices)
     name = models.CharField(max_length=200)
-    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
-    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
     interests = models.CharField(max_length=500, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
     linked_person = models.ForeignKey(
@@ -268,27 +283,17 @@ class FamilyMember(WorkspaceScoped):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"
 
-    def clean(self) -> None:
-        _validate_dates(self, "birthday")
-
-    @property
-    def birthday(self) -> PartialDate | None:
-        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
-
     @property
     def inverse_relation_display(self) -> str:
         """How the linked person relates back: Bob's child Anna sees Bob as her parent."""
         return self.Relation(self.INVERSE[self.relation]).label
 
 
-class Pet(WorkspaceScoped):
+class Pet(Birthday, WorkspaceScoped):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="pets")
     name = models.CharField(max_length=100)
     species = models.CharField(max_length=100, blank=True, help_text="dog, cat, horse…")
     breed = models.CharField(max_length=100, blank=True)
-    birthday_day = models.PositiveSmallIntegerField(null=True, blank=True)
-    birthday_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    birthday_year = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
 
     class Meta:
@@ -297,13 +302,6 @@ class Pet(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        _validate_dates(self, "birthday")
-
-    @property
-    def birthday(self) -> PartialDate | None:
-        return partial_date_or_none(self.birthday_day, self.birthday_month, self.birthday_year)
 
 
 class ProfileFact(WorkspaceScoped):

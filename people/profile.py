@@ -108,10 +108,8 @@ SECTIONS: tuple[Section, ...] = (
     ),
 )
 
-SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 FACT_TYPES = {ft.key: ft for section in SECTIONS for ft in section.fact_types}
 SECTION_OF = {ft.key: section.key for section in SECTIONS for ft in section.fact_types}
-PRIVATE_FACT_TYPES = frozenset(key for key, ft in FACT_TYPES.items() if ft.private)
 FACT_TYPE_CHOICES = [(section.label, [(ft.key, ft.label) for ft in section.fact_types]) for section in SECTIONS]
 
 

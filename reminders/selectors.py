@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -36,10 +36,6 @@ from reminders.models import DismissedDate, FollowUp, TagCadence
 DUE_SOON_DAYS = 7
 COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "overdue"
 DATES_AHEAD_DAYS = 14
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
