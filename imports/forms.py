@@ -12,10 +12,10 @@ from imports.models import ImportJob, ImportRow
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="vCard or CSV file",
+        label="vCard, CSV or backup file",
         help_text="From Google Contacts, Apple Contacts/iCloud, Outlook, Android, Thunderbird, Nextcloud… "
         "(.vcf or .csv)",
-        widget=forms.ClearableFileInput(attrs={"accept": ".vcf,.vcard,.csv,.txt,text/vcard,text/csv"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".vcf,.vcard,.csv,.txt,.zip,.json,text/vcard,text/csv"}),
     )
 
     def clean_file(self) -> Any:

@@ -19,6 +19,7 @@ class ImportJob(WorkspaceScoped):
     class Kind(models.TextChoices):
         VCARD = "vcard", "vCard"
         CSV = "csv", "CSV"
+        BACKUP = "backup", "Workspace backup"
 
     class Status(models.TextChoices):
         MAPPING = "mapping", "Waiting for the column mapping"
@@ -31,7 +32,7 @@ class ImportJob(WorkspaceScoped):
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     file_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=5, choices=Kind.choices)
+    kind = models.CharField(max_length=6, choices=Kind.choices)
     # The upload itself, in the database so any worker can read it; emptied once imported.
     data = models.BinaryField(default=b"")
     header = models.JSONField(default=list, blank=True)

@@ -28,6 +28,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from crm.models import User, Workspace
+from imports import backup
 from imports.contact import Contact, as_partial_date
 from imports.csvfile import TARGET_KEYS, CsvFileError, guess_mapping, open_csv, recognised_format, row_to_contact
 from imports.models import ImportJob, ImportRow
@@ -103,6 +104,8 @@ class Index:
 
 
 def _kind_of(name: str, data: bytes) -> str:
+    if name.lower().endswith((".zip", ".json")) or backup.is_backup(data):
+        return ImportJob.Kind.BACKUP
     if name.lower().endswith((".vcf", ".vcard")) or b"BEGIN:VCARD" in data[:4096].upper().replace(b"\x00", b""):
         return ImportJob.Kind.VCARD
     return ImportJob.Kind.CSV
@@ -119,6 +122,15 @@ def import_upload(*, workspace: Workspace, user: User, file_name: str, data: byt
         raise ImportFileError("The file is empty.")
     job = ImportJob(workspace=workspace, created_by=user, file_name=file_name[:255], data=data)
     job.kind = _kind_of(file_name, data)
+    if job.kind == ImportJob.Kind.BACKUP:
+        # Checked now so a wrong file or a non-empty workspace is said at once, next to the field.
+        doc, _ = backup.load(data, max_bytes=limit)
+        backup.check_empty(workspace)
+        job.header = backup.counts(doc)
+        job.total = 1
+        job.status = ImportJob.Status.READY
+        job.save()
+        return job
     if job.kind == ImportJob.Kind.CSV:
         try:
             table = open_csv(data)
@@ -283,6 +295,9 @@ def import_run(*, job_id: int) -> None:
     job = ImportJob.objects.select_related("workspace", "created_by").get(pk=job_id)
     if job.status != ImportJob.Status.RUNNING:
         return
+    if job.kind == ImportJob.Kind.BACKUP:
+        _run_backup(job)
+        return
     pending = ImportRow.objects.filter(job=job, outcome=ImportRow.Outcome.PENDING).order_by("number")
     while True:
         rows = list(pending.select_related("duplicate_of")[:RUN_BATCH])
@@ -293,6 +308,22 @@ def import_run(*, job_id: int) -> None:
     counts = _outcome_counts(job)
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
         status=ImportJob.Status.DONE, data=b"", finished_at=timezone.now(), **counts
+    )
+
+
+def _run_backup(job: ImportJob) -> None:
+    data = bytes(ImportJob.objects.only("data").get(pk=job.pk).data)
+    try:
+        people = backup.workspace_restore(
+            workspace=job.workspace, user=job.created_by, data=data, max_bytes=settings.IMPORT_MAX_BYTES
+        )
+    except ValidationError as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, error=" ".join(exc.messages), data=b"", finished_at=timezone.now()
+        )
+        return
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.DONE, created=people, processed=1, data=b"", finished_at=timezone.now()
     )
 
 

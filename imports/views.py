@@ -58,7 +58,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     rows = ImportRow.objects.for_workspace(request.workspace).filter(job=job)
     if job.status == ImportJob.Status.MAPPING:
         context["form"] = MappingForm(job=job, samples=_samples(job))
-    elif job.status == ImportJob.Status.READY:
+    elif job.status == ImportJob.Status.READY and job.kind != ImportJob.Kind.BACKUP:
         context.update(_preview(rows))
         context["form"] = DecisionForm()
     elif job.status in {ImportJob.Status.DONE, ImportJob.Status.RUNNING}:
