@@ -111,8 +111,13 @@ def _kind_of(name: str, data: bytes) -> str:
     return ImportJob.Kind.CSV
 
 
-def import_upload(*, workspace: Workspace, user: User, file_name: str, data: bytes) -> ImportJob:
-    """Check an uploaded file and keep it on a new job; vCards start reading at once."""
+def import_upload(
+    *, workspace: Workspace, user: User, file_name: str, data: bytes, background: bool = True
+) -> ImportJob:
+    """Check an uploaded file and keep it on a new job; vCards start reading at once.
+
+    ``background=False`` (the command line) leaves reading to the caller instead of a worker.
+    """
     limit = settings.IMPORT_MAX_BYTES
     if len(data) > limit:
         raise ImportFileError(
@@ -144,11 +149,12 @@ def import_upload(*, workspace: Workspace, user: User, file_name: str, data: byt
         return job
     job.status = ImportJob.Status.READING
     job.save()
-    _queue_read(job)
+    if background:
+        _queue_read(job)
     return job
 
 
-def import_set_mapping(*, job: ImportJob, mapping: list[str]) -> None:
+def import_set_mapping(*, job: ImportJob, mapping: list[str], background: bool = True) -> None:
     """Take the user's column mapping and start reading the rows."""
     if job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import is past the column mapping.")
@@ -160,7 +166,8 @@ def import_set_mapping(*, job: ImportJob, mapping: list[str]) -> None:
     job.mapping = mapping
     job.status = ImportJob.Status.READING
     job.save(update_fields=["mapping", "status"])
-    _queue_read(job)
+    if background:
+        _queue_read(job)
 
 
 def _queue_read(job: ImportJob) -> None:
@@ -259,7 +266,7 @@ def _row(job: ImportJob, number: int, contact: Contact | None, error: str, index
 
 
 @transaction.atomic
-def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]) -> None:
+def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str], background: bool = True) -> None:
     """Apply the user's choices for possible duplicates and queue the import."""
     from imports.tasks import run_import_task
 
@@ -276,7 +283,8 @@ def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]
         if ids:
             duplicates.filter(pk__in=ids).update(action=action)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, processed=0)
-    run_import_task.delay_on_commit(job.pk)
+    if background:
+        run_import_task.delay_on_commit(job.pk)
 
 
 def import_cancel(*, job: ImportJob) -> None:
