@@ -14,6 +14,7 @@ only what the person does not have yet, so importing the same file again creates
 from __future__ import annotations
 
 import base64
+import functools
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -54,6 +56,7 @@ def name_key(first: str, last: str) -> str:
     return " ".join(sorted(words))
 
 
+@functools.lru_cache(maxsize=65536)
 def phone_key(value: str) -> str:
     """The number in E.164 when it parses, else its digits; short numbers never match."""
     try:
@@ -366,8 +369,24 @@ def _run_batch(job: ImportJob, rows: list[ImportRow]) -> None:
             creates.append((row, Contact.from_json(row.contact)))
     if creates:
         create_people(workspace=job.workspace, owner=job.created_by, rows=creates)
-    ImportRow.objects.bulk_update(rows, ["outcome", "error", "person", "contact"])
+    _save_outcomes(rows)
     ImportJob.objects.filter(pk=job.pk).update(**_outcome_counts(job))
+
+
+def _save_outcomes(rows: list[ImportRow]) -> None:
+    """One UPDATE per outcome; rows need their own only to link a person the user should check."""
+    by_outcome: dict[str, list[int]] = {}
+    for row in rows:
+        if row.error or (row.outcome == ImportRow.Outcome.CREATED and row.contact.get("warnings")):
+            ImportRow.objects.filter(pk=row.pk).update(outcome=row.outcome, error=row.error, person=row.person)
+        else:
+            by_outcome.setdefault(row.outcome, []).append(row.pk)
+    for outcome, ids in by_outcome.items():
+        rows_qs = ImportRow.objects.filter(pk__in=ids)
+        if outcome == ImportRow.Outcome.MERGED:
+            rows_qs.update(outcome=outcome, person=F("duplicate_of"))
+        else:
+            rows_qs.update(outcome=outcome)
 
 
 def _message(exc: ValidationError) -> str:
@@ -454,9 +473,6 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
     ImportantDate.objects.bulk_create(dates)
     FamilyMember.objects.bulk_create(family)
     Person.tags.through.objects.bulk_create(tag_links, ignore_conflicts=True)
-    for row, contact, _ in valid:
-        if contact.photo:
-            row.contact = {**row.contact, "photo": ""}  # the photo is stored; the row need not keep it
 
 
 def _methods(person: Person, contact: Contact, *, existing: list[ContactMethod]) -> list[ContactMethod]:

@@ -225,6 +225,8 @@ def unescape(text: str) -> str:
 
 def split_escaped(text: str, sep: str) -> list[str]:
     """Split on unescaped ``sep`` and unescape each part."""
+    if "\\" not in text:
+        return text.split(sep)  # the common case, and much faster
     parts, current, i = [], [], 0
     while i < len(text):
         char = text[i]
