@@ -17,7 +17,8 @@ import base64
 import functools
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import phonenumbers
 from django.conf import settings
@@ -69,6 +70,9 @@ def phone_key(value: str) -> str:
     return digits if len(digits) >= 6 else ""
 
 
+SIMILAR = 0.8  # "Jon"/"John", "Katherine"/"Catherine"; "Ann"/"Anna" too, the user decides
+
+
 @dataclass
 class Index:
     """Who is already in the workspace, by email, phone and name: one pass over the tables."""
@@ -76,6 +80,8 @@ class Index:
     emails: dict[str, int]
     phones: dict[str, int]
     names: dict[str, int]
+    # Last name -> (first name, id), to catch "Jon Smith" for "John Smith".
+    surnames: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> Index:
@@ -89,6 +95,8 @@ class Index:
         people = Person.objects.for_workspace(workspace).values_list("first_name", "last_name", "id")
         for first, last, person_id in people.iterator(chunk_size=5000):
             index.names.setdefault(name_key(first, last), person_id)
+            if last:
+                index.surnames.setdefault(name_key("", last), []).append((name_key(first, ""), person_id))
         return index
 
     def match(self, contact: Contact) -> tuple[int | None, str]:
@@ -100,6 +108,11 @@ class Index:
                 return found, f"same phone {phone}"
         if (key := name_key(contact.first_name, contact.last_name)) and (found := self.names.get(key)) is not None:
             return found, "same name"
+        first = name_key(contact.first_name, "")
+        if contact.last_name and len(first) >= 3:
+            for other_first, person_id in self.surnames.get(name_key("", contact.last_name), [])[:50]:
+                if len(other_first) >= 3 and SequenceMatcher(None, first, other_first).ratio() >= SIMILAR:
+                    return person_id, "very similar name"
         return None, ""
 
 

@@ -110,6 +110,16 @@ def test_it_finds_duplicates_and_lets_the_user_choose_for_each(owner_client: Cli
     assert by_email.first_name == "Johnny"  # a merge never overwrites what the user has
 
 
+def test_it_flags_a_very_similar_name_as_a_possible_duplicate(owner_client: Client, workspace: Workspace) -> None:
+    john = PersonFactory(workspace=workspace, first_name="John", last_name="Doe")
+    PersonFactory(workspace=workspace, first_name="Mary", last_name="Doe")
+    data = b"BEGIN:VCARD\nN:Doe;Jon\nEND:VCARD\nBEGIN:VCARD\nN:Doe;Jane\nEND:VCARD\n"
+    job = read(upload(owner_client, "d.vcf", data))  # type: ignore[arg-type]
+    jon, jane = ImportRow.objects.filter(job=job).order_by("number")
+    assert (jon.duplicate_of, jon.match_reason) == (john, "very similar name")
+    assert jane.duplicate_of is None
+
+
 def test_it_creates_nobody_when_the_same_file_is_imported_again(owner_client: Client, workspace: Workspace) -> None:
     data = (FIXTURES / "vcard" / "audriga_jmap-php-icalendar_vcard__google_takeout_contacts.vcf").read_bytes()
     first = import_file(owner_client, "takeout.vcf", data)
