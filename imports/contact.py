@@ -16,6 +16,8 @@ from people.dates import PartialDate, validate_partial_date
 
 # Apple's and Google's placeholder year for "no year" birthdays.
 NO_YEAR_PLACEHOLDERS = {1604}
+# Per card: more than this is a broken or hostile file, not a person (and keeps checks cheap).
+MAX_PER_CARD = 100
 DATE_RE = re.compile(
     r"^(?:(?P<year>\d{4})-?|--)(?P<month>\d{2})-?(?P<day>\d{2})(?:T.*)?$",
 )
@@ -121,9 +123,17 @@ class Contact:
     def phones(self) -> list[str]:
         return [m[2] for m in self.methods if m[0] == "phone"]
 
+    def room_for(self, items: list[Any], what: str) -> bool:
+        if len(items) < MAX_PER_CARD:
+            return True
+        warning = f"More than {MAX_PER_CARD} {what}; the rest left out."
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return False
+
     def add_method(self, kind: str, value: str, label: str = "", primary: bool = False) -> None:
         value = " ".join(value.split()) if kind != "address" else value.strip()
-        if not value:
+        if not value or not self.room_for(self.methods, "emails, phones and addresses"):
             return
         if any(m[0] == kind and m[2].lower() == value.lower() for m in self.methods):
             return  # exporters repeat the same number under two types
@@ -134,6 +144,8 @@ class Contact:
     def add_tag(self, text: str) -> None:
         # A comma separates tags everywhere in Rapport, so "a\, b" (one escaped category) is two.
         for part in text.split(","):
+            if not self.room_for(self.tags, "tags"):
+                return
             name = " ".join(part.split()).lstrip("* ").strip()
             # Google's system groups say nothing about the person.
             if name and name.lower() not in {"mycontacts", "my contacts", "starred"} and name not in self.tags:
@@ -144,9 +156,15 @@ class Contact:
         name = " ".join(name.split())
         if relation is None or not name:
             return False
+        if not self.room_for(self.family, "family members"):
+            return True
         if [relation, name[:200]] not in self.family:
             self.family.append([relation, name[:200]])
         return True
+
+    def _clean_text(self) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, _clean_nested(getattr(self, name)))
 
     def set_name_from_full(self, full: str) -> None:
         parts = full.split()
@@ -159,6 +177,7 @@ class Contact:
 
     def finish(self) -> str | None:
         """Fill the name from what else the card has; return why it cannot be imported, if so."""
+        self._clean_text()
         self.first_name = " ".join(self.first_name.split())[:100]
         self.last_name = " ".join(self.last_name.split())[:100]
         self.nickname = " ".join(self.nickname.split())[:100]
@@ -172,6 +191,21 @@ class Contact:
         if not self.first_name:
             return "No name, email, phone or organisation: nothing to recognise this person by."
         return None
+
+
+def clean_text(value: str) -> str:
+    """No NUL bytes and no lone surrogates: PostgreSQL refuses both, in text and in JSON."""
+    if value.isascii():
+        return value.replace("\x00", "")
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _clean_nested(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_nested(v) for v in value]
+    return value
 
 
 def parse_date(text: str, *, what: str, contact: Contact, omit_year: bool = False) -> list[int | None] | None:

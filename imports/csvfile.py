@@ -116,12 +116,10 @@ def open_csv(data: bytes) -> CsvTable:
     text = data.decode(fallback, errors="replace")
     if "\x00" in text[:10_000]:
         raise CsvFileError("This file is not text: it looks like a binary file.")
-    sample = text[:64_000]
-    try:
-        # Only the delimiter is sniffed: guessing quoting from a header row gets it wrong.
-        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    # The header row's most frequent separator (csv.Sniffer is slow on long hostile lines, and
+    # guessing quoting from a header row gets it wrong).
+    first_line = text[:20_000].split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first_line.count) if any(d in first_line for d in ",;\t|") else ","
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
@@ -130,7 +128,7 @@ def open_csv(data: bytes) -> CsvTable:
         raise CsvFileError("The file has no header row.") from exc
     if len(header) > MAX_COLUMNS:
         raise CsvFileError(f"The file has {len(header):,} columns; the most we read is {MAX_COLUMNS}.")
-    header = [h.strip().lstrip("\ufeff") for h in header]
+    header = [h.strip().lstrip("\ufeff")[:200] for h in header]
     if not any(header):
         raise CsvFileError("The first row should name the columns (First Name, E-mail Address…), but it is empty.")
     return CsvTable(header=header, rows=_rows(reader))
@@ -183,37 +181,72 @@ def _address_group(header: str) -> str:
     return _label_of(header) or "address"
 
 
-def row_to_contact(header: list[str], mapping: list[str], row: list[str]) -> Contact:
-    """One CSV row as a Contact, following the column mapping."""
-    contact = Contact()
-    cells = {i: (row[i].strip() if i < len(row) else "") for i in range(len(header))}
-    labels_by_prefix = {}
+@dataclass
+class Column:
+    index: int
+    target: str
+    label: str  # from the header ("Mobile Phone" -> mobile), when there is no paired label column
+    label_column: int | None  # Google's "Phone 1 - Type" beside "Phone 1 - Value"
+    address_group: str
+    formatted: bool
+
+
+def column_plan(header: list[str], mapping: list[str]) -> list[Column]:
+    """What to do with each mapped column, worked out once per file rather than per row."""
+    label_columns = {}
     for i, name in enumerate(header):
         match = re.match(r"^(.*) - (type|label)$", name, re.I)
         if match:
-            labels_by_prefix[match[1].lower()] = cells[i]
+            label_columns[match[1].lower()] = i
+    plan = []
+    for i, target in enumerate(mapping[: len(header)]):
+        if not target:
+            continue
+        name = header[i]
+        google = GOOGLE_VALUE.match(name)
+        group = _address_group(name)
+        plan.append(
+            Column(
+                index=i,
+                target=target,
+                label="" if google else _label_of(name),
+                label_column=label_columns.get(google[1].lower()) if google else label_columns.get(group),
+                address_group=group,
+                formatted=bool(google and google[2].lower() == "formatted"),
+            )
+        )
+    return plan
+
+
+def row_to_contact(plan: list[Column], row: list[str]) -> Contact:
+    """One CSV row as a Contact, following the column plan."""
+    contact = Contact()
+
+    def cell(i: int | None) -> str:
+        return row[i].strip() if i is not None and i < len(row) else ""
+
     full_name = ""
     birth = {"birth_year": "", "birth_month": "", "birth_day": ""}
     addresses: dict[str, list[str]] = {}
     formatted: dict[str, str] = {}
-    for i, target in enumerate(mapping[: len(header)]):
-        value = cells[i]
-        if not value or not target:
+    address_labels: dict[str, str] = {}
+    for column in plan:
+        value, target = cell(column.index), column.target
+        if not value:
             continue
-        header_name = header[i]
-        google = GOOGLE_VALUE.match(header_name)
-        label = _clean_google_label(labels_by_prefix.get(google[1].lower(), "")) if google else _label_of(header_name)
+        label = _clean_google_label(cell(column.label_column)) if column.label_column is not None else column.label
         if target in {"first_name", "last_name", "nickname", "company", "job_title"}:
             if not getattr(contact, target):
                 setattr(contact, target, value)
         elif target == "full_name":
             full_name = full_name or value
         elif target in {"email", "phone", "website", "social"}:
-            for part in re.split(r"\s*:::\s*", value):  # Google puts several values in one cell
-                contact.add_method(target, part, label)
+            for part in value.split(":::"):  # Google puts several values in one cell
+                contact.add_method(target, part.strip(), label)
         elif target == "address":
-            group = _address_group(header_name)
-            if google and google[2].lower() == "formatted":
+            group = column.address_group
+            address_labels.setdefault(group, label if column.label_column is not None else "")
+            if column.formatted:
                 formatted[group] = value
             else:
                 addresses.setdefault(group, []).append(value)
@@ -223,22 +256,22 @@ def row_to_contact(header: list[str], mapping: list[str], row: list[str]) -> Con
             contact.birthday = parse_date(value, what="Birthday", contact=contact)
         elif target == "anniversary":
             contact.anniversary = parse_date(value, what="Anniversary", contact=contact)
-        elif target == "notes":
+        elif target == "notes" and contact.room_for(contact.notes, "notes"):
             contact.notes.append(value.replace("\r\n", "\n").replace("\r", "\n"))
         elif target == "tags":
-            for tag in re.split(r"\s*(?::::|[,;])\s*", value):
+            for tag in re.split(r":::|[,;]", value):
                 contact.add_tag(tag)
     for group, parts in addresses.items():
         value = formatted.pop(group, "") or ", ".join(" ".join(p.split()) for p in parts)
-        label = _clean_google_label(labels_by_prefix.get(group, "")) or (group if group != "address" else "")
+        label = address_labels.get(group, "") or (group if group != "address" else "")
         contact.add_method("address", value.replace("\n", ", "), label)
     for group, value in formatted.items():
-        contact.add_method("address", value.replace("\n", ", "), _clean_google_label(labels_by_prefix.get(group, "")))
+        contact.add_method("address", value.replace("\n", ", "), address_labels.get(group, ""))
     month, day, year = birth["birth_month"], birth["birth_day"], birth["birth_year"]
     if month and day and contact.birthday is None:
-        if month.isdigit() and day.isdigit():
-            text = f"{year if len(year) == 4 and year.isdigit() else '-'}-{int(month):02d}-{int(day):02d}"
-            text = text.replace("---", "--")
+        if all(v.isascii() and v.isdigit() for v in (month, day)) and len(month) <= 2 and len(day) <= 2:
+            known_year = len(year) == 4 and year.isascii() and year.isdigit()
+            text = f"{year}-{int(month):02d}-{int(day):02d}" if known_year else f"--{int(month):02d}-{int(day):02d}"
         else:
             text = f"{year}-{month}-{day}"
         contact.birthday = parse_date(text, what="Birthday", contact=contact)

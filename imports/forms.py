@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import escape
 
 from imports.csvfile import TARGETS
 from imports.models import ImportJob, ImportRow
@@ -41,7 +42,10 @@ class MappingForm(forms.Form):
                 choices=TARGETS,
                 required=False,
                 initial=job.mapping[i] if i < len(job.mapping) else "",
-                help_text=("e.g. " + " · ".join(e[:40] for e in examples)) if examples else "empty in the first rows",
+                # Crispy prints help text unescaped: the file's cells must be escaped here.
+                help_text=escape("e.g. " + " · ".join(e[:40] for e in examples))
+                if examples
+                else "empty in the first rows",
             )
 
     def mapping(self) -> list[str]:

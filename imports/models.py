@@ -89,6 +89,7 @@ class ImportRow(WorkspaceScoped):
     name = models.CharField(max_length=300, blank=True)
     contact = models.JSONField(default=dict)
     error = models.TextField(blank=True)
+    has_warnings = models.BooleanField(default=False, help_text="Imported with something left out.")
     duplicate_of = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

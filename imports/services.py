@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,11 +34,21 @@ from django.utils import timezone
 from crm.models import User, Workspace
 from imports import backup
 from imports.contact import Contact, as_partial_date
-from imports.csvfile import TARGET_KEYS, CsvFileError, guess_mapping, open_csv, recognised_format, row_to_contact
+from imports.csvfile import (
+    TARGET_KEYS,
+    CsvFileError,
+    column_plan,
+    guess_mapping,
+    open_csv,
+    recognised_format,
+    row_to_contact,
+)
 from imports.models import ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
 from people.services import normalise_tag, process_photo, tags_for_names
+
+logger = logging.getLogger(__name__)
 
 READ_BATCH = 1000
 RUN_BATCH = 250
@@ -202,6 +213,7 @@ def _parsed(job: ImportJob) -> Iterator[tuple[int, Contact | None, str]]:
             yield card.number, card.contact, card.error
         return
     table = open_csv(data)
+    plan = column_plan(job.header, job.mapping)
     for number, row in enumerate(table.rows, start=2):  # line 1 is the header
         if not any(cell.strip() for cell in row):
             continue
@@ -209,7 +221,7 @@ def _parsed(job: ImportJob) -> Iterator[tuple[int, Contact | None, str]]:
             raise CsvFileError(
                 f"The file has more than {settings.IMPORT_MAX_CONTACTS:,} rows; split it into smaller files."
             )
-        contact = row_to_contact(job.header, job.mapping, row)
+        contact = row_to_contact(plan, row)
         yield number, contact, contact.finish() or ""
 
 
@@ -235,6 +247,11 @@ def import_read(*, job_id: int) -> None:
     except (VCardFileError, CsvFileError) as exc:
         _fail(job, str(exc))
         return
+    except Exception:
+        # Never a job stuck in "reading": the user hears it failed, and we get the traceback.
+        logger.exception("reading import %s failed", job.pk)
+        _fail(job, "This file could not be read because of an error on our side; nothing was written.")
+        raise
     if count == 0:
         _fail(job, "The file has no contacts in it.")
         return
@@ -256,6 +273,7 @@ def _row(job: ImportJob, number: int, contact: Contact | None, error: str, index
         row.action = ImportRow.Action.SKIP
         return row
     row.contact = contact.as_json()
+    row.has_warnings = bool(contact.warnings)
     row.name = contact.display_name[:300]
     if error:
         row.action = ImportRow.Action.SKIP
@@ -323,16 +341,35 @@ def import_run(*, job_id: int) -> None:
         _run_backup(job)
         return
     pending = ImportRow.objects.filter(job=job, outcome=ImportRow.Outcome.PENDING).order_by("number")
-    while True:
-        rows = list(pending.select_related("duplicate_of")[:RUN_BATCH])
-        if not rows:
-            break
-        with transaction.atomic():
-            _run_batch(job, rows)
+    try:
+        while True:
+            with transaction.atomic():
+                # The job row is the lock: a redelivered task waits here, then finds no pending rows.
+                if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=job.status).exists():
+                    return
+                rows = list(pending.select_related("duplicate_of")[:RUN_BATCH])
+                if not rows:
+                    break
+                _run_batch(job, rows)
+    except Exception:
+        logger.exception("import %s stopped", job.pk)
+        done = _outcome_counts(job)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            error=f"The import stopped after {done['processed']} contacts because of an error on our side; "
+            "those are imported, the rest are not. Try the rest again, or tell us.",
+            data=b"",
+            finished_at=timezone.now(),
+            **done,
+        )
+        raise
     counts = _outcome_counts(job)
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
         status=ImportJob.Status.DONE, data=b"", finished_at=timezone.now(), **counts
     )
+    if updated:
+        # The result page lists failures and warnings; the other rows (with their photos) can go.
+        ImportRow.objects.filter(job=job, error="", has_warnings=False).delete()
 
 
 def _run_backup(job: ImportJob) -> None:
@@ -390,8 +427,15 @@ def _save_outcomes(rows: list[ImportRow]) -> None:
     """One UPDATE per outcome; rows need their own only to link a person the user should check."""
     by_outcome: dict[str, list[int]] = {}
     for row in rows:
-        if row.error or (row.outcome == ImportRow.Outcome.CREATED and row.contact.get("warnings")):
-            ImportRow.objects.filter(pk=row.pk).update(outcome=row.outcome, error=row.error, person=row.person)
+        if row.error or row.has_warnings:
+            warnings = Contact.from_json(row.contact).warnings if row.contact else []
+            ImportRow.objects.filter(pk=row.pk).update(
+                outcome=row.outcome,
+                error=row.error,
+                person=row.person,
+                has_warnings=row.has_warnings,
+                contact={"warnings": warnings},  # the result page needs no more; photos are big
+            )
         else:
             by_outcome.setdefault(row.outcome, []).append(row.pk)
     for outcome, ids in by_outcome.items():
@@ -412,16 +456,27 @@ def _message(exc: ValidationError) -> str:
 
 
 def _companies(workspace: Workspace, names: Iterable[str]) -> dict[str, Company]:
+    """The workspace's companies of these names by Python's lower case, created when missing.
+
+    The database's LOWER() and Python's lower() disagree on some letters (SQLite lowers ASCII
+    only), so results are keyed here, in Python, and a name the database sees as taken under
+    another case simply comes back without a company rather than failing the batch.
+    """
     wanted = {n.lower(): n for n in names if n}
     if not wanted:
         return {}
-    existing = Company.objects.for_workspace(workspace).annotate(key=Lower("name")).filter(key__in=wanted)
-    found = {c.key: c for c in existing}
+    companies = Company.objects.for_workspace(workspace)
+
+    def fetch() -> dict[str, Company]:
+        by_lower = companies.annotate(key=Lower("name")).filter(key__in=[n.lower() for n in wanted.values()])
+        exact = companies.filter(name__in=list(wanted.values()))
+        return {c.name.lower(): c for c in [*by_lower, *exact]}
+
+    found = fetch()
     missing = [Company(workspace=workspace, name=wanted[k]) for k in wanted.keys() - found.keys()]
     if missing:
         Company.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = Company.objects.for_workspace(workspace).annotate(key=Lower("name")).filter(key__in=wanted)
-        found = {c.key: c for c in existing}
+        found = fetch()
     return found
 
 
@@ -482,6 +537,7 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
         ]
         if contact.photo:
             _save_photo(person, contact)
+            row.has_warnings = bool(contact.warnings)  # the photo may have been left out
     ContactMethod.objects.bulk_create(methods)
     ImportantDate.objects.bulk_create(dates)
     FamilyMember.objects.bulk_create(family)
@@ -553,13 +609,15 @@ def _save_photo(person: Person, contact: Contact) -> None:
 
 def merge_contact(*, person: Person, contact: Contact) -> Person:
     """Add what a card knows and the person's record lacks; never overwrite, never repeat."""
+    # A fresh, locked copy: an earlier card of the same batch may have just merged into them.
+    person = Person.objects.select_for_update().select_related("workspace").get(pk=person.pk)
     changed = []
     for field_name in ("nickname", "job_title"):
         if not getattr(person, field_name) and getattr(contact, field_name):
             setattr(person, field_name, getattr(contact, field_name))
             changed.append(field_name)
     if person.company_id is None and contact.company:
-        person.company = _companies(person.workspace, [contact.company])[contact.company.lower()]
+        person.company = _companies(person.workspace, [contact.company]).get(contact.company.lower())
         changed.append("company")
     before = (person.birthday_month, person.anniversary_month)
     _set_dates(person, contact, only_empty=True)

@@ -22,7 +22,6 @@ from charset_normalizer import from_bytes
 from imports.contact import LABEL_WORDS, NOISE_TYPES, Contact, parse_date
 
 PROPERTY_START = re.compile(rb"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?[;:]")
-NEWLINES = re.compile(rb"\r*\n")
 BINARY_ENCODINGS = {"B", "BASE64"}
 ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
 APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
@@ -139,6 +138,10 @@ def _split_outside_quotes(text: bytes, sep: int) -> list[bytes]:
 
 
 def _head_and_value(line: bytes) -> tuple[bytes, bytes]:
+    colon = line.find(b":")
+    if colon < 0 or b'"' not in line[:colon]:
+        head, _, value = line.partition(b":")  # no quoted parameter before the value: the fast path
+        return head, value
     quoted = False
     for i, byte in enumerate(line):
         if byte == 0x22:
@@ -148,36 +151,64 @@ def _head_and_value(line: bytes) -> tuple[bytes, bytes]:
     return line, b""
 
 
-def _is_encoded(line: bytes, names: tuple[bytes, ...]) -> bool:
-    head = _head_and_value(line)[0].upper()
-    return any(name in head for name in names)
+class _Property:
+    """One content line being unfolded: its parts, and (once its name and parameters are complete)
+    whether its value is quoted-printable or base64. Parts are joined once, at the end, so a
+    value of many short lines costs linear time."""
+
+    def __init__(self, first: bytes) -> None:
+        self.parts = [first]
+        self.qp = self.b64 = False
+        self.head_done = False
+        self._read_head()
+
+    def _read_head(self) -> None:
+        if self.head_done:
+            return
+        head = b"".join(self.parts)
+        if b":" in head:
+            self.head_done = True
+            head = _head_and_value(head)[0].upper()
+            self.qp = b"QUOTED-PRINTABLE" in head
+            self.b64 = b"BASE64" in head or b"ENCODING=B" in head
+
+    def add(self, part: bytes) -> None:
+        self.parts.append(part)
+        self._read_head()
+
+    def soft_break(self) -> bool:
+        return self.qp and self.parts[-1].endswith(b"=")
+
+    def line(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def logical_lines(data: bytes) -> Iterator[bytes]:
     """Unfold: continuation lines, QP soft line breaks, and base64 that starts on the next line."""
-    current: bytes | None = None
-    for physical in NEWLINES.split(data):
+    current: _Property | None = None
+    # Split on LF and drop any CRs before it: CRLF, LF and iOS's CRCRLF alike (linear, no regex).
+    for physical in data.split(b"\n"):
         physical = physical.rstrip(b"\r")
-        if current is not None and current.endswith(b"=") and _is_encoded(current, (b"QUOTED-PRINTABLE",)):
-            current = current[:-1] + physical  # a quoted-printable soft line break
+        if current is not None and current.soft_break():
+            current.parts[-1] = current.parts[-1][:-1]  # a quoted-printable soft line break
+            current.add(physical)
             continue
         if physical[:1] in (b" ", b"\t") and current is not None:
-            current += physical[1:]
+            current.add(physical[1:])
             continue
         if not physical.strip():
             continue
-        if PROPERTY_START.match(physical) or current is None:
+        if current is None or PROPERTY_START.match(physical):
             if current is not None:
-                yield current
-            current = physical
-        elif _is_encoded(current, (b"BASE64", b"ENCODING=B")):
-            current += physical.strip()
+                yield current.line()
+            current = _Property(physical)
+        elif current.b64:
+            current.add(physical.strip())
         else:
             # A broken exporter's raw line break inside a value: keep it as a line break.
-            qp = _is_encoded(current, (b"QUOTED-PRINTABLE",))
-            current += (b"=0D=0A" if qp else b"\\n") + physical
+            current.add((b"=0D=0A" if current.qp else b"\\n") + physical)
     if current is not None:
-        yield current
+        yield current.line()
 
 
 def _caret_decode(value: str) -> str:
@@ -203,12 +234,26 @@ def parse_line(line: bytes) -> Line:
     return Line(group=group.lower(), name=name.upper(), params=params, raw=raw)
 
 
+# Charsets a card may name. Others (utf-7, unicode_escape...) can smuggle in text we then
+# cannot store, so they are ignored and the file's own charset is used.
+CHARSET_PREFIXES = ("utf-8", "utf-16", "utf-32", "iso8859", "latin", "cp", "windows", "shift_jis", "euc", "gb",
+                    "big5", "koi8", "mac", "ascii", "iso2022", "hz")  # fmt: skip
+
+
+def _known_charset(name: str) -> str:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return ""
+    return codec if codec.startswith(CHARSET_PREFIXES) else ""
+
+
 def decode_value(line: Line, fallback: str) -> str:
     raw = line.raw
     encoding = line.param("ENCODING").upper()
     if encoding == "QUOTED-PRINTABLE":
         raw = quopri.decodestring(raw)
-    charsets = [line.param("CHARSET"), "utf-8", fallback]
+    charsets = [_known_charset(line.param("CHARSET")), "utf-8", fallback]
     for charset in charsets:
         if not charset:
             continue
@@ -306,7 +351,7 @@ def card_to_contact(lines: list[Line], fallback: str) -> Contact:
             _add_date(contact, label, unescape(text))
         elif name == "NOTE":
             note = unescape(text).replace("\r\n", "\n").replace("\r", "\n").strip()
-            if note:
+            if note and contact.room_for(contact.notes, "notes"):
                 contact.notes.append(note)
         elif name == "CATEGORIES":
             for tag in split_escaped(text, ","):
@@ -318,7 +363,7 @@ def card_to_contact(lines: list[Line], fallback: str) -> Contact:
                 _add_related(contact, " ".join(line.types), unescape(text))
         elif name in SPOUSES:
             contact.add_family("spouse", unescape(text))
-        elif name in COLLEAGUES and text.strip():
+        elif name in COLLEAGUES and text.strip() and contact.room_for(contact.notes, "notes"):
             contact.notes.append(f"{COLLEAGUES[name]}: {unescape(text).strip()}")
         elif name.startswith("X-FCENCODED-"):
             _fullcontact(contact, name, unescape(text))
@@ -337,14 +382,14 @@ def _add_date(contact: Contact, label: str, text: str) -> None:
             contact.anniversary = parse_date(text, what="Anniversary", contact=contact)
         return
     value = parse_date(text, what=label, contact=contact)
-    if value is not None:
+    if value is not None and contact.room_for(contact.dates, "dates"):
         contact.dates.append([label[:100], *value])
 
 
 def _add_related(contact: Contact, relation: str, name: str) -> None:
     if not name.strip():
         return
-    if not contact.add_family(relation, name):
+    if not contact.add_family(relation, name) and contact.room_for(contact.notes, "notes"):
         # Friends, managers and assistants are not family; keep them where the user will see them.
         contact.notes.append(f"{relation.strip().capitalize() or 'Related'}: {name.strip()}")
 

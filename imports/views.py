@@ -64,9 +64,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     elif job.status in {ImportJob.Status.DONE, ImportJob.Status.RUNNING}:
         problems = rows.filter(outcome=ImportRow.Outcome.FAILED).order_by("number")
         context["failures"] = Paginator(problems.only("number", "name", "error"), 100).get_page(request.GET.get("page"))
-        context["warned"] = (
-            rows.exclude(outcome=ImportRow.Outcome.FAILED).exclude(contact__warnings=[]).exclude(contact={})
-        ).order_by("number")[:200]
+        context["warned"] = rows.filter(has_warnings=True, error="").order_by("number")[:200]
     return render(request, "imports/job_detail.html", context)
 
 

@@ -250,16 +250,35 @@ def test_it_shows_progress_and_refreshes_when_done(owner_client: Client, workspa
     assert done["HX-Refresh"] == "true"
 
 
-def test_it_resumes_a_run_without_doing_any_row_twice(owner_client: Client, workspace: Workspace) -> None:
+def test_it_resumes_a_run_without_doing_any_row_twice(
+    owner_client: Client, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = (FIXTURES / "vcard" / "mangstadt_ez-vcard__John_Doe_ANDROID.vcf").read_bytes()
     job = read(upload(owner_client, "android.vcf", data))  # type: ignore[arg-type]
     owner_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "merge"})
-    services.import_run(job_id=job.pk)
-    # A redelivered task after the worker died right at the end: the job is done, nothing repeats.
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    services.import_run(job_id=job.pk)
+    monkeypatch.setattr(services, "RUN_BATCH", 2)
+    real_batch, batches = services._run_batch, []
 
+    def batch_then_die(*args: object) -> None:
+        if len(batches) == 2:
+            raise SystemExit("worker killed")  # like SIGKILL: no handler runs, the job stays running
+        batches.append(args)
+        real_batch(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_run_batch", batch_then_die)
+    with pytest.raises(SystemExit):
+        services.import_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.processed) == (ImportJob.Status.RUNNING, 4)
+
+    monkeypatch.setattr(services, "_run_batch", real_batch)
+    services.import_run(job_id=job.pk)  # the redelivered task
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created, job.skipped) == (ImportJob.Status.DONE, 6, 5, 1)
     assert Person.objects.for_workspace(workspace).count() == 5  # card 5 repeats card 4's phone
+    services.import_run(job_id=job.pk)  # and once more, after it finished: nothing happens
+    assert Person.objects.for_workspace(workspace).count() == 5
 
 
 def test_it_writes_in_bulk_whatever_the_number_of_cards(
@@ -277,9 +296,9 @@ def test_it_writes_in_bulk_whatever_the_number_of_cards(
         return job
 
     small, large = job_of(5), job_of(200)
-    with django_assert_max_num_queries(24):  # type: ignore[operator]
+    with django_assert_max_num_queries(28):  # type: ignore[operator]
         services.import_run(job_id=small.pk)
-    with django_assert_max_num_queries(24):  # type: ignore[operator]
+    with django_assert_max_num_queries(28):  # type: ignore[operator]
         services.import_run(job_id=large.pk)
     assert Person.objects.for_workspace(workspace).count() == 205
 
@@ -302,3 +321,26 @@ def test_it_cancels_before_anything_is_written(owner_client: Client, workspace: 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
     assert not Person.objects.exists()
+
+
+def test_it_shows_csv_samples_inert_on_the_mapping_page(owner_client: Client, workspace: Workspace) -> None:
+    data = b'Name,Email\n"<img src=x onerror=alert(1)>",<b hx-post="/people/1/delete/" hx-trigger="load">\n'
+    job = upload(owner_client, "evil.csv", data)
+    page = owner_client.get(job.get_absolute_url()).content.decode()  # type: ignore[union-attr]
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'hx-trigger="load"' not in page
+
+
+def test_it_stores_cards_with_nul_bytes_surrogates_and_odd_charsets(owner_client: Client, workspace: Workspace) -> None:
+    data = (
+        b"BEGIN:VCARD\nVERSION:2.1\nN:Le\x00e;Ann\nNOTE;CHARSET=unicode_escape:caf\\u00e9 \\ud800 end\n"
+        b"ORG:\xc3\x89COLE\nEND:VCARD\n"
+        b"BEGIN:VCARD\nVERSION:2.1\nN:Roux;Bo\nORG:\xc3\xa9cole\nEND:VCARD\n"
+    )
+    job = import_file(owner_client, "odd.vcf", data)
+    assert (job.status, job.created, job.failed) == (ImportJob.Status.DONE, 2, 0)
+    ann, bo = Person.objects.for_workspace(workspace).order_by("first_name")
+    assert ann.last_name == "Lee"
+    assert ann.notes == "cafu00e9 ud800 end"  # unicode_escape is not trusted: no lone surrogate made
+    assert ann.company == bo.company  # ÉCOLE and école are one company

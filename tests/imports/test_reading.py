@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from imports.contact import Contact
-from imports.csvfile import CsvFileError, guess_mapping, open_csv, recognised_format, row_to_contact
+from imports.csvfile import CsvFileError, column_plan, guess_mapping, open_csv, recognised_format, row_to_contact
 from imports.vcard import VCardFileError, read_vcards
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -241,9 +241,10 @@ def test_it_survives_deep_nesting_without_recursion() -> None:
 def csv_contacts(name: str) -> tuple[str, list[Contact]]:
     table = open_csv((FIXTURES / "csv" / name).read_bytes())
     mapping = guess_mapping(table.header)
+    plan = column_plan(table.header, mapping)
     contacts = []
     for row in table.rows:
-        contact = row_to_contact(table.header, mapping, row)
+        contact = row_to_contact(plan, row)
         assert contact.finish() is None
         contacts.append(contact)
     return recognised_format(table.header), contacts
