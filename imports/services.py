@@ -25,7 +25,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -155,13 +155,14 @@ def import_upload(
     job = ImportJob(workspace=workspace, created_by=user, file_name=file_name[:255], data=data)
     job.kind = _kind_of(file_name, data)
     if job.kind == ImportJob.Kind.BACKUP:
-        # Checked now so a wrong file or a non-empty workspace is said at once, next to the field.
-        doc, _ = backup.load(data, max_bytes=limit)
+        # A quick look now, so a wrong file or a non-empty workspace is said next to the field;
+        # the full read (counts for the preview) happens in the background like any import.
+        backup.peek(data, max_bytes=limit)
         backup.check_empty(workspace)
-        job.header = backup.counts(doc)
-        job.total = 1
-        job.status = ImportJob.Status.READY
+        job.status = ImportJob.Status.READING
         job.save()
+        if background:
+            _queue_read(job)
         return job
     if job.kind == ImportJob.Kind.CSV:
         try:
@@ -230,6 +231,9 @@ def import_read(*, job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     if job.status != ImportJob.Status.READING:
         return
+    if job.kind == ImportJob.Kind.BACKUP:
+        _read_backup(job)
+        return
     ImportRow.objects.filter(job=job).delete()  # a retried read starts over
     index = Index.of_workspace(job.workspace)
     seen = Index({}, {}, {})
@@ -257,6 +261,17 @@ def import_read(*, job_id: int) -> None:
         return
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
         status=ImportJob.Status.READY, total=count, processed=0
+    )
+
+
+def _read_backup(job: ImportJob) -> None:
+    try:
+        doc = backup.load(bytes(job.data), max_bytes=settings.IMPORT_MAX_BYTES)
+    except ValidationError as exc:
+        _fail(job, " ".join(exc.messages))
+        return
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
+        status=ImportJob.Status.READY, header=backup.counts(doc), total=1, processed=0
     )
 
 
@@ -321,12 +336,14 @@ def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]
         run_import_task.delay_on_commit(job.pk)
 
 
-def import_cancel(*, job: ImportJob) -> None:
+def import_cancel(*, job: ImportJob) -> bool:
+    """Cancel an import that has not started writing; False when it is past that point."""
     updated = ImportJob.objects.filter(pk=job.pk, status__in=(ImportJob.Status.MAPPING, ImportJob.Status.READY)).update(
         status=ImportJob.Status.CANCELLED, data=b"", finished_at=timezone.now()
     )
     if updated:
         ImportRow.objects.filter(job=job).delete()
+    return bool(updated)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -378,9 +395,17 @@ def _run_backup(job: ImportJob) -> None:
         people = backup.workspace_restore(
             workspace=job.workspace, user=job.created_by, data=data, max_bytes=settings.IMPORT_MAX_BYTES
         )
-    except ValidationError as exc:
+    except (ValidationError, IntegrityError, DataError) as exc:
+        message = (
+            " ".join(exc.messages)
+            if isinstance(exc, ValidationError)
+            else "The backup contradicts itself (two rows that must be unique, or a value too large)."
+        )
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, error=" ".join(exc.messages), data=b"", finished_at=timezone.now()
+            status=ImportJob.Status.FAILED,
+            error=f"{message} Nothing was restored.",
+            data=b"",
+            finished_at=timezone.now(),
         )
         return
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(

@@ -135,6 +135,8 @@ def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
 @workspace_required
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
-    services.import_cancel(job=job)
-    messages.success(request, "Import cancelled. Nothing was written.")
-    return redirect("imports:page")
+    if services.import_cancel(job=job):
+        messages.success(request, "Import cancelled. Nothing was written.")
+        return redirect("imports:page")
+    messages.error(request, "This import is already under way or finished; it cannot be cancelled now.")
+    return redirect(job)

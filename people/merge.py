@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from imports.models import ImportRow
 from interactions.models import Interaction, Need, Promise
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
 from people.services import contact_methods_ensure_primary
@@ -36,7 +37,8 @@ MERGE_FIELDS = [
     MergeField("photo", "Photo", ("photo",)),
     MergeField("birthday", "Birthday", ("birthday_day", "birthday_month", "birthday_year")),
     MergeField("anniversary", "Anniversary", ("anniversary_day", "anniversary_month", "anniversary_year")),
-    MergeField("how_we_met", "How we met", ("how_we_met", "met_on")),
+    MergeField("how_we_met", "How we met", ("how_we_met",)),
+    MergeField("met_on", "Met on", ("met_on",)),
     MergeField("preferred_channel", "Preferred channel", ("preferred_channel",)),
     MergeField("best_time", "Best time to reach", ("best_time",)),
     MergeField("cadence", "Stay in touch", ("contact_every", "contact_every_unit")),
@@ -56,8 +58,6 @@ def display_value(person: Person, field: MergeField) -> str:
         return person.get_preferred_channel_display()
     if field.name == "photo":
         return "a photo" if person.photo else ""
-    if field.name == "how_we_met":
-        return " · ".join(str(v) for v in (person.how_we_met, person.met_on) if v)
     value = getattr(person, field.name)
     return "" if value is None else str(value)
 
@@ -75,8 +75,11 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     unknown = take_from_other - {f.name for f in MERGE_FIELDS}
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    keep = Person.objects.select_for_update().get(pk=keep.pk)
-    other = Person.objects.select_for_update().get(pk=other.pk)
+    # Both rows locked in id order: two opposite merges at once wait instead of deadlocking.
+    locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, other.pk]).order_by("pk")}
+    if len(locked) != 2:
+        raise ValidationError("One of these people was just deleted or merged.")
+    keep, other = locked[keep.pk], locked[other.pk]
     old_photo = None
     for field in MERGE_FIELDS:
         if field.name in take_from_other:
@@ -86,6 +89,10 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
                 setattr(keep, column, getattr(other, column))
     if other.notes.strip() and other.notes.strip() not in keep.notes:
         keep.notes = f"{keep.notes}\n\n{other.notes}".strip()[:20000]
+    # Pauses the user set on either record still hold: the later one wins.
+    for pause in ("do_not_contact_until", "cadence_snoozed_until"):
+        dates = [d for d in (getattr(keep, pause), getattr(other, pause)) if d]
+        setattr(keep, pause, max(dates) if dates else None)
     keep.cadence = cadence_duration(keep.contact_every, keep.contact_every_unit)
     contacted = [d for d in (keep.last_contacted_at, other.last_contacted_at) if d]
     keep.last_contacted_at = max(contacted) if contacted else None
@@ -118,5 +125,7 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     shared = set(through.objects.filter(person=keep).values_list("interaction_id", flat=True))
     through.objects.filter(person=other).exclude(interaction_id__in=shared).update(person=keep)
     keep.tags.add(*other.tags.all())
+    # An import waiting for its go-ahead that matched the other record now matches this one.
+    ImportRow.objects.filter(duplicate_of=other).update(duplicate_of=keep)
     other.delete()
     return keep

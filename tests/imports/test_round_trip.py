@@ -89,6 +89,7 @@ def test_it_restores_a_workspace_backup_into_an_empty_workspace(demo: tuple[User
     response = client.post(reverse("imports:page"), {"file": SimpleUploadedFile("backup.zip", archive)})
     job = ImportJob.objects.get(workspace=target)
     assert response.status_code == 302
+    services.import_read(job_id=job.pk)  # the worker reads it: counts for the preview
     preview = client.get(job.get_absolute_url()).content.decode()
     assert "Restore this workspace backup?" in preview
     assert "25 people" in preview
@@ -122,6 +123,22 @@ def test_it_refuses_a_backup_into_a_workspace_that_has_people(
         (b'{"format": "rapport-workspace", "version": 1, "models": {"people.person": [{"id": [1]}]}}', "with an id"),
         (b'{"format": "rapport-workspace", "version": 9, "models": {}}', "newer version"),
         (b'{"format": "something-else"}', "not a Rapport workspace backup"),
+        (
+            b'{"format": "rapport-workspace", "version": 1, "models": {"people.person": [{"id": 1, "first_name": "A",'
+            b' "birthday_day": 31, "birthday_month": 2}]}}',
+            "February has no day 31",
+        ),
+        (b'{"format": "rapport-workspace", "version": 1, "models": {"people.person": [{"id": 1}]}}', "blank"),
+        (
+            b'{"format": "rapport-workspace", "version": 1, "models": {"people.person": '
+            b'[{"id": 1, "first_name": "A", "created_at": 5, "photo": [1]}]}}',
+            "wrong kind",
+        ),
+        (
+            b'{"format": "rapport-workspace", "version": 1, "models": {"people.tag": '
+            b'[{"id": 1, "name": "x", "kind": "label"}, {"id": 2, "name": "x", "kind": "label"}]}}',
+            "contradicts itself",
+        ),
     ],
 )
 def test_it_refuses_broken_backups_with_a_message(
@@ -129,10 +146,13 @@ def test_it_refuses_broken_backups_with_a_message(
 ) -> None:
     response = owner_client.post(reverse("imports:page"), {"file": SimpleUploadedFile("backup.json", data)})
     job = ImportJob.objects.filter(workspace=workspace).first()
-    if job is not None:  # the structure is only checked row by row when it runs
-        owner_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "create"})
-        services.import_run(job_id=job.pk)
+    if job is not None:  # the JSON is read in the background, and rows are checked when it runs
+        services.import_read(job_id=job.pk)
         job.refresh_from_db()
+        if job.status == ImportJob.Status.READY:
+            owner_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "create"})
+            services.import_run(job_id=job.pk)
+            job.refresh_from_db()
         assert job.status == ImportJob.Status.FAILED
         assert message in job.error
     else:

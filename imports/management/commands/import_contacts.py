@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(email__iexact=options["user"]).select_related("current_workspace").first()
-        if user is None or user.current_workspace is None:
+        if user is None or not user.memberships.filter(workspace=user.current_workspace_id).exists():
             raise CommandError(f"No user {options['user']} with a workspace.")
         totals = {"created": 0, "merged": 0, "skipped": 0, "failed": 0}
         for path in options["files"]:
