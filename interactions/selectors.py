@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, Exists, FloatField, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from crm.models import Workspace
@@ -172,3 +174,68 @@ def interest_names(workspace: Workspace) -> list[str]:
         .order_by("name")
         .values_list("name", flat=True)
     )
+
+
+RANKED_MATCHES = 300
+
+
+@dataclass(frozen=True)
+class NoteHit:
+    """One place a search matched: a conversation, a profile fact, or a person's own notes."""
+
+    kind: str  # conversation, fact, notes
+    person: Person
+    text: str
+    at: datetime | date
+    rank: float
+    interaction: Interaction | None = None
+    private: bool = False
+
+
+def _text_match(qs: QuerySet[Any], fields: tuple[str, ...], query: str) -> QuerySet[Any]:
+    """Full-text match ranked on PostgreSQL (the GIN indexes of the search migrations use the
+    very same expressions); every word as a substring on SQLite, newest first there."""
+    if connection.vendor == "postgresql":
+        vector = SearchVector(*fields, config="english")
+        search = SearchQuery(query, config="english", search_type="websearch")
+        matching = qs.alias(document=vector).filter(document=search).order_by("-id")
+        # Ranking re-reads each row's text, so a common word in a big workspace (thousands of
+        # matches) would cost thousands of parses: rank the newest matches only.
+        newest = matching.values("pk")[:RANKED_MATCHES]
+        return qs.filter(pk__in=newest).annotate(rank=SearchRank(vector, search)).order_by("-rank", "-id")
+    for word in query.split()[:8]:
+        match = Q()
+        for name in fields:
+            match |= Q(**{f"{name}__icontains": word})
+        qs = qs.filter(match)
+    return qs.annotate(rank=Value(1.0, output_field=FloatField())).order_by("-id")
+
+
+def note_search(workspace: Workspace, *, query: str, limit: int = 30) -> list[NoteHit]:
+    """What was written about anyone that mentions ``query``: conversations, facts, notes.
+
+    Three queries, each the ``limit`` best matches (index-backed on PostgreSQL), merged by rank
+    and then recency. Private facts are found too (members see them on the person page) and
+    are marked private.
+    """
+    query = query.strip()[:200]
+    if not query:
+        return []
+    people_only = Person.objects.only("id", "first_name", "last_name", "workspace_id")
+    hits: list[NoteHit] = []
+    talks = _text_match(Interaction.objects.for_workspace(workspace), ("summary", "notes"), query)
+    for i in talks.prefetch_related(Prefetch("people", queryset=people_only))[:limit]:
+        for person in i.people.all()[:1]:
+            hits.append(NoteHit("conversation", person, i.notes or i.summary, i.occurred_at, i.rank, interaction=i))
+    facts = _text_match(ProfileFact.objects.for_workspace(workspace), ("value",), query)
+    for f in facts.select_related("person")[:limit]:
+        hits.append(NoteHit("fact", f.person, f"{f.label}: {f.value}", f.learned_on, f.rank, private=f.is_private))
+    noted = _text_match(Person.objects.for_workspace(workspace), ("notes",), query)
+    for p in noted[:limit]:
+        hits.append(NoteHit("notes", p, p.notes, p.updated_at, p.rank))
+
+    def newest(hit: NoteHit) -> float:
+        at = hit.at if isinstance(hit.at, datetime) else datetime.combine(hit.at, datetime.min.time(), tzinfo=UTC)
+        return at.timestamp()
+
+    return sorted(hits, key=lambda h: (-h.rank, -newest(h)))[:limit]

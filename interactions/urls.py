@@ -19,4 +19,5 @@ urlpatterns = [
     path("people/<int:person_pk>/promises/new/", views.promise_create, name="promise_create"),
     path("promises/<int:pk>/keep/", views.promise_keep, name="promise_keep"),
     path("interested/", views.interested, name="interested"),
+    path("search/", views.note_search, name="search"),
 ]

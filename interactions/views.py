@@ -223,3 +223,11 @@ def interested(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
     }
     return render(request, "interactions/interested.html", context)
+
+
+@workspace_required
+def note_search(request: HttpRequest) -> HttpResponse:
+    """Search what was written: conversations, profile facts and people's notes."""
+    query = request.GET.get("q", "").strip()[:200]
+    hits = selectors.note_search(request.workspace, query=query)
+    return render(request, "interactions/note_search.html", {"query": query, "hits": hits})

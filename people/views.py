@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
+from crm.pagination import Key, KeysetPage, Ordering, keyset_page
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
@@ -45,6 +46,7 @@ from reminders.services import person_set_preferences
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
+TIMELINE_ORDER = Ordering((Key("occurred_at", descending=True), Key("id", descending=True)))
 
 
 def _apply(form: BaseForm, write: Callable[[], Any]) -> Any:
@@ -72,9 +74,16 @@ def person_list(request: HttpRequest) -> HttpResponse:
         archived=values.get("archived", False),
         sort=values.get("sort", "name"),
     )
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        people,
+        selectors.person_ordering(values.get("sort", "name")),
+        per_page=PAGE_SIZE,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
     query_string = request.GET.copy()
-    query_string.pop("page", None)
+    for name in ("after", "before", "page"):
+        query_string.pop(name, None)
     context = {
         "page": page,
         "filters": filters,
@@ -138,8 +147,12 @@ def _back_to_list(request: HttpRequest) -> str:
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
     kind = request.GET.get("kind", "")
-    interactions = Paginator(interaction_list(request.workspace, person=person, kind=kind), TIMELINE_PAGE).get_page(
-        request.GET.get("page")
+    interactions = keyset_page(
+        interaction_list(request.workspace, person=person, kind=kind),
+        TIMELINE_ORDER,
+        per_page=TIMELINE_PAGE,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
     )
     today = timezone.localdate()
     family = list(person.family.all())
@@ -163,17 +176,16 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
-def _timeline(request: HttpRequest, person: Person, page: Page, kind: str) -> list[tuple[str, object]]:
+def _timeline(request: HttpRequest, person: Person, page: KeysetPage, kind: str) -> list[tuple[str, object]]:
     """The page's conversations with what else happened in the same span, newest first.
 
     With a kind filter only conversations show: the filter asks for one kind of thing.
     """
     items: list[tuple[datetime, int, str, object]] = [(i.occurred_at, 1, "interaction", i) for i in page]
     if not kind:
-        # Each page shows the events after its oldest conversation and up to where the previous
-        # page stopped, so every event appears on exactly one page.
-        previous = page.paginator.object_list.prefetch_related(None).values_list("occurred_at", flat=True)
-        newest = None if page.number == 1 else previous[page.start_index() - 2]
+        # Each page shows the events after its oldest conversation and up to the conversation
+        # just before the page, so every event appears on exactly one page.
+        newest = page.preceding[0] if page.preceding else None
         oldest = items[-1][0] if items and page.has_next() else None
         for event in timeline_events(request.workspace, person=person, newer_than=oldest, older_than=newest):
             items.append((event.at, 0, "event", event))

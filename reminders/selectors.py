@@ -17,14 +17,15 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    Min,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -36,6 +37,9 @@ from reminders.models import DismissedDate, FollowUp, TagCadence
 DUE_SOON_DAYS = 7
 COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "overdue"
 DATES_AHEAD_DAYS = 14
+# A big book has hundreds of birthdays (family and pets too) in two weeks: the dashboard shows
+# the soonest, so its cost does not grow with the workspace, and links to the calendar.
+DATES_LIMIT = 30
 
 
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
@@ -45,11 +49,14 @@ def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     Days, not instants: a contact at 00:30 in summer time is due on the same calendar day
     two weeks later, even across a clock change.
     """
+    # The shortest cadence among the person's tags. Spelled with the join table in an inner
+    # subquery (no join through the tag table, no GROUP BY): it runs once for every person
+    # without a cadence of their own, so on a big list its cost per row is what counts.
+    own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
     tag_default = (
-        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag__people=OuterRef("pk"))
-        .values("tag__people")
-        .annotate(shortest=Min("duration"))
-        .values("shortest")[:1]
+        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag_id__in=own_tags)
+        .order_by("duration")
+        .values("duration")[:1]
     )
     return qs.annotate(
         effective_cadence=Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
@@ -133,6 +140,23 @@ def _pairs_q(days: list[date], prefix: str) -> Q:
     return q
 
 
+def _rank(days: list[date], prefix: str) -> Case:
+    """How many days into the window a day/month pair falls (past the window: after all)."""
+    whens = []
+    for i, day in enumerate(days):
+        whens.append(When(Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day}), then=Value(i)))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            whens.append(When(Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29}), then=Value(i)))
+    return Case(*whens, default=Value(len(days)), output_field=IntegerField())
+
+
+def _soonest(qs: QuerySet[Any], rank: Any, limit: int | None) -> QuerySet[Any]:
+    """With a limit, only the ``limit`` soonest rows, so the cost does not grow with the data."""
+    if limit is None:
+        return qs
+    return qs.annotate(window_rank=rank).order_by("window_rank", "id")[:limit]
+
+
 def _occurrence(value: PartialDate, days: list[date]) -> date:
     return value.next_occurrence(days[0])
 
@@ -142,12 +166,18 @@ def _turns(value: PartialDate, on: date) -> str:
     return f"turns {age}" if age is not None else "has a birthday"
 
 
-def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User | None = None) -> list[DateItem]:
-    """Dates in the next ``days`` days, in four small queries on (month, day) indexes."""
+def upcoming_dates(
+    workspace: Workspace, *, today: date, days: int, owner: User | None = None, limit: int | None = None
+) -> list[DateItem]:
+    """Dates in the next ``days`` days, in four small queries on (month, day) indexes.
+
+    With ``limit``, the ``limit`` soonest only (a page shows those; the scheduler wants all).
+    """
     window = _window(today, days)
     items: list[DateItem] = []
     people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
-    for p in people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary")):
+    people = people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary"))
+    for p in _soonest(people, Least(_rank(window, "birthday"), _rank(window, "anniversary")), limit):
         if p.birthday and window[0] <= (on := _occurrence(p.birthday, window)) <= window[-1]:
             items.append(
                 DateItem(f"person:{p.pk}:birthday", on, p, f"{p.full_name} {_turns(p.birthday, on)}", "birthday")
@@ -161,7 +191,7 @@ def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User 
         owner,
         "person__owner",
     ).select_related("person")
-    for f in family.filter(_pairs_q(window, "birthday")):
+    for f in _soonest(family.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
         on = _occurrence(f.birthday, window)
         relation = f.get_relation_display().lower()
         items.append(
@@ -176,7 +206,7 @@ def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User 
     pets = _owned(
         Pet.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
-    for pet in pets.filter(_pairs_q(window, "birthday")):
+    for pet in _soonest(pets.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
         on = _occurrence(pet.birthday, window)
         species = pet.species or "pet"
         items.append(
@@ -191,7 +221,7 @@ def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User 
     dates = _owned(
         ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
-    for d in dates.filter(_pairs_q(window, "date")):
+    for d in _soonest(dates.filter(_pairs_q(window, "date")), _rank(window, "date"), limit):
         on = _occurrence(d.date, window)
         items.append(DateItem(f"date:{d.pk}", on, d.person, f"{d.person.full_name}: {d.label}", "date"))
     dismissed = set(
@@ -200,7 +230,7 @@ def upcoming_dates(workspace: Workspace, *, today: date, days: int, owner: User 
         .values_list("key", "occurs_on")
     )
     items = [DateItem(i.key, i.on, i.person, i.text, i.kind, dismissed=(i.key, i.on) in dismissed) for i in items]
-    return sorted(items, key=lambda i: (i.on, i.text))
+    return sorted(items, key=lambda i: (i.on, i.text))[:limit]
 
 
 @dataclass
@@ -211,6 +241,7 @@ class Dashboard:
     due_today: list[Any] = field(default_factory=list)
     this_week: list[Any] = field(default_factory=list)
     dates: list[DateItem] = field(default_factory=list)
+    more_dates: bool = False  # more than DATES_LIMIT: the calendar shows them all
     going_cold: list[Person] = field(default_factory=list)
     promises: list[Promise] = field(default_factory=list)
     quiet_needs: list[Need] = field(default_factory=list)
@@ -257,7 +288,11 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
         else:
             board.this_week.append(item)
 
-    board.dates = upcoming_dates(workspace, today=today, days=max(DATES_AHEAD_DAYS, user.date_lead_days), owner=owner)
+    board.dates = upcoming_dates(
+        workspace, today=today, days=max(DATES_AHEAD_DAYS, user.date_lead_days), owner=owner, limit=DATES_LIMIT + 1
+    )
+    board.more_dates = len(board.dates) > DATES_LIMIT
+    board.dates = board.dates[:DATES_LIMIT]
     board.promises = list(
         _owned(Promise.objects.for_workspace(workspace), owner, "person__owner")
         .filter(kept_at__isnull=True, person__archived_at__isnull=True)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
+
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import User, Workspace
+from people import selectors
 from people.models import ContactMethod, Person
-from tests.factories import PersonFactory
+from tests.factories import CompanyFactory, PersonFactory
 
 
 @pytest.fixture
@@ -103,16 +110,91 @@ def test_it_shows_primary_email_and_formatted_phone_in_rows(owner_client: Client
     assert "+44 20 7946 0958" in page
 
 
+def _next_link(response: HttpResponse) -> str | None:
+    found = re.search(r'href="(\?[^"]*)" rel="next"', response.content.decode())
+    return html.unescape(found.group(1)) if found else None
+
+
+def _walk(client: Client, **params: str) -> list[list[int]]:
+    """Every page of the list, following the Next links as a user would."""
+    pages, response = [], client.get(reverse("people:list"), params)
+    while True:
+        pages.append([p.pk for p in response.context["page"]])
+        link = _next_link(response)
+        if link is None:
+            return pages
+        response = client.get(reverse("people:list") + link)
+
+
 @pytest.mark.django_db
 def test_it_paginates(owner_client: Client, workspace: Workspace) -> None:
     PersonFactory.create_batch(55, workspace=workspace)
 
     first = owner_client.get(reverse("people:list"))
-    second = owner_client.get(reverse("people:list"), {"page": "2"})
+    second = owner_client.get(reverse("people:list") + _next_link(first))
 
     assert len(first.context["page"]) == 50
     assert len(second.context["page"]) == 5
     assert "Page 1 of 2" in first.content.decode()
+    assert "Page 2 of 2" in second.content.decode()
+    assert _next_link(second) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sort", ["name", "-name", "company", "last_contacted", "-last_contacted", "created", "-created"]
+)
+def test_pages_show_every_person_once_in_order_even_when_sort_keys_tie(
+    owner_client: Client, workspace: Workspace, sort: str
+) -> None:
+    # 120 people over three pages, in big groups sharing the same name, company, last contact
+    # and creation time (NULLs included): only the id tells them apart at page boundaries.
+    same_time = timezone.now() - timedelta(days=3)
+    companies = [CompanyFactory(workspace=workspace, name=f"Co {i}") for i in range(3)]
+    for i in range(120):
+        PersonFactory(
+            workspace=workspace,
+            first_name=f"Kim{i % 2}",
+            last_name=("Lee", "Ng", "Berg")[i % 3],
+            company=None if i % 4 == 0 else companies[i % 3],
+            last_contacted_at=None if i % 5 == 0 else same_time,
+            created_at=same_time,
+        )
+    everyone = list(selectors.person_list(workspace, sort=sort).values_list("pk", flat=True))
+
+    pages = _walk(owner_client, sort=sort)
+
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert [pk for page in pages for pk in page] == everyone
+
+
+@pytest.mark.django_db
+def test_previous_goes_back_to_the_same_page_and_cursors_survive_sharing(
+    owner_client: Client, member_client: Client, workspace: Workspace
+) -> None:
+    PersonFactory.create_batch(120, workspace=workspace, last_name="Same")
+    first = owner_client.get(reverse("people:list"), {"sort": "-created"})
+    second = owner_client.get(reverse("people:list") + _next_link(first))
+    third = owner_client.get(reverse("people:list") + _next_link(second))
+    back = re.search(r'href="(\?[^"]*)" rel="prev"', third.content.decode()).group(1)
+
+    again = owner_client.get(reverse("people:list") + html.unescape(back))
+    shared = member_client.get(reverse("people:list") + _next_link(first))  # a teammate opens the link
+
+    assert [p.pk for p in again.context["page"]] == [p.pk for p in second.context["page"]]
+    assert "Page 2 of 3" in again.content.decode()
+    assert [p.pk for p in shared.context["page"]] == [p.pk for p in second.context["page"]]
+    assert "sort=-created" in _next_link(first)
+
+
+@pytest.mark.django_db
+def test_a_broken_cursor_shows_the_first_page(owner_client: Client, workspace: Workspace) -> None:
+    PersonFactory.create_batch(3, workspace=workspace)
+
+    for cursor in ("nonsense", "WzFd", "W251bGxd", "%%%"):
+        response = owner_client.get(reverse("people:list"), {"after": cursor})
+        assert response.status_code == 200
+        assert len(response.context["page"]) == 3
 
 
 def _bulk(client: Client, people: list[Person], action: str, **extra: object):

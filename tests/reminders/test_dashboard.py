@@ -375,3 +375,37 @@ def test_stay_in_touch_counts_calendar_days_across_the_clock_change(
 
     assert board.overdue == []
     assert [(i.person.first_name, i.due) for i in board.this_week] == [("Night", date(2026, 11, 3))]
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_a_big_book_shows_the_soonest_dates_and_links_to_the_calendar(
+    owner_client: Client, owner: User, workspace: Workspace
+) -> None:
+    # 40 birthdays over the next two weeks (people, family and pets), more than the page shows.
+    for i in range(40):
+        day = WEDNESDAY.date() + timedelta(days=i % 14)
+        person = PersonFactory(workspace=workspace, owner=owner, first_name=f"P{i}")
+        if i % 3 == 0:
+            Pet.objects.create(
+                workspace=workspace, person=person, name=f"Pet{i}", birthday_day=day.day, birthday_month=day.month
+            )
+        elif i % 3 == 1:
+            FamilyMember.objects.create(
+                workspace=workspace, person=person, relation="child", name=f"Kid{i}", birthday_day=day.day,
+                birthday_month=day.month,
+            )  # fmt: skip
+        else:
+            person.birthday_day, person.birthday_month = day.day, day.month
+            person.save()
+
+    response = owner_client.get(reverse("dashboard"))
+    board = response.context["board"]
+
+    assert len(board.dates) == 30
+    assert [d.on for d in board.dates] == sorted(d.on for d in board.dates)
+    assert board.dates[-1].on <= WEDNESDAY.date() + timedelta(days=10)  # the soonest 30 of 40
+    assert board.dates[0].on == WEDNESDAY.date()
+    assert "More dates in the calendar" in response.content.decode()
+    few = _board(owner_client, scope="team")  # the team view is capped the same way
+    assert len(few.dates) == 30

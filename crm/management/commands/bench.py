@@ -9,10 +9,15 @@ Markdown table.
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import platform
+import socket
 import statistics
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,8 +34,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Membership, User
+from crm.pagination import encode_cursor
+from exports.services import feed_for
 from interactions.models import Interaction
 from people.models import Person
+from people.selectors import person_ordering
 
 RUNS = 15
 SIZES = {"small": (100, 2_000), "large": (10_000, 200_000)}
@@ -40,7 +48,65 @@ BUDGET_MS = {
     "people list p100": 50,
     "person page (500 conversations)": 80,
     "search by name": 30,
+    "calendar feed (.ics)": 300,
 }
+LOAD_SECONDS = 10
+LOAD_CONCURRENCY = 4
+
+
+def _fetch(client: Client, url: str, params: dict[str, str]) -> Any:
+    """A page as the browser gets it: streamed responses (exports) are read to the end."""
+    response = client.get(url, params)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response
+
+
+def _get(port: int, path: str, cookie: str) -> int | None:
+    """One GET on a fresh connection (gunicorn's sync workers close each): the status, or None."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": settings.ALLOWED_HOSTS[0], "Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def _load_one(port: int, path: str, cookie: str) -> dict[str, Any]:
+    """LOAD_CONCURRENCY clients requesting ``path`` back to back for LOAD_SECONDS."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + LOAD_SECONDS
+
+    def client() -> None:
+        nonlocal errors
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            status = _get(port, path, cookie)
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors += status != 200
+
+    threads = [threading.Thread(target=client) for _ in range(LOAD_CONCURRENCY)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / (time.monotonic() - began), 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        "errors": errors,
+    }
 
 
 def _median_ms(fn: Callable[[], Any], runs: int = RUNS) -> float:
@@ -68,10 +134,17 @@ class Command(BaseCommand):
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}",
             "pages": {},
         }
-        for size, (people, interactions) in SIZES.items():
-            user = self._workspace(size, people, interactions, reseed=options["reseed"])
+        users = {
+            size: self._workspace(size, people, interactions, reseed=options["reseed"])
+            for size, (people, interactions) in SIZES.items()
+        }
+        # As a live database would be: statistics gathered, GIN pending lists merged.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        for size, user in users.items():
             results["pages"][size] = self._pages(user)
         results["digest_dispatch_10000_users_s"] = self._digest_dispatch(10_000)
+        results["load"] = self._load(users["large"])
         Path(options["output"]).write_text(json.dumps(results, indent=2) + "\n")
         self.stdout.write(self._table(results))
 
@@ -108,14 +181,23 @@ class Command(BaseCommand):
         workspace = user.current_workspace
         person = Person.objects.for_workspace(workspace).order_by("id").first()
         last_name = Person.objects.for_workspace(workspace).order_by("id").values_list("last_name", flat=True)[5]
+        # Page 100 as a user reaches it: the Next link of page 99 names the last person on it.
+        by_name = person_ordering("name")
+        people = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True).select_related("company")
+        # (The 100-person workspace has two pages: its "page 100" is its last, 10 rows.)
+        last_on_99 = people.order_by(*by_name.order_by())[min(99 * 50, people.count() - 10) - 1]
+        feed = feed_for(user=user, workspace=workspace)
         pages = {
             "dashboard": (reverse("dashboard"), {}),
             "people list": (reverse("people:list"), {}),
-            "people list p100": (reverse("people:list"), {"page": "100"}),
+            "people list p100": (reverse("people:list"), {"after": encode_cursor(by_name, last_on_99)}),
             "person page (500 conversations)": (reverse("people:detail", args=[person.pk]), {}),
             "search by name": (reverse("people:list"), {"q": last_name[:4]}),
+            "search by note text": (reverse("interactions:search"), {"q": "beagle"}),
             "who might be interested": (reverse("interactions:interested"), {"topic": "sailing"}),
             "calendar": (reverse("reminders:calendar"), {}),
+            "calendar feed (.ics)": (reverse("exports:feed", args=[feed.token]), {}),
+            "vCard export of all people": (reverse("exports:vcf"), {}),
         }
         out = {}
         for name, (url, params) in pages.items():
@@ -128,10 +210,11 @@ class Command(BaseCommand):
                 return execute(sql, sql_params, many, context)
 
             with connection.execute_wrapper(capture):
-                response = client.get(url, params)
+                response = _fetch(client, url, params)
             if response.status_code != 200:
                 raise CommandError(f"{name} answered {response.status_code}")
-            view_ms = _median_ms(lambda url=url, params=params: client.get(url, params))
+            runs = 3 if name.startswith("vCard") else RUNS  # seconds each: three tell enough
+            view_ms = _median_ms(lambda url=url, params=params: _fetch(client, url, params), runs)
 
             def replay(statements: list[tuple[str, Any]] = statements) -> None:
                 with connection.cursor() as cursor:
@@ -140,7 +223,7 @@ class Command(BaseCommand):
                         if cursor.description:
                             cursor.fetchall()
 
-            sql_ms = _median_ms(replay)
+            sql_ms = _median_ms(replay, runs)
             out[name] = {"queries": len(statements), "view_ms": round(view_ms, 1), "sql_ms": round(sql_ms, 1)}
         return out
 
@@ -173,6 +256,34 @@ class Command(BaseCommand):
         DigestRun.objects.filter(user__in=bench_users).delete()
         return round(elapsed, 2)
 
+    def _load(self, user: User) -> dict[str, Any]:
+        """Requests per second and latency under concurrent load, through gunicorn (2 workers)."""
+        client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+        client.force_login(user)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "gunicorn", "crm.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while _get(port, "/healthz/", "") is None:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise CommandError("gunicorn did not start for the load test")
+                time.sleep(0.2)
+            return {
+                name: _load_one(port, path, cookie)
+                for name, path in (("dashboard", reverse("dashboard")), ("people list", reverse("people:list")))
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
     def _table(self, results: dict[str, Any]) -> str:
         small, large = results["pages"]["small"], results["pages"]["large"]
         lines = [
@@ -191,5 +302,14 @@ class Command(BaseCommand):
                 f"| {name} | {s['queries']} / {big['queries']} | {s['view_ms']} / {big['view_ms']} | {ratio:.2f} "
                 f"| {big['sql_ms']} | {view_sql:.1f} | {budget} |"
             )
-        lines += ["", f"Digest dispatch for 10,000 users: {results['digest_dispatch_10000_users_s']} s"]
+        lines += ["", f"Digest dispatch for 10,000 users: {results['digest_dispatch_10000_users_s']} s", ""]
+        lines += [
+            f"Load: gunicorn, 2 workers, {LOAD_CONCURRENCY} concurrent clients for {LOAD_SECONDS} s a page "
+            "(10,000 people)",
+            "",
+            "| page | requests/s | p50 ms | p99 ms | errors |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, load in results["load"].items():
+            lines.append(f"| {name} | {load['rps']} | {load['p50_ms']} | {load['p99_ms']} | {load['errors']} |")
         return "\n".join(lines) + "\n"

@@ -1,0 +1,198 @@
+"""Keyset ("seek") pagination: page 100 costs what page 1 costs.
+
+An offset (``LIMIT 50 OFFSET 4950``) makes the database read and throw away every row before
+the page. A keyset page instead asks for the rows *after* the last row already shown, in the
+list's order: ``WHERE (last_name, first_name, id) > ('Berg', 'Anna', 12)``, which an index
+answers by seeking straight to that spot. Links carry that position as an opaque cursor
+(``?after=...``), so a URL still names one page and can be shared; "Page 3 of 200" is
+counted, in the same query as the total.
+
+Every ordering ends with the primary key, so no two rows tie and no row is skipped or shown
+twice at a page boundary. NULLs sort where the ordering says (first or last), on SQLite and
+PostgreSQL alike. django-cursor-pagination was considered: it only sorts NULLs last and its
+OR-only filter gives PostgreSQL no range to seek to, which is the whole point here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of an ordering: a field path, its direction and where its NULLs go."""
+
+    path: str
+    descending: bool = False
+    nulls_first: bool = False
+    nullable: bool = False
+
+    def reversed(self) -> Key:
+        return Key(self.path, not self.descending, not self.nulls_first, self.nullable)
+
+    def order_by(self) -> OrderBy:
+        if not self.nullable:
+            return F(self.path).desc() if self.descending else F(self.path).asc()
+        nulls = {"nulls_first": True} if self.nulls_first else {"nulls_last": True}
+        return F(self.path).desc(**nulls) if self.descending else F(self.path).asc(**nulls)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A total order over rows (the last key must be unique, e.g. ``id``)."""
+
+    keys: tuple[Key, ...]
+
+    def reversed(self) -> Ordering:
+        return Ordering(tuple(k.reversed() for k in self.keys))
+
+    def order_by(self) -> list[OrderBy]:
+        return [k.order_by() for k in self.keys]
+
+    def after(self, position: Sequence[Any]) -> Q:
+        """Rows strictly after ``position`` in this order.
+
+        ``(a, b, id) > (x, y, z)`` spelled out as ``a > x OR (a = x AND (b > y OR ...))`` (row
+        comparisons exist on neither SQLite nor Django's public API), plus ``a >= x`` on its
+        own: a plain range on the first column that lets an index seek instead of scan.
+        """
+        q = Q(pk__in=[])  # matches nothing: the OR below adds every way of being after
+        equal = Q()
+        for key, value in zip(self.keys, position, strict=True):
+            if value is None:
+                # After NULL: the non-NULL values if NULLs come first, else nothing at this key.
+                if key.nulls_first:
+                    q |= equal & Q(**{f"{key.path}__isnull": False})
+                equal &= Q(**{f"{key.path}__isnull": True})
+                continue
+            beyond = Q(**{f"{key.path}__{'lt' if key.descending else 'gt'}": value})
+            if key.nullable and not key.nulls_first:
+                beyond |= Q(**{f"{key.path}__isnull": True})
+            q |= equal & beyond
+            equal &= Q(**{key.path: value})
+        first, value = self.keys[0], position[0]
+        if value is not None and not first.nullable:
+            q &= Q(**{f"{first.path}__{'lte' if first.descending else 'gte'}": value})
+        return q
+
+    def position(self, obj: Model) -> list[Any]:
+        """The values of ``obj`` for each key (following relations; a missing one is NULL)."""
+        values = []
+        for key in self.keys:
+            value: Any = obj
+            for part in key.path.split("__"):
+                value = getattr(value, "pk" if part == "id" else part, None) if value is not None else None
+            values.append(value)
+        return values
+
+
+def _field(model: type[Model], path: str) -> Field:
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model  # type: ignore[assignment]
+    return model._meta.get_field(parts[-1])  # type: ignore[return-value]
+
+
+def encode_cursor(ordering: Ordering, obj: Model) -> str:
+    values = [None if v is None else str(v) for v in ordering.position(obj)]
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(ordering: Ordering, model: type[Model], cursor: str) -> list[Any] | None:
+    """The position in a cursor, typed per field; None when it is not one of ours."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(ordering.keys):
+            return None
+        return [
+            None if v is None else _field(model, k.path).to_python(v) for k, v in zip(ordering.keys, raw, strict=True)
+        ]
+    except (ValueError, TypeError, binascii.Error, ValidationError, FieldDoesNotExist):
+        return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of rows, with cursors for its neighbours and its number out of the total."""
+
+    object_list: list[Any]
+    number: int
+    count: int
+    per_page: int
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    # The position of the row just before this page (None on the first page): the timeline
+    # shows the events between it and this page's rows.
+    preceding: list[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.per_page))
+
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
+
+    def has_previous(self) -> bool:
+        return bool(self.previous_cursor)
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+
+def keyset_page(
+    qs: QuerySet[Any], ordering: Ordering, *, per_page: int, after: str = "", before: str = ""
+) -> KeysetPage:
+    """The page after the ``after`` cursor (or before ``before``; else the first page).
+
+    Two queries whatever the page: the rows (one more than a page, to know whether another
+    follows) and the counts. An unreadable cursor gives the first page, never an error.
+    """
+    model = qs.model
+    position = decode_cursor(ordering, model, after or before) if (after or before) else None
+    backwards = position is not None and not after
+    walk = ordering.reversed() if backwards else ordering
+    rows = qs.order_by(*walk.order_by())
+    counting = qs.order_by()
+    if position is None:
+        totals = counting.aggregate(total=Count("pk"))
+        beyond = totals["total"]
+    else:
+        rows = rows.filter(walk.after(position))
+        totals = counting.aggregate(total=Count("pk"), beyond=Count("pk", filter=walk.after(position)))
+        beyond = totals["beyond"]
+    fetched = list(rows[: per_page + 1])
+    more = len(fetched) > per_page
+    items = fetched[:per_page]
+    if backwards:
+        items.reverse()
+        start = max(0, beyond - len(items))  # rows before this page
+        preceding = ordering.position(fetched[-1]) if more else None
+        has_previous, has_next = more, True
+    else:
+        start = totals["total"] - beyond
+        preceding = position
+        has_previous, has_next = position is not None, more
+    return KeysetPage(
+        object_list=items,
+        number=start // per_page + 1,
+        count=totals["total"],
+        per_page=per_page,
+        next_cursor=encode_cursor(ordering, items[-1]) if has_next and items else "",
+        previous_cursor=encode_cursor(ordering, items[0]) if has_previous and items else "",
+        preceding=preceding,
+    )
