@@ -43,7 +43,7 @@ AXE_JS = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = NODE_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 OUT_DIR = ROOT / "var" / "e2e"
 SCREENSHOTS = ROOT / "var" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 1000}
 PHONE = {"width": 375, "height": 812}
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -191,6 +191,17 @@ class Visitor:
         if self.navigations and self.navigations[-1].url == url and url not in self.audited:
             self.html_checks.add(url, self.navigations[-1].body())
         self.audited.add(url)
+        self._axe(url)
+
+    def show_email(self, html: str) -> None:
+        """An email's HTML rendered as a page, checked like one."""
+        self.page.set_content(html)
+        if "email" not in self.audited:
+            self.html_checks.add("email", html.encode())
+        self.audited.add("email")
+        self._axe("the email")
+
+    def _axe(self, url: str) -> None:
         # evaluate() runs through the DevTools protocol, which the page's CSP does not govern, so
         # axe goes in without bypass_csp (which would hide the app's own CSP mistakes).
         if not self.page.evaluate("() => typeof window.axe === 'object'"):
@@ -199,11 +210,15 @@ class Visitor:
         blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
         assert not blocking, f"axe-core on {url}:\n" + "\n".join(_describe(v) for v in blocking)
 
+    @property
+    def is_phone(self) -> bool:
+        return bool(self.page.viewport_size) and self.page.viewport_size["width"] < 600
+
     def screenshot(self, name: str) -> Path:
-        width = self.page.viewport_size["width"] if self.page.viewport_size else 0
-        path = SCREENSHOTS / f"{name}-{'phone' if width < 600 else 'desktop'}.png"
+        """What the screen shows first, in var/screenshots/NAME-desktop.png or NAME-phone.png."""
+        path = SCREENSHOTS / f"{name}-{'phone' if self.is_phone else 'desktop'}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path))
         return path
 
     def close(self) -> list[str]:
