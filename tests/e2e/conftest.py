@@ -84,11 +84,16 @@ def npm_tools() -> None:
         pytest.fail(f"npm install {' '.join(wanted)} failed:\n{result.stderr}", pytrace=False)
 
 
+def require_chromium(path: Path) -> None:
+    """Missing, the browser fails the run: a browser test never skips."""
+    if not path.exists():
+        pytest.fail(f"The e2e tests need Debian's Chromium at {path}: apt-get install -y chromium", pytrace=False)
+
+
 @pytest.fixture(scope="package")
 def browser(npm_tools: None) -> Iterator[Browser]:
-    """Debian's Chromium, headless. Missing, it fails the run: a browser test never skips."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"The e2e tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
+    """Debian's Chromium, headless."""
+    require_chromium(CHROMIUM)
     # Playwright's sync API runs an asyncio event loop in this thread, so Django's ORM (used by
     # fixtures and assertions in the test itself) believes it is called from async code and
     # refuses. The ORM calls here are plain blocking calls between browser steps: allow them,

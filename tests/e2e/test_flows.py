@@ -70,6 +70,7 @@ def test_it_signs_up_and_records_a_person_with_family_pets_and_preferences(
     field(me, "Email").fill("sam@example.com")
     field(me, "Password").fill(PASSWORD)
     field(me, "Password confirmation").fill(PASSWORD)
+    expect(field(me, "Time zone")).to_have_value("Europe/London")  # preset from the browser's
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_text("Welcome to Rapport!")).to_be_visible()
     expect(page.get_by_text("Your book of customers is empty")).to_be_visible()
