@@ -1,5 +1,5 @@
 """What a new user does in the browser, step by step, each page audited on the way
-(axe-core, console, valid HTML: see conftest.py)."""
+(axe-core, console, valid HTML: see browser.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import expect
 
 from crm.models import Membership, User
 from interactions.models import Promise
 from people.models import Person
 from reminders.models import FollowUp
 from reminders.services import follow_up_create
-from tests.e2e.conftest import Visitor
+from tests.e2e.browser import Visitor, field, log_in
 from tests.factories import PASSWORD, CompanyFactory, MembershipFactory, PersonFactory, UserFactory, WorkspaceFactory
 from tests.processes import wait_for
 
@@ -35,20 +35,6 @@ TODAY = SUNDAY.date()
 def on_sunday() -> Iterator[date]:
     with time_machine.travel(SUNDAY, tick=True):
         yield TODAY
-
-
-def _log_in(visitor: Visitor, email: str, password: str = PASSWORD) -> None:
-    visitor.goto("/login/")
-    field(visitor, "Email").fill(email)
-    field(visitor, "Password").fill(password)
-    visitor.page.get_by_role("button", name="Log in").click()
-    expect(visitor.page.get_by_role("heading", name="This week")).to_be_visible()
-    visitor.audit()
-
-
-def field(visitor: Visitor, label: str) -> Locator:
-    """The form field labelled exactly ``label`` (crispy-forms adds "*" to required ones)."""
-    return visitor.page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
 
 
 def _fill_partial_date(visitor: Visitor, prefix: str, day: int, month: str, year: int | None = None) -> None:
@@ -154,7 +140,7 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
 ) -> None:
     me = visit()
     page = me.page
-    _log_in(me, seller.email)
+    log_in(me, seller.email)
     next_week = on_sunday + timedelta(days=3)
 
     page.keyboard.press("l")
@@ -216,7 +202,7 @@ def test_it_finds_a_person_by_a_fragment_of_their_company_and_exports_the_result
     PersonFactory(workspace=seller.current_workspace, first_name="Charles", last_name="Babbage")
     me = visit()
     page = me.page
-    _log_in(me, seller.email)
+    log_in(me, seller.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     me.audit()
     results = page.locator("#people-results")
@@ -261,7 +247,7 @@ def test_it_invites_a_teammate_who_joins_and_logs_in(
 ) -> None:
     me = visit()
     page = me.page
-    _log_in(me, seller.email)
+    log_in(me, seller.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
     me.audit()
     field(me, "Teammate's email").fill("tess@example.com")
@@ -293,7 +279,7 @@ def test_it_invites_a_teammate_who_joins_and_logs_in(
     tess.page.get_by_role("button", name="Tess Teammate").click()
     tess.page.get_by_role("button", name="Log out").click()
     tess.audit()
-    _log_in(tess, "tess@example.com")
+    log_in(tess, "tess@example.com")
     tess.page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     tess.audit()
     expect(tess.page.locator("#people-results")).to_contain_text("Ada Lovelace")
@@ -313,7 +299,7 @@ def test_it_switches_to_a_weekly_digest_and_sends_a_test_digest(
     follow_up_create(person=ada, due_on=timezone.localdate(), note="Call about the quote", user=seller)
     me = visit()
     page = me.page
-    _log_in(me, seller.email)
+    log_in(me, seller.email)
     page.get_by_role("button", name="Sam Seller").click()
     page.get_by_role("link", name="Settings").click()
     me.audit()
@@ -366,7 +352,7 @@ def demo(db: None) -> Person:
 def test_it_fits_the_screen_and_logs_from_the_top_bar(visit: Callable[..., Visitor], demo: Person, phone: bool) -> None:
     me = visit(phone=phone)
     page = me.page
-    _log_in(me, "demo@example.com", "demo")
+    log_in(me, "demo@example.com", "demo")
     pages = [("dashboard", "/"), ("people", "/people/"), ("person", demo.get_absolute_url())]
     for name, path in pages:
         me.goto(path)
@@ -383,9 +369,11 @@ def test_it_fits_the_screen_and_logs_from_the_top_bar(visit: Callable[..., Visit
     assert box["x"] + box["width"] <= page.viewport_size["width"]
     me.audit()
     search = dialog.get_by_label("Search people by name")
-    search.fill(demo.first_name)
-    expect(dialog.locator("datalist option").first).to_be_attached()
-    search.press("Enter")
+    search.fill(demo.full_name)
+    expect(dialog.locator("datalist option").first).to_have_attribute(
+        "value", re.compile(f"^{re.escape(demo.full_name)}")
+    )
+    search.press("Enter")  # picks the first suggestion
     field(me, "Summary").fill("Quick hello from the car park")
     me.screenshot("quick-log")
     dialog.get_by_role("button", name="Log it").click()

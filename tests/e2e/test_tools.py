@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import require_chromium
+from tests.e2e.browser import require_chromium
 
 
 def test_it_fails_rather_than_skips_without_chromium(tmp_path: Path) -> None:
