@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "reminders",
     "digests",
     "exports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,10 @@ STORAGES = {
 
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
+
+# Imports: the biggest file and the most contacts taken in one go (each an honest error beyond).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_CONTACTS = env.int("IMPORT_MAX_CONTACTS", default=50_000)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -41,6 +41,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("digest/", include("digests.urls")),
     path("exports/", include("exports.urls")),
+    path("import/", include("imports.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),

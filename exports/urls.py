@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.export_page, name="page"),
     path("people.vcf", views.people_vcf, name="vcf"),
     path("people.csv", views.people_csv, name="csv"),
+    path("workspace.zip", views.workspace_backup, name="backup"),
     path("calendar/", views.feed_create, name="feed_create"),
     path("calendar/off/", views.feed_revoke, name="feed_revoke"),
     path("feed/<str:token>.ics", views.feed, name="feed"),

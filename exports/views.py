@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.access import workspace_required
-from exports import services
+from crm.access import owner_required, workspace_required
+from exports import backup, services
 from exports.models import CalendarFeed
 from people import selectors as people_selectors
 from people.forms import PersonFilterForm
@@ -56,6 +56,15 @@ def people_csv(request: HttpRequest) -> StreamingHttpResponse:
     include_private = request.GET.get("include_private") == "on"
     people = services.export_people(_people(request), include_private=include_private)
     return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
+
+
+@owner_required
+def workspace_backup(request: HttpRequest) -> StreamingHttpResponse:
+    """Everything in the workspace, private facts included: owners only."""
+    response = StreamingHttpResponse(backup.workspace_zip(request.workspace), content_type="application/zip")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="rapport-workspace-{stamp}.zip"'
+    return response
 
 
 @require_POST

@@ -24,5 +24,6 @@ urlpatterns = [
     path("<int:pk>/archive/", views.person_archive, name="archive"),
     path("<int:pk>/restore/", views.person_restore, name="restore"),
     path("<int:pk>/delete/", views.person_delete, name="delete"),
+    path("<int:pk>/merge/", views.person_merge, name="merge"),
     path("<int:pk>/photo/", views.person_photo, name="photo"),
 ]

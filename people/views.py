@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
+from crm.ids import parse_id
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
@@ -27,7 +28,7 @@ from interactions.selectors import (
     person_open_promises,
     timeline_events,
 )
-from people import selectors, services
+from people import merge, selectors, services
 from people.forms import (
     BulkActionForm,
     ContactMethodFormSetFactory,
@@ -366,3 +367,42 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"company": company, "page": page, "today": timezone.localdate()}
     return render(request, "people/company_detail.html", context)
+
+
+@workspace_required
+def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pick the other record (by search), compare field by field, then merge into this one."""
+    person = _person(request, pk)
+    other_id = parse_id(request.POST.get("other") or request.GET.get("other") or "")
+    if other_id is None:
+        query = request.GET.get("q", "").strip()[:100]
+        found = [p for p in selectors.person_autocomplete(request.workspace, query=query, limit=20) if p.pk != pk]
+        return render(request, "people/person_merge.html", {"person": person, "query": query, "found": found})
+    other = get_for_workspace_or_404(request, Person.objects.select_related("company", "owner"), pk=other_id)
+    if other.pk == person.pk:
+        raise Http404("A person cannot be merged with themself.")
+    if request.method == "POST":
+        take = {name.removeprefix("take_") for name, value in request.POST.items() if value == "other"}
+        try:
+            merge.person_merge(keep=person, other=other, take_from_other=take)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"{other} merged into {person}: conversations, family, facts and reminders moved."
+            )
+            return redirect(person)
+    chosen = merge.default_choices(person, other)
+    rows = [
+        {
+            "field": f,
+            "mine": merge.display_value(person, f),
+            "theirs": merge.display_value(other, f),
+            "take_other": f.name in chosen,
+        }
+        for f in merge.MERGE_FIELDS
+        if merge.display_value(person, f) or merge.display_value(other, f)
+    ]
+    summary = services.deletion_summary(people=Person.objects.filter(pk=other.pk))
+    context = {"person": person, "other": other, "rows": rows, "summary": summary}
+    return render(request, "people/person_merge.html", context)

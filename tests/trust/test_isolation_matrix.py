@@ -58,7 +58,13 @@ def workspace_a(owner: User, workspace: Workspace, member: User) -> dict[str, in
     from crm import services as crm_services
 
     invitation = crm_services.invitation_create(membership=Membership.objects.get(user=owner), email="x@example.com")
+    from imports import services as import_services
+
+    card = f"BEGIN:VCARD\nFN:{SECRET}\nEND:VCARD\n".encode()
+    job = import_services.import_upload(workspace=workspace, user=owner, file_name=f"{SECRET}.vcf", data=card)
+    import_services.import_read(job_id=job.pk)
     return {
+        "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
         "interaction": interaction.pk,
@@ -91,7 +97,8 @@ def _kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, 
             pk_kind = kind
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
-              "invitation_id": ids["invitation"], "workspace_id": ids["workspace"]}  # fmt: skip
+              "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
+              "job_id": ids["import_job"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 
@@ -135,6 +142,9 @@ def test_no_url_reaches_another_workspaces_data(
     assert Membership.objects.filter(pk=workspace_a["membership"]).exists()
     assert Invitation.objects.get(pk=workspace_a["invitation"]).status == "pending"
     assert TagCadence.objects.filter(pk=workspace_a["cadence"]).exists()
+    from imports.models import ImportJob
+
+    assert ImportJob.objects.get(pk=workspace_a["import_job"]).status == ImportJob.Status.READY
 
 
 @pytest.mark.django_db

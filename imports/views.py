@@ -1,0 +1,142 @@
+"""Import pages: upload, map CSV columns, preview with duplicates, progress, result."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from crm.access import get_for_workspace_or_404, workspace_required
+from crm.ids import parse_id
+from imports import services
+from imports.csvfile import CsvFileError, open_csv
+from imports.forms import DecisionForm, MappingForm, UploadForm
+from imports.models import ImportJob, ImportRow
+
+PREVIEW_ROWS = 20
+DUPLICATES_SHOWN = 100
+
+
+@workspace_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.import_upload(
+                workspace=request.workspace, user=request.user, file_name=upload.name, data=upload.read()
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect(job)
+    jobs = ImportJob.objects.for_workspace(request.workspace).defer("data", "header", "mapping")[:10]
+    return render(request, "imports/import_page.html", {"form": form, "jobs": jobs})
+
+
+def _job(request: HttpRequest, job_id: int) -> ImportJob:
+    return get_for_workspace_or_404(request, ImportJob.objects.defer("data"), pk=job_id)
+
+
+def _samples(job: ImportJob) -> list[list[str]]:
+    job = ImportJob.objects.only("data").get(pk=job.pk)
+    try:
+        return list(itertools.islice(open_csv(bytes(job.data)).rows, 5))
+    except CsvFileError:
+        return []
+
+
+@workspace_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    context: dict[str, object] = {"job": job}
+    rows = ImportRow.objects.for_workspace(request.workspace).filter(job=job)
+    if job.status == ImportJob.Status.MAPPING:
+        context["form"] = MappingForm(job=job, samples=_samples(job))
+    elif job.status == ImportJob.Status.READY and job.kind != ImportJob.Kind.BACKUP:
+        context.update(_preview(rows))
+        context["form"] = DecisionForm()
+    elif job.status in {ImportJob.Status.DONE, ImportJob.Status.RUNNING}:
+        problems = rows.filter(outcome=ImportRow.Outcome.FAILED).order_by("number")
+        context["failures"] = Paginator(problems.only("number", "name", "error"), 100).get_page(request.GET.get("page"))
+        context["warned"] = (
+            rows.exclude(outcome=ImportRow.Outcome.FAILED).exclude(contact__warnings=[]).exclude(contact={})
+        ).order_by("number")[:200]
+    return render(request, "imports/job_detail.html", context)
+
+
+def _preview(rows) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    invalid = rows.exclude(error="")
+    duplicates = rows.filter(error="", duplicate_of__isnull=False)
+    in_file = rows.filter(error="", duplicate_of__isnull=True).exclude(match_reason="")
+    return {
+        "count_invalid": invalid.count(),
+        "count_duplicates": duplicates.count(),
+        "count_in_file": in_file.count(),
+        "count_new": rows.filter(error="", duplicate_of__isnull=True, match_reason="").count(),
+        "first_rows": rows.order_by("number")[:PREVIEW_ROWS],
+        "duplicates": duplicates.select_related("duplicate_of__company").order_by("number")[:DUPLICATES_SHOWN],
+        "invalid": invalid.order_by("number").only("number", "name", "error")[:DUPLICATES_SHOWN],
+        "actions": ImportRow.Action.choices,
+    }
+
+
+@workspace_required
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    response = render(request, "imports/_progress.html", {"job": job})
+    if not job.is_working and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the next step (preview or result) is a whole page
+    return response
+
+
+@require_POST
+@workspace_required
+def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    form = MappingForm(request.POST, job=job, samples=_samples(job))
+    if form.is_valid():
+        try:
+            services.import_set_mapping(job=job, mapping=form.mapping())
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return redirect(job)
+    return render(request, "imports/job_detail.html", {"job": job, "form": form}, status=400)
+
+
+@require_POST
+@workspace_required
+def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what to do with possible duplicates.")
+        return redirect(job)
+    actions = {}
+    valid = set(ImportRow.Action.values)
+    for key, value in request.POST.items():
+        row_id = parse_id(key.removeprefix("row-")) if key.startswith("row-") else None
+        if row_id is not None and value in valid:
+            actions[row_id] = value
+    try:
+        services.import_start(job=job, default_action=form.cleaned_data["default_action"], actions=actions)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Import started. You can leave this page; it carries on without you.")
+    return redirect(job)
+
+
+@require_POST
+@workspace_required
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    services.import_cancel(job=job)
+    messages.success(request, "Import cancelled. Nothing was written.")
+    return redirect("imports:page")
