@@ -113,7 +113,9 @@ class Visitor:
             self.navigations.append(response)
 
     def goto(self, path: str) -> None:
-        self.page.goto(path)
+        response = self.page.goto(path)
+        assert response is not None, f"{path}: no response"
+        assert response.ok, f"{path} answered {response.status}"
         self.audit()
 
     def audit(self) -> None:
