@@ -34,7 +34,8 @@ class EmailAuthenticationForm(AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Email"
-        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
+        self.fields["username"].widget.input_type = "email"
+        self.fields["username"].widget.attrs["autocomplete"] = "email"
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()

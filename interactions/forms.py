@@ -167,7 +167,7 @@ def build_outcomes(outcomes: OutcomesForm, promises: Any, needs: Any, facts: Any
 
 
 class QuickLogForm(PersonPickerMixin, forms.Form):
-    """The ten-second log: who, how, one line, and maybe when to follow up."""
+    """The ten-second log: who, how, one line, and maybe when to follow up and what I promised."""
 
     picker_fields = ("person",)
 
@@ -182,6 +182,12 @@ class QuickLogForm(PersonPickerMixin, forms.Form):
         max_length=200, label="Summary", widget=forms.TextInput(attrs={"placeholder": "What was it about?"})
     )
     follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    promise = forms.CharField(
+        max_length=300,
+        required=False,
+        label="I promised",
+        widget=forms.TextInput(attrs={"placeholder": "Optional, e.g. send the quote"}),
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "quick")  # unique ids: the form sits on every page

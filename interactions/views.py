@@ -103,7 +103,11 @@ def quick_log(request: HttpRequest) -> HttpResponse:
     form = QuickLogForm(request.POST, workspace=request.workspace)
     if form.is_valid():
         person = form.cleaned_data["person"]
-        outcomes = services.Outcomes(follow_up_on=form.cleaned_data["follow_up_on"])
+        promise = form.cleaned_data["promise"]
+        outcomes = services.Outcomes(
+            follow_up_on=form.cleaned_data["follow_up_on"],
+            promises=[services.PromiseInput(text=promise)] if promise else [],
+        )
         interaction = services.interaction_log(
             workspace=request.workspace,
             user=request.user,

@@ -116,22 +116,34 @@
     list.id = listId;
     select.after(search, list);
     if (!select.multiple && !select.value) { select.hidden = true; }
+    var required = select.required;
     var found = {};
     var timer;
+
+    // A hidden required select cannot show the browser's "please choose" message (the browser
+    // only logs that it cannot focus it), so while it is hidden the search box carries it.
+    function syncRequired() {
+      select.required = required && !select.hidden;
+      var missing = required && select.hidden && !select.value;
+      search.setCustomValidity(missing ? "Type a name and pick the person from the suggestions." : "");
+    }
+
+    function pick(person) {
+      var option = Array.prototype.find.call(select.options, function (o) { return o.value === String(person.id); });
+      if (!option) {
+        option = new Option(person.name, person.id, true, true);
+        select.add(option);
+      }
+      option.selected = true;
+      select.hidden = false;
+      search.value = "";
+      syncRequired();
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
     search.addEventListener("input", function () {
       var picked = found[search.value];
-      if (picked) {
-        var option = Array.prototype.find.call(select.options, function (o) { return o.value === String(picked.id); });
-        if (!option) {
-          option = new Option(picked.name, picked.id, true, true);
-          select.add(option);
-        }
-        option.selected = true;
-        select.hidden = false;
-        search.value = "";
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-        return;
-      }
+      if (picked) { pick(picked); return; }
       clearTimeout(timer);
       timer = setTimeout(function () {
         fetch(personUrl + "?q=" + encodeURIComponent(search.value), { credentials: "same-origin" })
@@ -148,6 +160,19 @@
           });
       }, 150);
     });
+
+    // Enter in the search box picks the first suggestion instead of sending the form, so the
+    // keyboard alone does it: type a few letters, Enter, and on to the next field.
+    search.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !search.value.trim()) { return; }
+      var first = Object.keys(found)[0];
+      if (first) {
+        event.preventDefault();
+        pick(found[first]);
+      }
+    });
+    syncRequired();
+    select.pickerSync = syncRequired;
     select.pickerSearch = search;
   }
 
@@ -165,6 +190,7 @@
       if (!option) { option = new Option(personName, personId, true, true); personSelect.add(option); }
       option.selected = true;
       personSelect.hidden = false;
+      if (personSelect.pickerSync) { personSelect.pickerSync(); }
     }
     modal.show();
   }

@@ -171,6 +171,26 @@ def test_quick_log_takes_seconds_and_resets_the_clock(owner_client: Client, work
 
 
 @pytest.mark.django_db
+def test_it_records_a_promise_made_in_the_quick_log(owner_client: Client, workspace: Workspace) -> None:
+    anna = PersonFactory(workspace=workspace)
+    data = {
+        "quick-person": anna.pk,
+        "quick-kind": "call",
+        "quick-summary": "Pricing",
+        "quick-promise": "Send the quote",
+    }
+
+    response = owner_client.post(reverse("interactions:quick"), data)
+
+    assert response.status_code == 302
+    promise = Promise.objects.get()
+    assert (promise.person, promise.text, promise.direction) == (anna, "Send the quote", Promise.Direction.MINE)
+    assert promise.interaction == Interaction.objects.get()
+    page = owner_client.get(anna.get_absolute_url()).content.decode()
+    assert "Send the quote" in page
+
+
+@pytest.mark.django_db
 def test_quick_log_errors_keep_what_was_typed(owner_client: Client, workspace: Workspace) -> None:
     anna = PersonFactory(workspace=workspace, first_name="Annabel")
 
