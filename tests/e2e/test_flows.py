@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from email.message import Message
 from io import StringIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +31,7 @@ from tests.processes import wait_for
 # on it. Time ticks on from there, in this process (the live server) only.
 SUNDAY = datetime(2026, 3, 15, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 TODAY = SUNDAY.date()
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vcard"
 
 
 @pytest.fixture
@@ -380,3 +383,53 @@ def test_it_fits_the_screen_and_logs_from_the_top_bar(visit: Callable[..., Visit
     expect(page.get_by_text(f"Logged call with {demo.full_name}.")).to_be_visible()
     me.audit()
     assert demo.interactions.filter(summary="Quick hello from the car park").exists()
+
+
+def test_it_imports_a_vcard_file_and_watches_the_progress_bar_finish(
+    visit: Callable[..., Visitor], seller: User, mail_worker: list[Message], tmp_path: Path
+) -> None:
+    from imports.bench import sample_vcards
+
+    me = visit()
+    page = me.page
+    log_in(me, seller.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
+    me.audit()
+    page.get_by_role("link", name="Import").click()
+    expect(page.get_by_role("heading", name="Bring your address book")).to_be_visible()
+    me.audit()
+
+    # Google's export from the fixtures: the worker reads it, the page turns into the preview.
+    field(me, "vCard, CSV or backup file").set_input_files(
+        FIXTURES / "audriga_jmap-php-icalendar_vcard__google_takeout_contacts.vcf"
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", name="Preview: nothing is written yet")).to_be_visible(timeout=60_000)
+    me.audit()
+    page.get_by_role("button", name=re.compile(r"^Import 9 new")).click()
+    expect(page.get_by_text("9 created")).to_be_visible(timeout=60_000)
+    me.audit()
+
+    # A bigger book, to see the bar move: each poll shows how far the worker got.
+    big = tmp_path / "address-book.vcf"
+    big.write_bytes(sample_vcards(1500))
+    page.get_by_role("link", name="Import another file").click()
+    me.audit()
+    field(me, "vCard, CSV or backup file").set_input_files(big)
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", name="Preview: nothing is written yet")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name=re.compile(r"^Import 1500 new")).click()
+    bar = page.get_by_role("progressbar", name="Import progress")
+    expect(bar).to_be_visible()
+    me.audit()
+    seen = set()
+    deadline = time.monotonic() + 120
+    while page.get_by_text("1500 created").count() == 0:
+        assert time.monotonic() < deadline, "the import did not finish in two minutes"
+        text = page.locator("#import-progress").inner_text() if page.locator("#import-progress").count() else ""
+        if match := re.search(r"Importing: (\d+) of 1500", text):
+            seen.add(int(match[1]))
+        page.wait_for_timeout(200)
+    me.audit()
+    assert len(seen) >= 2  # the bar moved while we watched
+    assert Person.objects.filter(workspace=seller.current_workspace).count() == 1 + 9 + 1500
