@@ -144,6 +144,7 @@ class Command(BaseCommand):
         for size, user in users.items():
             results["pages"][size] = self._pages(user)
         results["digest_dispatch_10000_users_s"] = self._digest_dispatch(10_000)
+        results["import_10000_vcards"] = self._import(10_000)
         results["load"] = self._load(users["large"])
         Path(options["output"]).write_text(json.dumps(results, indent=2) + "\n")
         self.stdout.write(self._table(results))
@@ -256,6 +257,20 @@ class Command(BaseCommand):
         DigestRun.objects.filter(user__in=bench_users).delete()
         return round(elapsed, 2)
 
+    def _import(self, cards: int) -> dict[str, Any]:
+        """10,000 cards read and written as the worker does, into a fresh empty workspace."""
+        from crm.models import Workspace
+        from imports.bench import bench_import
+
+        Workspace.objects.filter(name="Bench import").delete()
+        workspace = Workspace.objects.create(name="Bench import")
+        user, _ = User.objects.get_or_create(email="bench-import@example.com")
+        Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": Membership.Role.OWNER})
+        try:
+            return bench_import(workspace=workspace, user=user, count=cards)
+        finally:
+            workspace.delete()
+
     def _load(self, user: User) -> dict[str, Any]:
         """Requests per second and latency under concurrent load, through gunicorn (2 workers)."""
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
@@ -303,6 +318,12 @@ class Command(BaseCommand):
                 f"| {big['sql_ms']} | {view_sql:.1f} | {budget} |"
             )
         lines += ["", f"Digest dispatch for 10,000 users: {results['digest_dispatch_10000_users_s']} s", ""]
+        imported = results["import_10000_vcards"]
+        lines += [
+            f"Import of {imported['cards']:,} vCards ({imported['file_mb']} MB): read in {imported['read_s']} s, "
+            f"all written in {imported['total_s']} s; peak memory of the process {imported['peak_rss_mb']} MB",
+            "",
+        ]
         lines += [
             f"Load: gunicorn, 2 workers, {LOAD_CONCURRENCY} concurrent clients for {LOAD_SECONDS} s a page "
             "(10,000 people)",
