@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse_lazy
@@ -28,6 +28,7 @@ from crm.forms import (
     QueuedPasswordResetForm,
     SignUpForm,
     UserSettingsForm,
+    WorkspaceDeleteForm,
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership
@@ -239,6 +240,28 @@ def workspace_rename(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Workspace renamed.")
         return redirect("members")
     return render(request, "crm/workspace_form.html", {"form": form, "creating": False})
+
+
+@login_required
+def workspace_delete(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """Owners only, behind a page that says what goes and asks for the name typed in."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("workspace", "user"), user=request.user, workspace_id=workspace_id
+    )
+    if not membership.is_owner:
+        raise PermissionDenied("Only an owner of this workspace can delete it.")
+    workspace = membership.workspace
+    form = WorkspaceDeleteForm(request.POST or None, workspace=workspace)
+    if request.method == "POST" and form.is_valid():
+        landing = services.workspace_delete(membership=membership)
+        messages.success(request, f"Workspace “{workspace.name}” and everything in it deleted.")
+        if landing is None:
+            return redirect("workspace_create")
+        return redirect("dashboard")
+    summary = selectors.workspace_deletion_summary(workspace=workspace)
+    return render(
+        request, "crm/workspace_confirm_delete.html", {"form": form, "workspace": workspace, "summary": summary}
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -100,6 +100,12 @@ def test_no_url_reaches_another_workspaces_data(
     workspace_a: dict[str, int], outsider: User, outsider_client: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tried, checked = 0, []
+    # A's workspace name too, so a delete that forgot the membership check would go through.
+    data = {
+        "ids": [workspace_a["person"]],
+        "action": "archive",
+        "confirm_name": Workspace.objects.get(pk=workspace_a["workspace"]).name,
+    }
     for name, converters in _patterns(get_resolver().url_patterns):
         if name in PUBLIC or any(c == "token" or c in {"uidb64"} for c in converters):
             continue
@@ -108,7 +114,7 @@ def test_no_url_reaches_another_workspaces_data(
             # Some of B's own actions end B's session (log out everywhere): start each request logged in.
             outsider.refresh_from_db()
             outsider_client.force_login(outsider)
-            response = getattr(outsider_client, method)(url, {"ids": [workspace_a["person"]], "action": "archive"})
+            response = getattr(outsider_client, method)(url, data)
             tried += 1
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert SECRET.encode() not in body, f"{method.upper()} {url} shows workspace A's data"
@@ -126,6 +132,7 @@ def test_no_url_reaches_another_workspaces_data(
     from people.models import Person
     from reminders.models import FollowUp
 
+    assert Workspace.objects.filter(pk=workspace_a["workspace"]).exists()
     assert Person.objects.get(pk=workspace_a["person"]).archived_at is None
     assert Interaction.objects.filter(pk=workspace_a["interaction"]).exists()
     assert Need.objects.get(pk=workspace_a["need"]).status == "open"
