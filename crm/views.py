@@ -16,12 +16,11 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import owner_required, workspace_required
+from crm.access import owner_required, safe_next, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
     InviteForm,
@@ -35,13 +34,6 @@ from crm.models import Invitation, Membership
 from digests.models import DigestRun
 from people.selectors import person_count
 from reminders.selectors import dashboard as dashboard_items
-
-
-def _safe_next(request: HttpRequest, default: str = "dashboard") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse_lazy(default)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -61,7 +53,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, reverse("dashboard")))
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
 
