@@ -95,3 +95,10 @@ def member_client(member: User) -> Client:
 @pytest.fixture
 def outsider_client(outsider: User) -> Client:
     return _client_for(outsider)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Whenever trust tests ran (``make trust``, or ``make test`` on CI): their numbers."""
+    from tests.trust.summary import write_and_print
+
+    write_and_print(terminalreporter)

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,25 +49,31 @@ def celery_worker(*, purge: bool = True, **env: str) -> Iterator[subprocess.Pope
 
     if purge:
         app.control.purge()
-    worker_env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **env}
+    arguments = ["worker", "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with _celery(arguments, env) as process:
+        yield process
+
+
+@contextmanager
+def celery_beat(folder: Path, **env: str) -> Iterator[subprocess.Popen[str]]:
+    """Start ``celery beat`` keeping its schedule and pid file in ``folder`` (one per beat)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arguments = ["beat", f"--schedule={folder / 'schedule'}", f"--pidfile={folder / 'beat.pid'}"]
+    with _celery(arguments, env) as process:
+        yield process
+
+
+@contextmanager
+def _celery(arguments: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """A ``celery -A crm`` process on the test database, stopped (its whole group) at the end."""
+    process_env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **env}
+    # A file, not a pipe nobody reads: a busy process would fill the pipe and hang on a log line.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below, after the process
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
+        [sys.executable, "-m", "celery", "-A", "crm", *arguments, "--loglevel=INFO"],
         cwd=ROOT,
-        env=worker_env,
-        stdout=subprocess.PIPE,
+        env=process_env,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -81,8 +88,7 @@ def celery_worker(*, purge: bool = True, **env: str) -> Iterator[subprocess.Pope
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        if process.stdout:
-            process.stdout.close()
+        log.close()
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:

@@ -17,6 +17,8 @@ from reminders import services as reminder_services
 from reminders.models import FollowUp
 from tests.factories import InteractionFactory, MembershipFactory, PersonFactory, WorkspaceFactory
 
+pytestmark = pytest.mark.trust
+
 
 @pytest.fixture
 def filled(workspace: Workspace, owner: User, member: User) -> Person:

@@ -29,6 +29,7 @@ from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet
 from reminders import services as reminder_services
 from reminders import tasks as reminder_tasks
+from tests.trust.summary import record
 from tests.trust.xss import executable_parts, inspect, xss_payloads
 
 TODAY = date(2026, 3, 4)
@@ -254,6 +255,7 @@ def test_it_renders_every_payload_inert_everywhere(
     Membership.objects.bulk_create(Membership(workspace=w, user=owner, role="member") for w in named)
     pages.check(owner_client, reverse("reminders:notifications"))
 
+    record("xss", payloads_tried=len(payloads), executed=len(pages.executed))
     with capsys.disabled():
         where = f"{pages.fetched} pages and the digest"
         print(f"\nXSS over {where}: payloads tried {len(payloads)}, executed {len(pages.executed)}")

@@ -1,0 +1,45 @@
+"""The trust suite's numbers: tests record them, the end of the run prints them as a table.
+
+Kept in this process (one pytest run) and written to ``$RAPPORT_VAR_DIR/trust-summary.json``
+for anything that wants them after the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+# (what was done, what went wrong) per row of the table, added up over the tests that ran.
+ROWS = {
+    "isolation": ("requests tried", "leaks found"),
+    "xss": ("payloads tried", "executed"),
+    "fuzz": ("hostile requests", "server errors"),
+    "faults": ("faults injected", "notifications lost", "notifications duplicated"),
+    "load": ("requests", "lost writes", "errors"),
+}
+_numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+
+def record(row: str, **numbers: int) -> None:
+    """Add ``numbers`` (keyword names are the column names with ``_`` for spaces) to ``row``."""
+    for name, value in numbers.items():
+        column = name.replace("_", " ")
+        assert column in ROWS[row], f"{row} has no column {column!r}"
+        _numbers[row][column] += value
+
+
+def write_and_print(terminal: pytest.TerminalReporter) -> None:
+    if not _numbers:
+        return
+    path = Path(os.environ.get("RAPPORT_VAR_DIR", "var")) / "trust-summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_numbers, indent=2) + "\n")
+    terminal.section("trust summary")
+    for row, columns in ROWS.items():
+        if row in _numbers:
+            cells = ", ".join(f"{column} {_numbers[row][column]}" for column in columns)
+            terminal.write_line(f"{row:<10} {cells}")
