@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,21 @@ def record(row: str, **numbers: int) -> None:
         column = name.replace("_", " ")
         assert column in ROWS[row], f"{row} has no column {column!r}"
         _numbers[row][column] += value
+
+
+def record_digests(received: list[Message], *, users: int, reminders_lost: int = 0, reminders_twice: int = 0) -> None:
+    """One fault, and the digests lost and duplicated: a user with two different digests for the
+    period is a duplicate; a resend of the one in flight keeps its Message-ID, and mail programs
+    show it once."""
+    per_user: dict[str, set[str]] = {}
+    for message in received:
+        per_user.setdefault(message["To"], set()).add(message["Message-ID"])
+    record(
+        "faults",
+        faults_injected=1,
+        notifications_lost=users - len(per_user) + reminders_lost,
+        notifications_duplicated=sum(len(ids) - 1 for ids in per_user.values()) + reminders_twice,
+    )
 
 
 def write_and_print(terminal: pytest.TerminalReporter) -> None:
