@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,6 +90,53 @@ def _celery(arguments: list[str], env: dict[str, str]) -> Iterator[subprocess.Po
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         log.close()
+
+
+@contextmanager
+def gunicorn_server(*, workers: int = 3, **env: str) -> Iterator[int]:
+    """Serve the app with gunicorn on a free port of 127.0.0.1, on the test database, with
+    production settings (DEBUG off, collected static files); yields the port once it answers."""
+    import urllib.request
+
+    port = free_port()
+    static_root = Path(tempfile.mkdtemp(prefix="rapport-static-"))
+    server_env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DJANGO_DEBUG": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(static_root),
+        **env,
+    }
+    manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=server_env, check=True)
+    arguments = ["-m", "gunicorn", "crm.wsgi", f"--workers={workers}", f"--bind=127.0.0.1:{port}"]
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below, after the process
+    process = subprocess.Popen(
+        [sys.executable, *arguments], cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(answers, timeout=60, what="gunicorn to answer")
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        shutil.rmtree(static_root, ignore_errors=True)
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
