@@ -55,7 +55,9 @@ def write_and_print(terminal: pytest.TerminalReporter) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_numbers, indent=2) + "\n")
     terminal.section("trust summary")
-    for row, columns in ROWS.items():
+    terminal.write_line(f"{'check':<10} | {'done':<24} | went wrong")
+    for row, (done, *wrong) in ROWS.items():
         if row in _numbers:
-            cells = ", ".join(f"{column} {_numbers[row][column]}" for column in columns)
-            terminal.write_line(f"{row:<10} {cells}")
+            numbers = _numbers[row]
+            failed = ", ".join(f"{column} {numbers[column]}" for column in wrong)
+            terminal.write_line(f"{row:<10} | {f'{done} {numbers[done]}':<24} | {failed}")
