@@ -82,14 +82,19 @@ def _celery(arguments: list[str], env: dict[str, str]) -> Iterator[subprocess.Po
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _stop(process)
         log.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the process and every child of its group; kill what does not stop in 20 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @contextmanager
@@ -129,12 +134,7 @@ def gunicorn_server(*, workers: int = 3, **env: str) -> Iterator[int]:
         wait_for(answers, timeout=60, what="gunicorn to answer")
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop(process)
         log.close()
         shutil.rmtree(static_root, ignore_errors=True)
 
