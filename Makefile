@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test lint fmt demo bench clean
+.PHONY: run test trust lint fmt demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: export SITE_URL ?= http://127.0.0.1:8000
 test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The trust suite alone (isolation, XSS, fuzzing, faults, load), ending with its summary table.
+# The load test needs PostgreSQL: set DATABASE_URL (and CELERY_BROKER_URL) as for `make test`.
+trust: export SECRET_KEY ?= test-only-not-secret
+trust: export SITE_URL ?= http://127.0.0.1:8000
+trust: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
+trust: $(VENV)/.installed
+	$(BIN)/python -m pytest -m trust $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .

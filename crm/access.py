@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.models import Membership
 from crm.selectors import membership_current, user_memberships
@@ -74,3 +75,16 @@ def login_username(request: HttpRequest, credentials: dict[str, Any] | None = No
     "Anna@X" and "anna@x" count against the same lockout."""
     value = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(value).strip().lower()
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where the request asks to go back to (``next``), if it is a path on this site, else ``default``.
+
+    Only a path counts: ``redirect("0")`` would look "0" up as a view name and fail, and a
+    value with a host could lead off the site.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    on_site = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target.startswith("/") and on_site else default

@@ -74,6 +74,23 @@ class WorkspaceForm(forms.ModelForm):
         labels = {"name": "Workspace name"}
 
 
+class WorkspaceDeleteForm(forms.Form):
+    """Typing the name proves the owner means this workspace, not the one they thought."""
+
+    confirm_name = forms.CharField(label="Type the workspace name to confirm", max_length=200)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.fields["confirm_name"].widget.attrs.update({"autocomplete": "off", "placeholder": workspace.name})
+
+    def clean_confirm_name(self) -> str:
+        value = self.cleaned_data["confirm_name"].strip()
+        if value != self.workspace.name:
+            raise forms.ValidationError(f"Type “{self.workspace.name}” exactly to delete this workspace.")
+        return value
+
+
 class QueuedPasswordResetForm(PasswordResetForm):
     """Hands the reset email to the worker: a slow or failing SMTP server never breaks the page.
 

@@ -36,6 +36,27 @@ def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitatio
     )
 
 
+def workspace_deletion_summary(*, workspace: Workspace) -> dict[str, int]:
+    """How much goes when ``workspace`` is deleted: what the owner reads before confirming."""
+    from interactions.models import Interaction, Need, Promise
+    from people.models import Company, Person
+    from reminders.models import FollowUp
+
+    def count(model: type) -> int:
+        return model.objects.for_workspace(workspace).count()
+
+    return {
+        "people": count(Person),
+        "companies": count(Company),
+        "interactions": count(Interaction),
+        "needs": count(Need),
+        "promises": count(Promise),
+        "follow_ups": count(FollowUp),
+        "members": Membership.objects.filter(workspace=workspace).count(),
+        "invitations": workspace_pending_invitations(workspace=workspace).count(),
+    }
+
+
 def scheduler_last_beat() -> datetime | None:
     row = SchedulerHeartbeat.objects.filter(name="beat").first()
     return row.last_beat_at if row else None

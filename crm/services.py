@@ -63,6 +63,36 @@ def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
     return membership.workspace
 
 
+@transaction.atomic
+def workspace_delete(*, membership: Membership) -> Workspace | None:
+    """Delete an owner's workspace with every record in it, all or nothing.
+
+    Returns the workspace the owner lands in: their current one if it was another, else
+    another of theirs (None when they have no other: they create one next). Other members'
+    current workspace falls back the same way on their next request.
+    """
+    from people.models import Person
+
+    _require_owner(membership)
+    user, workspace = membership.user, membership.workspace
+    # Lock the row first: a record being added to it meanwhile either commits before the
+    # delete (and is deleted with it) or waits and then fails, never dangles.
+    Workspace.objects.select_for_update().get(pk=workspace.pk)
+    photos = list(Person.objects.for_workspace(workspace).exclude(photo="").values_list("photo", flat=True))
+    storage = Person._meta.get_field("photo").storage
+    workspace.delete()
+    for name in photos:
+        transaction.on_commit(lambda name=name: storage.delete(name))
+    user.refresh_from_db(fields=["current_workspace"])
+    if user.current_workspace_id is not None:
+        return user.current_workspace
+    following = Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name", "id")
+    landing = following.first()
+    user.current_workspace = landing.workspace if landing else None
+    user.save(update_fields=["current_workspace"])
+    return user.current_workspace
+
+
 SETTINGS_FIELDS = (
     "display_name",
     "time_zone",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("workspace/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
     path("workspace/rename/", views.workspace_rename, name="workspace_rename"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("workspaces/<int:workspace_id>/delete/", views.workspace_delete, name="workspace_delete"),
     path("workspaces/<int:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("people/", include("people.urls")),

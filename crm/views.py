@@ -9,38 +9,31 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import owner_required, workspace_required
+from crm.access import owner_required, safe_next, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
     InviteForm,
     QueuedPasswordResetForm,
     SignUpForm,
     UserSettingsForm,
+    WorkspaceDeleteForm,
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership
 from digests.models import DigestRun
 from people.selectors import person_count
 from reminders.selectors import dashboard as dashboard_items
-
-
-def _safe_next(request: HttpRequest, default: str = "dashboard") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse_lazy(default)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -60,7 +53,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, reverse("dashboard")))
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -239,6 +232,28 @@ def workspace_rename(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Workspace renamed.")
         return redirect("members")
     return render(request, "crm/workspace_form.html", {"form": form, "creating": False})
+
+
+@login_required
+def workspace_delete(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """Owners only, behind a page that says what goes and asks for the name typed in."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("workspace", "user"), user=request.user, workspace_id=workspace_id
+    )
+    if not membership.is_owner:
+        raise PermissionDenied("Only an owner of this workspace can delete it.")
+    workspace = membership.workspace
+    form = WorkspaceDeleteForm(request.POST or None, workspace=workspace)
+    if request.method == "POST" and form.is_valid():
+        landing = services.workspace_delete(membership=membership)
+        messages.success(request, f"Workspace “{workspace.name}” and everything in it deleted.")
+        if landing is None:
+            return redirect("workspace_create")
+        return redirect("dashboard")
+    summary = selectors.workspace_deletion_summary(workspace=workspace)
+    return render(
+        request, "crm/workspace_confirm_delete.html", {"form": form, "workspace": workspace, "summary": summary}
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

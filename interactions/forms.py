@@ -134,9 +134,10 @@ class FactRowForm(forms.Form):
         return data
 
 
-PromiseFormSet = forms.formset_factory(PromiseRowForm, extra=2, max_num=20, validate_max=True)
-NeedFormSet = forms.formset_factory(NeedRowForm, extra=1, max_num=20, validate_max=True)
-FactFormSet = forms.formset_factory(FactRowForm, extra=2, max_num=20, validate_max=True)
+# absolute_max: a forged TOTAL_FORMS builds at most 20 forms, not max_num + 1000 (see people.forms).
+PromiseFormSet = forms.formset_factory(PromiseRowForm, extra=2, max_num=20, absolute_max=20, validate_max=True)
+NeedFormSet = forms.formset_factory(NeedRowForm, extra=1, max_num=20, absolute_max=20, validate_max=True)
+FactFormSet = forms.formset_factory(FactRowForm, extra=2, max_num=20, absolute_max=20, validate_max=True)
 
 
 def build_outcomes(outcomes: OutcomesForm, promises: Any, needs: Any, facts: Any) -> Outcomes:

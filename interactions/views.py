@@ -13,10 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from crm.access import get_for_workspace_or_404, workspace_required
+from crm.access import get_for_workspace_or_404, safe_next, workspace_required
 from crm.ids import parse_id
 from interactions import selectors, services
 from interactions.forms import (
@@ -35,13 +34,6 @@ from interactions.models import Interaction, Need, Promise
 from people.models import Person
 
 PAGE_SIZE = 50
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
 
 
 @workspace_required
@@ -90,9 +82,9 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Logged: {interaction.summary}")
             first = interaction.people.order_by("last_name", "first_name").first()
-            return redirect(_next_url(request, first.get_absolute_url() if first else reverse("interactions:list")))
+            return redirect(safe_next(request, first.get_absolute_url() if first else reverse("interactions:list")))
     return render(
-        request, "interactions/interaction_form.html", {**forms, "creating": True, "next": _next_url(request, "")}
+        request, "interactions/interaction_form.html", {**forms, "creating": True, "next": safe_next(request, "")}
     )
 
 
@@ -118,8 +110,8 @@ def quick_log(request: HttpRequest) -> HttpResponse:
         )
         follow = f" Follow-up on {outcomes.follow_up_on:%-d %b}." if outcomes.follow_up_on else ""
         messages.success(request, f"Logged {interaction.get_kind_display().lower()} with {person}.{follow}")
-        return redirect(_next_url(request, person.get_absolute_url()))
-    context = {"quick_form": form, "next": _next_url(request, ""), "hide_quick_modal": True}
+        return redirect(safe_next(request, person.get_absolute_url()))
+    context = {"quick_form": form, "next": safe_next(request, ""), "hide_quick_modal": True}
     return render(request, "interactions/quick_log.html", context, status=400)
 
 
@@ -135,7 +127,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, "Conversation saved.")
-            return redirect(_next_url(request, reverse("interactions:list")))
+            return redirect(safe_next(request, reverse("interactions:list")))
     return render(request, "interactions/interaction_form.html", {"form": form, "interaction": interaction})
 
 
@@ -145,7 +137,7 @@ def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.interaction_delete(interaction=interaction)
         messages.success(request, f"Deleted: {interaction.summary}")
-        return redirect(_next_url(request, reverse("interactions:list")))
+        return redirect(safe_next(request, reverse("interactions:list")))
     return render(request, "interactions/interaction_confirm_delete.html", {"interaction": interaction})
 
 
@@ -178,7 +170,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"“{need.title}” is now {need.get_status_display().lower()}.")
-    return redirect(_next_url(request, reverse("interactions:need", args=[need.pk])))
+    return redirect(safe_next(request, reverse("interactions:need", args=[need.pk])))
 
 
 @workspace_required
@@ -210,7 +202,7 @@ def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         services.promise_keep(promise=promise)
     messages.success(request, f"Kept: {promise.text}")
-    return redirect(_next_url(request, promise.person.get_absolute_url()))
+    return redirect(safe_next(request, promise.person.get_absolute_url()))
 
 
 @workspace_required

@@ -348,6 +348,9 @@ def _formset(model: type, form: type, extra: int, formset: type = BaseInlineForm
         extra=extra,
         can_delete=True,
         max_num=50,
+        # Without it Django builds up to max_num + 1000 forms for a forged TOTAL_FORMS, and
+        # renders them all back: one request kept a worker busy for half a minute.
+        absolute_max=50,
         validate_max=True,
     )
 

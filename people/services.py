@@ -10,8 +10,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet, Value
+from django.db.models.functions import Lower
 from django.forms import BaseModelFormSet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -32,11 +33,18 @@ def company_for_name(workspace: Workspace, name: str) -> Company | None:
     name = " ".join(name.split())
     if not name:
         return None
-    company = Company.objects.for_workspace(workspace).filter(name__iexact=name).first()
+    # Compared as the unique constraint compares, with the database's LOWER(): iexact uses
+    # UPPER(), and the two disagree on letters like "İ" (PostgreSQL lowers it to "i").
+    same_name = Company.objects.for_workspace(workspace).alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
+    company = same_name.first()
     if company is None:
         company = Company(workspace=workspace, name=name)
         company.full_clean(validate_constraints=False)
-        company.save()
+        try:
+            with transaction.atomic():
+                company.save()
+        except IntegrityError:  # created a moment ago by another request
+            company = same_name.get()
     return company
 
 

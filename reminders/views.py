@@ -15,10 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from crm.access import get_for_workspace_or_404, owner_required, workspace_required
+from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
 from people.models import Person
 from reminders import selectors, services
@@ -33,10 +32,7 @@ def _back(request: HttpRequest, message: str, *, level: int = messages.SUCCESS) 
         response["HX-Trigger"] = "rapport:changed"
         return response
     messages.add_message(request, level, message)
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("dashboard")
+    return redirect(safe_next(request, reverse("dashboard")))
 
 
 def _snooze_until(request: HttpRequest) -> date:

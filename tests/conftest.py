@@ -36,6 +36,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit(f"CELERY_BROKER_URL is set but the broker is unreachable: {exc}", returncode=3)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need PostgreSQL say so when there is none (CI's tier 1 deselects them)."""
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    needs = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in items:
+        if item.get_closest_marker("services_only"):
+            item.add_marker(needs)
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings: Settings) -> None:
     """Production uses the hashed manifest from collectstatic; tests serve the source files."""
@@ -95,3 +105,10 @@ def member_client(member: User) -> Client:
 @pytest.fixture
 def outsider_client(outsider: User) -> Client:
     return _client_for(outsider)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Whenever trust tests ran (``make trust``, or ``make test`` on CI): their numbers."""
+    from tests.trust.summary import write_and_print
+
+    write_and_print(terminalreporter)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import factory
 from django.utils import timezone
 
@@ -79,3 +81,17 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     def people(self, create: bool, extracted: list[Person] | None, **kwargs: object) -> None:
         if create and extracted:
             self.people.set(extracted)
+
+
+def daily_digest_member(workspace: Workspace, email: str) -> User:
+    """A member whose daily digest (midnight UTC, sent even when empty) is due whenever asked."""
+    user = UserFactory(
+        email=email,
+        time_zone="UTC",
+        digest=User.Digest.DAILY,
+        digest_hour=0,
+        digest_always=True,
+        digest_since=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.MEMBER)
+    return user

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,25 +50,31 @@ def celery_worker(*, purge: bool = True, **env: str) -> Iterator[subprocess.Pope
 
     if purge:
         app.control.purge()
-    worker_env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **env}
+    arguments = ["worker", "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with _celery(arguments, env) as process:
+        yield process
+
+
+@contextmanager
+def celery_beat(folder: Path, **env: str) -> Iterator[subprocess.Popen[str]]:
+    """Start ``celery beat`` keeping its schedule and pid file in ``folder`` (one per beat)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arguments = ["beat", f"--schedule={folder / 'schedule'}", f"--pidfile={folder / 'beat.pid'}"]
+    with _celery(arguments, env) as process:
+        yield process
+
+
+@contextmanager
+def _celery(arguments: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """A ``celery -A crm`` process on the test database, stopped (its whole group) at the end."""
+    process_env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **env}
+    # A file, not a pipe nobody reads: a busy process would fill the pipe and hang on a log line.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below, after the process
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
+        [sys.executable, "-m", "celery", "-A", "crm", *arguments, "--loglevel=INFO"],
         cwd=ROOT,
-        env=worker_env,
-        stdout=subprocess.PIPE,
+        env=process_env,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -74,15 +82,61 @@ def celery_worker(*, purge: bool = True, **env: str) -> Iterator[subprocess.Pope
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if process.stdout:
-            process.stdout.close()
+        _stop(process)
+        log.close()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the process and every child of its group; kill what does not stop in 20 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def gunicorn_server(*, workers: int = 3, **env: str) -> Iterator[int]:
+    """Serve the app with gunicorn on a free port of 127.0.0.1, on the test database, with
+    production settings (DEBUG off, collected static files); yields the port once it answers."""
+    import urllib.request
+
+    port = free_port()
+    static_root = Path(tempfile.mkdtemp(prefix="rapport-static-"))
+    server_env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DJANGO_DEBUG": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(static_root),
+        **env,
+    }
+    manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=server_env, check=True)
+    arguments = ["-m", "gunicorn", "crm.wsgi", f"--workers={workers}", f"--bind=127.0.0.1:{port}"]
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed below, after the process
+    process = subprocess.Popen(
+        [sys.executable, *arguments], cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(answers, timeout=60, what="gunicorn to answer")
+        yield port
+    finally:
+        _stop(process)
+        log.close()
+        shutil.rmtree(static_root, ignore_errors=True)
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import urlsplit
 
 import markdown as md
 import nh3
@@ -23,6 +25,15 @@ def markdown(text: str) -> SafeString:
     """Render Markdown, then sanitise the HTML with nh3 (scripts, handlers, styles removed)."""
     html = md.markdown(text or "", extensions=["sane_lists", "nl2br"], output_format="html")
     return mark_safe(nh3.clean(html, url_schemes={"http", "https", "mailto", "tel"}))  # noqa: S308 - nh3 sanitised
+
+
+@register.filter
+def web_url(value: str) -> str:
+    """The address if a browser would open it as an http(s) page, else "": a stored
+    ``javascript:`` (imported, or typed before validation existed) never becomes a link."""
+    # Browsers drop tabs and newlines anywhere in a URL and spaces around it before the scheme.
+    cleaned = re.sub(r"[\t\n\r]", "", value).strip("".join(map(chr, range(0x21))))
+    return value if urlsplit(cleaned).scheme.lower() in {"http", "https"} else ""
 
 
 @register.filter

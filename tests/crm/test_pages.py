@@ -82,6 +82,7 @@ def test_healthz_answers_without_a_database(client: Client) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_pages_carry_a_content_security_policy_without_inline_scripts(owner_client: Client) -> None:
     response = owner_client.get(reverse("dashboard"))
 
@@ -96,6 +97,7 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(owner_clie
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_a_database_outage_is_a_503_that_keeps_what_was_typed(owner: User) -> None:
     from django.db import OperationalError, connection
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = {
     "SITE_URL",
@@ -83,6 +85,7 @@ def test_classic_email_variables_also_switch_to_smtp(tmp_path: Path) -> None:
     assert result.stdout.split()[-1] == "django.core.mail.backends.smtp.EmailBackend"
 
 
+@pytest.mark.trust
 def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in CONFIG}
     env.update(

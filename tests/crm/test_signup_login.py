@@ -73,6 +73,7 @@ def test_it_offers_every_iana_time_zone_and_presets_it_from_the_browser(client: 
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_it_logs_in_by_email_in_any_case_and_rotates_the_session(client: Client, owner: User) -> None:
     session = client.session
     session["seen"] = True
@@ -120,6 +121,7 @@ def test_a_very_long_name_still_gets_a_workspace(client: Client) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_logins_are_throttled_per_account_and_address(client: Client, owner: User, member: User, settings) -> None:
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         client.post(
@@ -135,6 +137,7 @@ def test_logins_are_throttled_per_account_and_address(client: Client, owner: Use
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_log_out_everywhere_ends_every_session(owner: User) -> None:
     phone, laptop = Client(), Client()
     for device in (phone, laptop):

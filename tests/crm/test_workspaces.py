@@ -9,6 +9,7 @@ from tests.factories import PersonFactory
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_removed_members_lose_access_at_once(
     owner_client: Client, member_client: Client, member: User, workspace: Workspace
 ) -> None:
@@ -24,6 +25,7 @@ def test_removed_members_lose_access_at_once(
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_members_cannot_manage_members(member_client: Client, owner: User) -> None:
     owner_membership = Membership.objects.get(user=owner)
 

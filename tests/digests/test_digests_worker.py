@@ -9,31 +9,25 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import UTC, datetime
 from email.message import Message
 
 import pytest
 
-from crm.models import Membership, User, Workspace
+from crm.models import Workspace
 from digests.models import DigestRun
 from digests.tasks import dispatch_digests_task
-from tests.factories import UserFactory
+from tests.factories import daily_digest_member
 from tests.processes import celery_worker, restart_broker, smtp_sink, wait_for
+from tests.trust.summary import record_digests
+
+pytestmark = pytest.mark.trust
 
 USERS = 12
 
 
 def _daily_users(workspace: Workspace, prefix: str) -> None:
     for i in range(USERS):
-        user = UserFactory(
-            email=f"{prefix}{i}@example.com",
-            time_zone="UTC",
-            digest=User.Digest.DAILY,
-            digest_hour=0,
-            digest_always=True,
-            digest_since=datetime(2020, 1, 1, tzinfo=UTC),
-        )
-        Membership.objects.create(workspace=workspace, user=user, role="member")
+        daily_digest_member(workspace, f"{prefix}{i}@example.com")
 
 
 def _until_all_delivered(received: list[Message]) -> None:
@@ -50,6 +44,7 @@ def _until_all_delivered(received: list[Message]) -> None:
 
 
 def _assert_one_each(received: list[Message], prefix: str) -> None:
+    record_digests(received, users=USERS)
     ids = [m["Message-ID"] for m in received]
     assert len(set(ids)) == USERS
     assert sorted({m["To"] for m in received}) == sorted(f"{prefix}{i}@example.com" for i in range(USERS))

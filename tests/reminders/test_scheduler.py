@@ -26,6 +26,7 @@ def _run_scheduler(*users: User) -> int:
 
 @pytest.mark.django_db
 @time_machine.travel(MORNING, tick=False)
+@pytest.mark.trust
 def test_each_occurrence_is_created_once_however_often_it_runs(owner: User, workspace: Workspace) -> None:
     person = PersonFactory(workspace=workspace, owner=owner)
     services.follow_up_create(person=person, due_on=date(2026, 3, 4), note="Call back")
@@ -37,6 +38,7 @@ def test_each_occurrence_is_created_once_however_often_it_runs(owner: User, work
 
 
 @pytest.mark.django_db
+@pytest.mark.trust
 def test_after_downtime_a_missed_reminder_is_notified_once_not_per_missed_run(
     owner: User, workspace: Workspace
 ) -> None:

@@ -1,0 +1,103 @@
+"""Every URL of the project, from the resolver, with its ids filled by one workspace's objects.
+
+The isolation matrix fills them with workspace A's objects and requests them as B; the fuzz
+test fills them with the user's own objects and posts hostile data. A new view is in both
+without editing either.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from crm.models import Membership, User, Workspace
+
+# Reached without a workspace membership: authorised by a token, or nothing to protect.
+PUBLIC = {
+    "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
+    "password_reset_complete", "healthz", "invitation_accept",
+    "digests:action", "digests:unsubscribe", "exports:feed",
+}  # fmt: skip
+TOKEN_ARGUMENTS = {"token", "uidb64"}
+
+
+def url_patterns(resolvers: list | None = None, namespace: str = "") -> list[tuple[str, list[str]]]:
+    """(namespaced name, argument names) of every named URL but the admin's."""
+    found = []
+    for entry in get_resolver().url_patterns if resolvers is None else resolvers:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin" or (entry.app_name or "") == "admin":
+                continue
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += url_patterns(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append((namespace + entry.name, list(entry.pattern.converters)))
+    return found
+
+
+def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: str) -> dict[str, int]:
+    """One object of every kind a URL can name, in ``workspace``, each showing ``text``."""
+    from crm import services as crm_services
+    from interactions import services as interaction_services
+    from people import services as people_services
+    from people.models import Company, FamilyMember, Pet
+    from reminders import services as reminder_services
+    from reminders.models import TagCadence
+    from tests.factories import InteractionFactory, PersonFactory
+
+    person = PersonFactory(workspace=workspace, first_name=text, owner=owner, company__name=f"{text} Ltd", tags=["vip"])
+    people_services.fact_add(person=person, fact_type="hobbies", value=text)
+    FamilyMember.objects.create(workspace=workspace, person=person, relation="spouse", name=text)
+    Pet.objects.create(workspace=workspace, person=person, name=text)
+    interaction = InteractionFactory(workspace=workspace, people=[person], summary=text)
+    need = interaction_services.need_open(person=person, title=text)
+    promise = interaction_services.promise_create(person=person, text=text)
+    follow_up = reminder_services.follow_up_create(person=person, due_on=date(2026, 3, 4), note=text)
+    cadence = reminder_services.tag_cadence_set(workspace=workspace, tag_name="vip", every=2, unit="weeks")
+    owner_membership = Membership.objects.get(user=owner, workspace=workspace)
+    invitation = crm_services.invitation_create(membership=owner_membership, email="x@example.com")
+    from imports import services as import_services
+
+    card = f"BEGIN:VCARD\nFN:{text}\nEND:VCARD\n".encode()
+    job = import_services.import_upload(
+        workspace=workspace, user=owner, file_name=f"{text}.vcf", data=card, background=False
+    )
+    import_services.import_read(job_id=job.pk)
+    return {
+        "import_job": job.pk,
+        "person": person.pk,
+        "fact": person.facts.get().pk,
+        "interaction": interaction.pk,
+        "need": need.pk,
+        "promise": promise.pk,
+        "follow_up": follow_up.pk,
+        "cadence": cadence.pk,
+        "company": Company.objects.get(workspace=workspace).pk,
+        "membership": Membership.objects.get(user=member, workspace=workspace).pk,
+        "invitation": invitation.pk,
+        "workspace": workspace.pk,
+        "tag_cadence": TagCadence.objects.get(workspace=workspace).pk,
+    }
+
+
+def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, int]:
+    """Which of the objects each URL argument names."""
+    by_view = {
+        "interactions:": "interaction",
+        "interactions:need": "need",
+        "interactions:need_status": "need",
+        "interactions:promise_keep": "promise",
+        "reminders:follow_up": "follow_up",
+        "reminders:cadence_delete": "cadence",
+        "people:company": "company",
+    }
+    pk_kind = "person"
+    for prefix, kind in sorted(by_view.items(), key=lambda item: -len(item[0])):
+        if name.startswith(prefix):
+            pk_kind = kind
+            break
+    values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
+              "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
+              "job_id": ids["import_job"]}  # fmt: skip
+    return {arg: values[arg] for arg in converters}
