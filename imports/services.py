@@ -374,7 +374,7 @@ def import_run(*, job_id: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
             error=f"The import stopped after {done['processed']} contacts because of an error on our side; "
-            "those are imported, the rest are not. Try the rest again, or tell us.",
+            "those are imported. Import the file again: the ones already here are recognised and merged.",
             data=b"",
             finished_at=timezone.now(),
             **done,
@@ -395,11 +395,15 @@ def _run_backup(job: ImportJob) -> None:
         people = backup.workspace_restore(
             workspace=job.workspace, user=job.created_by, data=data, max_bytes=settings.IMPORT_MAX_BYTES
         )
-    except (ValidationError, IntegrityError, DataError) as exc:
+    except (ValidationError, IntegrityError, DataError, OSError) as exc:
+        if isinstance(exc, OSError):
+            logger.exception("restoring backup %s failed", job.pk)
         message = (
             " ".join(exc.messages)
             if isinstance(exc, ValidationError)
             else "The backup contradicts itself (two rows that must be unique, or a value too large)."
+            if not isinstance(exc, OSError)
+            else "The backup could not be restored because of an error on our side."
         )
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
