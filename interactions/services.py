@@ -58,11 +58,19 @@ class Outcomes:
     solved_needs: list[Need] = field(default_factory=list)
 
 
+@transaction.atomic
 def people_refresh_last_contacted(*, person_ids: Iterable[int]) -> None:
-    """Recompute "last contacted" from interactions for these people, in one UPDATE."""
-    ids = list(set(person_ids))
+    """Recompute "last contacted" from interactions for these people, in one UPDATE.
+
+    The people's rows are locked first (in id order; NO KEY UPDATE, so conversations being
+    linked to them do not block it): a concurrent log for the same person commits before the
+    UPDATE takes its snapshot, so a slower, older write can never overwrite a newer date. The
+    load test found that race.
+    """
+    ids = sorted(set(person_ids))
     if not ids:
         return
+    list(Person.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     latest = (
         Interaction.people.through.objects.filter(person_id=OuterRef("pk"))
         .values("person_id")

@@ -23,7 +23,7 @@ from tests.trust.summary import record
 
 pytestmark = pytest.mark.trust
 
-USERS = 600  # three batches of 200: enough work to kill the worker in the middle of it
+USERS = 400  # two batches of 200: enough work to kill the worker in the middle of it
 
 
 def _users_with_a_due_follow_up(workspace: Workspace) -> None:

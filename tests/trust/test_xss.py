@@ -189,6 +189,7 @@ def corpus(owner: User, owner_client: Client, workspace: Workspace) -> Iterator[
         yield payloads, people
 
 
+@pytest.mark.rendering
 @pytest.mark.django_db
 def test_it_renders_every_payload_inert_everywhere(
     corpus: tuple[list[str], list[Person]],

@@ -19,7 +19,7 @@ from tests.trust.summary import record
 from tests.trust.test_xss import Pages
 from tests.trust.xss import xss_payloads
 
-pytestmark = pytest.mark.trust
+pytestmark = [pytest.mark.trust, pytest.mark.rendering]
 
 
 def _escape(text: str) -> str:
