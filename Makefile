@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test trust lint fmt demo bench clean
+.PHONY: run test browser-tools trust lint fmt demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,24 @@ run: $(VENV)/.installed
 test: export SECRET_KEY ?= test-only-not-secret
 test: export SITE_URL ?= http://127.0.0.1:8000
 test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests need Debian's Chromium, Java (Nu HTML checker) and npm (axe-core, vnu-jar).
+# On a fresh Debian machine run as root, `make test` installs what is missing; elsewhere it says
+# what to install (the e2e tests then fail rather than skip).
+browser-tools:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq $$missing fonts-noto-color-emoji; \
+	  else \
+	    echo "The browser tests need:$$missing (apt-get install$$missing), or run make test PYTEST_ARGS='-m \"not e2e\"'"; \
+	  fi; \
+	fi
 
 # The trust suite alone (isolation, XSS, fuzzing, faults, load), ending with its summary table.
 # The load test needs PostgreSQL: set DATABASE_URL (and CELERY_BROKER_URL) as for `make test`.
