@@ -9,12 +9,8 @@ from crm.models import Workspace
 from people import selectors
 from people.models import Person
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="pg_trgm indexes exist on PostgreSQL only (services tier)"
-)
 
-
-@postgres_only
+@pytest.mark.services_only  # pg_trgm indexes exist on PostgreSQL only (the services tier)
 @pytest.mark.django_db
 def test_it_finds_people_by_name_fragment_through_the_trigram_index(workspace: Workspace) -> None:
     Person.objects.bulk_create(
