@@ -32,7 +32,7 @@ from crm.forms import (
 )
 from crm.models import Invitation, Membership
 from digests.models import DigestRun
-from people.selectors import person_count
+from people.selectors import has_people
 from reminders.selectors import dashboard as dashboard_items
 
 
@@ -104,7 +104,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "member": member,
         "members": members,
-        "person_count": person_count(request.workspace),
+        "has_people": has_people(request.workspace),
+        "people_due_url": reverse("people:list") + "?due=on&sort=stay_due",
     }
     return render(request, "crm/dashboard.html", context)
 

@@ -173,6 +173,9 @@ def feed_revoke(*, user: User, workspace: Workspace) -> None:
     CalendarFeed.objects.filter(user=user, workspace=workspace).delete()
 
 
+_ICS_SPECIAL = re.compile(r"[\\;,\r\n]")
+
+
 class _Ics:
     """iCalendar text, line by line. icalendar's objects cost ~1 ms an event, which is 30 s for a
     big book; here its own escaping and folding rules are used on plain lines instead."""
@@ -187,7 +190,8 @@ class _Ics:
         self.lines.append(line if short else Contentline(line).to_ical().decode())
 
     def text(self, name: str, value: str) -> None:
-        self.add(name, vText(value).to_ical().decode())
+        # Most names need no escaping at all; icalendar escapes the ones that do.
+        self.add(name, vText(value).to_ical().decode() if _ICS_SPECIAL.search(value) else value)
 
     def event(self, uid: str, summary: str, url: str, start: date, rrule: str = "") -> None:
         self.lines.append("BEGIN:VEVENT")
@@ -199,16 +203,21 @@ class _Ics:
         self.lines.append(f"DTSTART;VALUE=DATE:{start.year:04d}{start.month:02d}{start.day:02d}")
         self.lines.append(f"DTEND;VALUE=DATE:{end.year:04d}{end.month:02d}{end.day:02d}")
         if rrule:
-            self.add("RRULE", rrule)
-            self.add("TRANSP", "TRANSPARENT")
+            self.lines.append(f"RRULE:{rrule}")  # short and ASCII: no folding
+            self.lines.append("TRANSP:TRANSPARENT")
         self.lines.append("END:VEVENT")
 
-    def yearly(self, uid: str, summary: str, value: PartialDate, url: str) -> None:
-        start_year = value.year or 2000  # a leap year, so 29 February exists
+    def yearly(self, uid: str, summary: str, day: int, month: int, year: int | None, url: str) -> None:
+        """A yearly all-day event from a stored (already validated) day, month and maybe year."""
         # On 28 February in common years: the last day of February every year.
-        leap = value.month == 2 and value.day == 29
+        leap = month == 2 and day == 29
         rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap else "FREQ=YEARLY"
-        self.event(uid, summary, url, date(start_year, value.month, value.day), rrule)
+        start_year = year or 2000  # a leap year, so 29 February exists
+        try:
+            start = date(start_year, month, day)
+        except ValueError:
+            return  # a row that bypassed validation: leave it out rather than fail the whole feed
+        self.event(uid, summary, url, start, rrule)
 
     def to_bytes(self) -> bytes:
         return ("\r\n".join(self.lines) + "\r\n").encode()
@@ -237,12 +246,11 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         "anniversary_day", "anniversary_month", "anniversary_year",
     ).iterator(chunk_size=CHUNK):  # fmt: skip
         if dates[0] and dates[1]:
-            birthday = PartialDate(dates[0], dates[1], dates[2])
-            cal.yearly(f"person-{pk}-birthday@{host}", f"🎂 {name(first, last)}'s birthday", birthday, url(pk))
+            summary = f"🎂 {name(first, last)}'s birthday"
+            cal.yearly(f"person-{pk}-birthday@{host}", summary, dates[0], dates[1], dates[2], url(pk))
         if dates[3] and dates[4]:
-            anniversary = PartialDate(dates[3], dates[4], dates[5])
             summary = f"💍 {name(first, last)}'s anniversary"
-            cal.yearly(f"person-{pk}-anniversary@{host}", summary, anniversary, url(pk))
+            cal.yearly(f"person-{pk}-anniversary@{host}", summary, dates[3], dates[4], dates[5], url(pk))
     relations = dict(FamilyMember.Relation.choices)
     for pk, member, relation, day, month, year, person_id, first in (
         FamilyMember.objects.for_workspace(workspace)
@@ -252,7 +260,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         .iterator(chunk_size=CHUNK)
     ):  # fmt: skip
         summary = f"🎂 {member} ({first}'s {relations.get(relation, relation).lower()})"
-        cal.yearly(f"family-{pk}@{host}", summary, PartialDate(day, month, year), url(person_id))
+        cal.yearly(f"family-{pk}@{host}", summary, day, month, year, url(person_id))
     for pk, pet, species, day, month, year, person_id, first in (
         Pet.objects.for_workspace(workspace)
         .filter(birthday_day__isnull=False, birthday_month__isnull=False, **live)
@@ -261,7 +269,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         .iterator(chunk_size=CHUNK)
     ):  # fmt: skip
         summary = f"🐾 {pet} ({first}'s {species or 'pet'})"
-        cal.yearly(f"pet-{pk}@{host}", summary, PartialDate(day, month, year), url(person_id))
+        cal.yearly(f"pet-{pk}@{host}", summary, day, month, year, url(person_id))
     for pk, text, day, month, year, person_id, first, last in (
         ImportantDate.objects.for_workspace(workspace)
         .filter(**live)
@@ -269,22 +277,24 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
                      "person__first_name", "person__last_name")
         .iterator(chunk_size=CHUNK)
     ):  # fmt: skip
-        cal.yearly(f"date-{pk}@{host}", f"{name(first, last)}: {text}", PartialDate(day, month, year), url(person_id))
-    for follow_up in (
+        cal.yearly(f"date-{pk}@{host}", f"{name(first, last)}: {text}", day, month, year, url(person_id))
+    for pk, note, due_on, snoozed_until, person_id, first, last in (
         FollowUp.objects.for_workspace(workspace)
         .filter(done_at__isnull=True, **live)
-        .select_related("person")
+        .values_list("id", "note", "due_on", "snoozed_until", "person_id", "person__first_name", "person__last_name")
         .iterator(chunk_size=CHUNK)
     ):
-        summary = f"Follow up with {follow_up.person.full_name}: {follow_up.note}".rstrip(": ")
-        cal.event(f"follow-up-{follow_up.pk}@{host}", summary, url(follow_up.person_id), follow_up.effective_due)
-    for promise in (
+        summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
+        due = max(due_on, snoozed_until) if snoozed_until else due_on  # as FollowUp.effective_due
+        cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
+    directions = dict(Promise.Direction.choices)
+    for pk, direction, text, due_on, person_id, first, last in (
         Promise.objects.for_workspace(workspace)
         .filter(kept_at__isnull=True, due_on__isnull=False, **live)
-        .select_related("person")
+        .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name")
         .iterator(chunk_size=CHUNK)
     ):
-        summary = f"{promise.get_direction_display()} {promise.person.full_name}: {promise.text}"
-        cal.event(f"promise-{promise.pk}@{host}", summary, url(promise.person_id), promise.due_on)
+        summary = f"{directions.get(direction, direction)} {name(first, last)}: {text}"
+        cal.event(f"promise-{pk}@{host}", summary, url(person_id), due_on)
     cal.lines.append("END:VCALENDAR")
     return cal.to_bytes()

@@ -20,7 +20,7 @@ from crm.models import Membership, User, Workspace
 from exports.backup import FORMAT, MODELS, is_user_field, label, m2m_fields, row_fields
 from interactions.models import Interaction
 from people.models import Company, FamilyMember, ImportantDate, Person, Pet, Tag
-from people.services import process_photo
+from people.services import people_refresh_stay_due, process_photo
 from reminders.models import DismissedDate
 
 MAX_UNPACKED = 10  # times the upload limit: a ZIP that unpacks to more is refused (zip bomb)
@@ -164,6 +164,7 @@ def workspace_restore(*, workspace: Workspace, user: User, data: bytes, max_byte
     for model in MODELS:
         for field in m2m_fields(model):
             _restore_links(model, field, doc["models"].get(label(model), []), id_maps)
+    people_refresh_stay_due(Person.objects.for_workspace(workspace))
     return len(id_maps[label(Person)])
 
 

@@ -46,7 +46,7 @@ from imports.csvfile import (
 from imports.models import ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
-from people.services import normalise_tag, process_photo, tags_for_names
+from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
 
 logger = logging.getLogger(__name__)
 
@@ -571,6 +571,7 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
     ImportantDate.objects.bulk_create(dates)
     FamilyMember.objects.bulk_create(family)
     Person.tags.through.objects.bulk_create(tag_links, ignore_conflicts=True)
+    people_refresh_stay_due(Person.objects.filter(pk__in=[p.pk for _, _, p in valid]))
 
 
 def _methods(person: Person, contact: Contact, *, existing: list[ContactMethod]) -> list[ContactMethod]:
@@ -667,6 +668,7 @@ def merge_contact(*, person: Person, contact: Contact) -> Person:
     FamilyMember.objects.bulk_create(_family(person, contact, existing=have_family))
     if contact.tags:
         person.tags.add(*tags_for_names(person.workspace, contact.tags, kind=Tag.Kind.LABEL))
+        people_refresh_stay_due(Person.objects.filter(pk=person.pk))
     if contact.photo and not person.photo:
         _save_photo(person, contact)
     return person

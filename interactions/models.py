@@ -67,7 +67,15 @@ class Need(WorkspaceScoped):
 
     class Meta:
         ordering = ("-opened_on", "-id")
-        indexes = (models.Index(fields=("workspace", "status"), name="need_ws_status"),)
+        indexes = (
+            models.Index(fields=("workspace", "status"), name="need_ws_status"),
+            # The dashboard's "open needs, no contact in 30 days", oldest first: read in order.
+            models.Index(
+                fields=("workspace", "opened_on", "id"),
+                condition=models.Q(status__in=("open", "in_progress")),
+                name="need_ws_open_opened",
+            ),
+        )
 
     def __str__(self) -> str:
         return self.title
@@ -111,7 +119,13 @@ class Promise(WorkspaceScoped):
 
     class Meta:
         ordering = ("kept_at", "due_on", "id")
-        indexes = (models.Index(fields=("workspace", "kept_at", "due_on"), name="promise_ws_open_due"),)
+        indexes = (
+            models.Index(fields=("workspace", "kept_at", "due_on"), name="promise_ws_open_due"),
+            # The dashboard's open promises, soonest first: read in order, stop at the tenth.
+            models.Index(
+                fields=("workspace", "due_on", "id"), condition=models.Q(kept_at__isnull=True), name="promise_ws_unkept"
+            ),
+        )
 
     def __str__(self) -> str:
         return self.text

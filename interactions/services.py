@@ -19,7 +19,7 @@ from django.utils import timezone
 from crm.models import User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Person
-from people.services import fact_add
+from people.services import fact_add, people_refresh_stay_due
 from reminders.services import follow_up_create
 
 
@@ -78,6 +78,7 @@ def people_refresh_last_contacted(*, person_ids: Iterable[int]) -> None:
         .values("latest")
     )
     Person.objects.filter(pk__in=ids).update(last_contacted_at=Subquery(latest))
+    people_refresh_stay_due(Person.objects.filter(pk__in=ids))
 
 
 def _check_people(workspace: Workspace, people: list[Person]) -> None:

@@ -382,12 +382,14 @@ class PersonFilterForm(forms.Form):
         ("-last_contacted", "Recently contacted"),
         ("-created", "Newest"),
         ("created", "Oldest"),
+        ("stay_due", "Stay-in-touch due first"),
     ]
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     tag = forms.CharField(required=False, max_length=50, label="Tag")
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
     archived = forms.BooleanField(required=False, label="Show archived")
+    due = forms.BooleanField(required=False, label="Due to stay in touch this week")
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ from django.db import transaction
 from imports.models import ImportRow
 from interactions.models import Interaction, Need, Promise
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
-from people.services import contact_methods_ensure_primary
+from people.services import contact_methods_ensure_primary, people_refresh_stay_due
 from reminders.models import FollowUp, ReminderOccurrence
 from reminders.services import cadence_duration
 
@@ -128,4 +128,5 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     # An import waiting for its go-ahead that matched the other record now matches this one.
     ImportRow.objects.filter(duplicate_of=other).update(duplicate_of=keep)
     other.delete()
+    people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
     return keep

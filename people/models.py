@@ -129,6 +129,11 @@ class Person(WorkspaceScoped):
 
     # Denormalised from interactions (kept by interaction services) so lists never scan them.
     last_contacted_at = models.DateTimeField(null=True, blank=True)
+    # When stay-in-touch falls due: last contact (or creation) + own cadence, else the tags'
+    # shortest default. Kept by ``people.services.people_refresh_stay_due`` on every write of
+    # those inputs, so the dashboard finds who is due from an index instead of computing
+    # every person's date. The exact calendar day is still computed for the few rows found.
+    stay_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,6 +144,7 @@ class Person(WorkspaceScoped):
         indexes = (
             models.Index(fields=("workspace", "last_name", "first_name", "id"), name="person_ws_name"),
             models.Index(fields=("workspace", "last_contacted_at"), name="person_ws_last_contacted"),
+            models.Index(fields=("workspace", "stay_due_at", "id"), name="person_ws_stay_due"),
             models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="person_ws_birthday"),
         )
 

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from crm.models import Workspace
 from crm.pagination import Key, Ordering
 from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
 from people.profile import Completeness, completeness
-from reminders.selectors import with_stay_in_touch
+from reminders.selectors import end_of_week, reachable, stay_due_by, with_stay_in_touch
 
 # The allow-list of sorts, each ending in the id so pages never tie (keyset pagination).
 # Empty values sort the same way on SQLite and PostgreSQL: no company last; never contacted
@@ -25,6 +26,7 @@ ORDERINGS = {
     "-last_contacted": Ordering((Key("last_contacted_at", True, nullable=True), Key("id", True))),
     "created": Ordering((Key("created_at"), Key("id"))),
     "-created": Ordering((Key("created_at", True), Key("id", True))),
+    "stay_due": Ordering((Key("stay_due_at", nullable=True), Key("id"))),
 }
 
 
@@ -71,15 +73,16 @@ def person_list(
     tag: str = "",
     owner: Any = None,
     archived: bool = False,
+    due: bool = False,
     sort: str = "name",
 ) -> QuerySet[Person]:
     """People of the workspace for lists: filtered, searched, sorted, with what rows show."""
     qs = (
         with_stay_in_touch(Person.objects.for_workspace(workspace))
         .filter(archived_at__isnull=not archived)
-        .select_related("owner", "company")
+        .select_related("company")
         .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
             Prefetch(
                 "contact_methods",
                 queryset=ContactMethod.objects.filter(
@@ -97,11 +100,14 @@ def person_list(
         qs = qs.filter(Exists(Tag.objects.filter(people=OuterRef("pk"), name=tag.strip().lower())))
     if owner is not None:
         qs = qs.filter(owner=owner)
+    if due:  # due to stay in touch by the end of this week, as on the dashboard
+        today = timezone.localdate()
+        qs = stay_due_by(reachable(qs, today), end_of_week(today))
     return qs.order_by(*person_ordering(sort).order_by())
 
 
-def person_count(workspace: Workspace) -> int:
-    return Person.objects.for_workspace(workspace).filter(archived_at__isnull=True).count()
+def has_people(workspace: Workspace) -> bool:
+    return Person.objects.for_workspace(workspace).filter(archived_at__isnull=True).exists()
 
 
 def person_for_page(workspace: Workspace, pk: int) -> QuerySet[Person]:

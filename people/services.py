@@ -11,8 +11,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.forms import BaseModelFormSet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,6 +32,7 @@ from interactions.models import Interaction
 from people.dates import PartialDate
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
+from reminders.models import TagCadence
 
 PHOTO_SIZE = 400
 PHOTO_MAX_PIXELS = 40_000_000
@@ -62,6 +73,26 @@ def tags_for_names(workspace: Workspace, names: Iterable[str], *, kind: str = Ta
     if missing:
         existing = {t.name: t for t in tags.filter(name__in=wanted)}
     return list(existing.values())
+
+
+def people_refresh_stay_due(people: QuerySet[Person]) -> int:
+    """Recompute ``stay_due_at`` for these people in one UPDATE.
+
+    Call after writing any of its inputs: last contact, cadence, tags, or a tag's default
+    cadence. The shortest cadence among the person's tags applies when they have none.
+    """
+    own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
+    tag_default = (
+        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag_id__in=own_tags)
+        .order_by("duration")
+        .values("duration")[:1]
+    )
+    due = ExpressionWrapper(
+        Coalesce(F("last_contacted_at"), F("created_at"))
+        + Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
+        output_field=DateTimeField(),
+    )
+    return people.order_by().update(stay_due_at=due)
 
 
 def _assign_dates(person: Person, **dates: PartialDate | None) -> None:
@@ -113,6 +144,8 @@ def person_save(
         tags_for_names(person.workspace, tag_names)
         + tags_for_names(person.workspace, interest_names, kind=Tag.Kind.INTEREST)
     )
+    people_refresh_stay_due(Person.objects.filter(pk=person.pk))
+    person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
     return person
 
 
@@ -204,6 +237,7 @@ def people_bulk_update(
             )
         else:
             through.objects.filter(person_id__in=ids, tag__name=normalise_tag(tag), tag__kind=Tag.Kind.LABEL).delete()
+        people_refresh_stay_due(Person.objects.filter(pk__in=ids))
     elif action == "change_owner":
         if owner is None:
             raise ValidationError({"owner": "Choose the new owner."})

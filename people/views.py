@@ -72,6 +72,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         tag=values.get("tag", ""),
         owner=values.get("owner"),
         archived=values.get("archived", False),
+        due=values.get("due", False),
         sort=values.get("sort", "name"),
     )
     page = keyset_page(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db.models import (
@@ -39,7 +40,7 @@ COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "over
 DATES_AHEAD_DAYS = 14
 # A big book has hundreds of birthdays (family and pets too) in two weeks: the dashboard shows
 # the soonest, so its cost does not grow with the workspace, and links to the calendar.
-DATES_LIMIT = 30
+DATES_LIMIT = 20
 
 
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
@@ -67,6 +68,21 @@ def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     )
 
 
+def _day_start(day: date) -> datetime:
+    """Midnight starting ``day`` in the current time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def stay_due_by(people: QuerySet[Person], day: date) -> QuerySet[Person]:
+    """People (annotated by ``with_stay_in_touch``) due to stay in touch on or before ``day``.
+
+    Found from the stored, indexed instant (``stay_due_at``); the exact calendar day is then
+    checked on those rows only. The two differ by at most a day across a clock change, so
+    the instant bound is a day wider than the day it stands for (and likewise below).
+    """
+    return people.filter(stay_due_at__lt=_day_start(day + timedelta(days=2)), stay_due_on__lte=day)
+
+
 def as_date(value: date | datetime | None) -> date | None:
     """PostgreSQL gives ``date + interval`` back as a timestamp; the day is what counts."""
     return value.date() if isinstance(value, datetime) else value
@@ -87,7 +103,12 @@ def stay_in_touch_state(person: Person, today: date) -> str:
     return "ok"
 
 
-def _reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
+def end_of_week(today: date) -> date:
+    """The week runs Monday to Sunday; on a Sunday, "the rest of the week" is the week ahead."""
+    return today + timedelta(days=6 - today.weekday()) if today.weekday() < 6 else today + timedelta(days=7)
+
+
+def reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
     """Not archived, and neither asked for quiet nor snoozed past today."""
     return qs.filter(archived_at__isnull=True).filter(
         Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today),
@@ -130,23 +151,36 @@ def _window(today: date, days: int) -> list[date]:
     return [today + timedelta(days=i) for i in range(days + 1)]
 
 
-def _pairs_q(days: list[date], prefix: str) -> Q:
-    """Match a day/month pair falling in ``days``; 29 Feb counts on 28 Feb in common years."""
-    q = Q()
-    for day in days:
-        q |= Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day})
+def _month_spans(days: list[date]) -> list[tuple[int, int, int, int, bool]]:
+    """The window as (month, first day, last day, rank of day 0, 29 Feb stands in) per month.
+
+    A window of a few weeks has at most three months. 29 Feb counts on 28 Feb in common
+    years: a span reaching 28 Feb then also takes the 29th, ranked as the 28th.
+    """
+    spans: dict[int, list[Any]] = {}
+    for i, day in enumerate(days):
+        span = spans.setdefault(day.month, [day.day, day.day, i - day.day, False])
+        span[1] = day.day
         if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-            q |= Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29})
+            span[1], span[3] = 29, True
+    return [(month, lo, hi, offset, leap) for month, (lo, hi, offset, leap) in spans.items()]
+
+
+def _pairs_q(days: list[date], prefix: str) -> Q:
+    """Match a day/month pair falling in ``days``: one range per month, on (month, day) indexes."""
+    q = Q()
+    for month, lo, hi, _, _ in _month_spans(days):
+        q |= Q(**{f"{prefix}_month": month, f"{prefix}_day__gte": lo, f"{prefix}_day__lte": hi})
     return q
 
 
 def _rank(days: list[date], prefix: str) -> Case:
     """How many days into the window a day/month pair falls (past the window: after all)."""
     whens = []
-    for i, day in enumerate(days):
-        whens.append(When(Q(**{f"{prefix}_month": day.month, f"{prefix}_day": day.day}), then=Value(i)))
-        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-            whens.append(When(Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29}), then=Value(i)))
+    for month, _, _, offset, leap in _month_spans(days):
+        if leap:
+            whens.append(When(Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29}), then=Value(offset + 28)))
+        whens.append(When(Q(**{f"{prefix}_month": month}), then=F(f"{prefix}_day") + Value(offset)))
     return Case(*whens, default=Value(len(days)), output_field=IntegerField())
 
 
@@ -246,6 +280,16 @@ class Dashboard:
     promises: list[Promise] = field(default_factory=list)
     quiet_needs: list[Need] = field(default_factory=list)
     recent: list[Interaction] = field(default_factory=list)
+    capped: bool = False  # a source reached SECTION_LIMIT: there may be more than counted
+
+    @cached_property
+    def shown(self) -> dict[str, list[Any]]:
+        """What the page lists of each "To do" part; the digest takes the whole lists."""
+        return {name: getattr(self, name)[:TODO_SHOWN] for name in ("overdue", "due_today", "this_week")}
+
+    @cached_property
+    def more(self) -> dict[str, int]:
+        return {name: max(0, len(getattr(self, name)) - TODO_SHOWN) for name in ("overdue", "due_today", "this_week")}
 
 
 @dataclass(frozen=True)
@@ -258,25 +302,30 @@ class DueItem:
     follow_up: FollowUp | None = None
 
 
-SECTION_LIMIT = 50
+SECTION_LIMIT = 25  # of each source (follow-ups, people due) read for "To do"
+LIST_LIMIT = 10  # open promises, quiet needs
+TODO_SHOWN = 10  # of each part of "To do" on the page; the rest are a link away
 
 
 def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: date | None = None) -> Dashboard:
     """The "This week" page: a fixed number of queries whatever the size of the workspace."""
     today = today or timezone.localdate()
-    # The week runs Monday to Sunday; on a Sunday, "the rest of the week" is the week ahead.
-    week_end = today + timedelta(days=6 - today.weekday()) if today.weekday() < 6 else today + timedelta(days=7)
+    week_end = end_of_week(today)
     board = Dashboard(today=today, week_end=week_end)
 
     follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__lte=week_end)
     items = [DueItem("follow_up", f.due, f.person, f) for f in follow_ups.order_by("due", "id")[:SECTION_LIMIT]]
+    board.capped = len(items) == SECTION_LIMIT
 
-    people = with_stay_in_touch(_reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
-    due_people = people.filter(stay_due_on__lte=week_end)
+    people = with_stay_in_touch(reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
-    for p in due_people.filter(stay_due_on__gte=cold_before).order_by("stay_due_on", "id")[:SECTION_LIMIT]:
-        items.append(DueItem("stay_in_touch", as_date(p.stay_due_on), p))
-    board.going_cold = list(due_people.filter(stay_due_on__lt=cold_before).order_by("stay_due_on", "id")[:10])
+    due_people = stay_due_by(people, week_end)
+    soon = due_people.filter(stay_due_at__gte=_day_start(cold_before - timedelta(days=1)), stay_due_on__gte=cold_before)
+    soon_people = list(soon.order_by("stay_due_at", "id")[:SECTION_LIMIT])
+    board.capped |= len(soon_people) == SECTION_LIMIT
+    items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in soon_people]
+    cold = due_people.filter(stay_due_at__lt=_day_start(cold_before + timedelta(days=1)), stay_due_on__lt=cold_before)
+    board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:
         p.stay_due_on = as_date(p.stay_due_on)
 
@@ -297,7 +346,7 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
         _owned(Promise.objects.for_workspace(workspace), owner, "person__owner")
         .filter(kept_at__isnull=True, person__archived_at__isnull=True)
         .select_related("person")
-        .order_by(F("due_on").asc(nulls_last=True), "id")[:20]
+        .order_by(F("due_on").asc(nulls_last=True), "id")[:LIST_LIMIT]
     )
     quiet_since = timezone.now() - timedelta(days=30)
     board.quiet_needs = list(
@@ -305,7 +354,7 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
         .filter(status__in=Need.OPEN_STATUSES, person__archived_at__isnull=True)
         .filter(Q(person__last_contacted_at__lt=quiet_since) | Q(person__last_contacted_at__isnull=True))
         .select_related("person")
-        .order_by("opened_on", "id")[:20]
+        .order_by("opened_on", "id")[:LIST_LIMIT]
     )
     recent = Interaction.objects.for_workspace(workspace)
     if owner is not None:

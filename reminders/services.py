@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.models import User, Workspace
 from people.models import Person, Tag
-from people.services import normalise_tag
+from people.services import normalise_tag, people_refresh_stay_due
 from reminders.models import DismissedDate, FollowUp, ReminderOccurrence, TagCadence, Unit
 
 DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
@@ -30,7 +30,10 @@ def person_set_preferences(*, person: Person, **fields: object) -> Person:
         setattr(person, name, value)
     person.cadence = cadence_duration(person.contact_every, person.contact_every_unit)
     person.full_clean()
-    person.save()
+    with transaction.atomic():
+        person.save()
+        people_refresh_stay_due(Person.objects.filter(pk=person.pk))
+    person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
     return person
 
 
@@ -143,11 +146,14 @@ def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: st
     cadence, _ = TagCadence.objects.update_or_create(
         workspace=workspace, tag=tag, defaults={"every": every, "unit": unit, "duration": cadence_duration(every, unit)}
     )
+    people_refresh_stay_due(Person.objects.for_workspace(workspace).filter(tags=tag))
     return cadence
 
 
+@transaction.atomic
 def tag_cadence_delete(*, cadence: TagCadence) -> None:
     cadence.delete()
+    people_refresh_stay_due(Person.objects.for_workspace(cadence.workspace).filter(tags=cadence.tag_id))
 
 
 # --- Materialising and notifying ------------------------------------------------------------
@@ -171,8 +177,8 @@ def occurrences_materialise(*, user: User, today: date) -> int:
         workspace = membership.workspace
         for f in selectors.open_follow_ups(workspace).filter(person__owner=user, due__lte=today)[:500]:
             rows.append(_occurrence(workspace, user, f.person, f"follow_up:{f.pk}", f.due, f.note or "Follow up"))
-        people = selectors.with_stay_in_touch(selectors._reachable(Person.objects.for_workspace(workspace), today))
-        for p in people.filter(owner=user, stay_due_on__lte=today)[:500]:
+        people = selectors.with_stay_in_touch(selectors.reachable(Person.objects.for_workspace(workspace), today))
+        for p in selectors.stay_due_by(people.filter(owner=user), today).order_by("stay_due_at", "id")[:500]:
             due = selectors.as_date(p.stay_due_on)
             rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
         start = today - timedelta(days=MISSED_DATES_DAYS)

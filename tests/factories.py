@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 from django.utils import timezone
@@ -67,6 +67,15 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
             self.tags.set(tags_for_names(self.workspace, extracted))
 
+    @factory.post_generation
+    def stay_due(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """As the services do after writing a person: keep the stored stay-in-touch due instant."""
+        if create:
+            from people.services import people_refresh_stay_due
+
+            people_refresh_stay_due(Person.objects.filter(pk=self.pk))
+            self.refresh_from_db(fields=["stay_due_at"])
+
 
 class InteractionFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -81,6 +90,22 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     def people(self, create: bool, extracted: list[Person] | None, **kwargs: object) -> None:
         if create and extracted:
             self.people.set(extracted)
+
+
+def cadenced_person(
+    workspace: Workspace, owner: User, name: str, last_days_ago: int, every: int = 2, unit: str = "weeks"
+) -> Person:
+    """Someone to stay in touch with every ``every`` ``unit``, last contacted ``last_days_ago`` days ago."""
+    from reminders import services
+
+    person = PersonFactory(
+        workspace=workspace,
+        first_name=name,
+        owner=owner,
+        last_contacted_at=timezone.now() - timedelta(days=last_days_ago),
+        created_at=timezone.now() - timedelta(days=400),
+    )
+    return services.person_set_preferences(person=person, contact_every=every, contact_every_unit=unit)
 
 
 def daily_digest_member(workspace: Workspace, email: str) -> User:

@@ -174,3 +174,19 @@ def test_a_removed_members_feed_stops(member_client: Client, member: User, anna)
     Membership.objects.filter(user=member).delete()
 
     assert Client().get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_feed_text_with_commas_semicolons_and_new_lines_reads_back_as_typed(
+    owner_client: Client, workspace: Workspace, anna
+) -> None:
+    odd = PersonFactory(
+        workspace=workspace, first_name="Jo; Jr", last_name="Smith, \\ Esq", birthday_day=3, birthday_month=5
+    )
+    reminder_services.follow_up_create(person=odd, due_on=date(2026, 12, 1), note="Call back,\nthen send; quote")
+
+    cal = Calendar.from_ical(Client().get(_feed(owner_client)).content)
+
+    summaries = {str(e["summary"]) for e in cal.walk("VEVENT")}
+    assert "🎂 Jo; Jr Smith, \\ Esq's birthday" in summaries
+    assert "Follow up with Jo; Jr Smith, \\ Esq: Call back,\nthen send; quote" in summaries

@@ -29,6 +29,7 @@ from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet
 from reminders import services as reminder_services
 from reminders import tasks as reminder_tasks
+from reminders.selectors import SECTION_LIMIT
 from tests.trust.summary import record
 from tests.trust.xss import executable_parts, inspect, xss_payloads
 
@@ -238,7 +239,7 @@ def test_it_renders_every_payload_inert_everywhere(
         # The text part is not HTML: a payload reads there as typed, not as &lt;escaped&gt;.
         # (The digest lists at most a dashboard section's worth of follow-ups.)
         listed = [item.follow_up for item in digest.overdue + digest.this_week if item.follow_up is not None]
-        assert len(listed) >= min(len(people), 50)
+        assert len(listed) >= min(len(people), SECTION_LIMIT)
         for follow_up in listed:
             assert follow_up.note in message.body
 

@@ -20,6 +20,7 @@ from crm.models import Membership, User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
+from people.services import people_refresh_stay_due
 from reminders.models import FollowUp, TagCadence
 from reminders.services import cadence_duration
 
@@ -141,6 +142,7 @@ class Command(BaseCommand):
             )
             self._interactions(workspace, user, people, options["interactions"], rng, now)
             self._open_items(workspace, user, people, rng, now)
+            people_refresh_stay_due(Person.objects.for_workspace(workspace))
 
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,57 @@
+"""Which birthdays fall in a window of days: across months, the year end and 29 February."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crm.models import User, Workspace
+from reminders.selectors import upcoming_dates
+from tests.factories import PersonFactory
+
+
+def _born(workspace: Workspace, owner: User, name: str, month: int, day: int) -> None:
+    PersonFactory(workspace=workspace, owner=owner, first_name=name, birthday_month=month, birthday_day=day)
+
+
+@pytest.mark.django_db
+def test_a_window_across_new_year_finds_both_years_soonest_first(workspace: Workspace, owner: User) -> None:
+    for name, month, day in [("Jan9", 1, 9), ("Jan3", 1, 3), ("Dec31", 12, 31), ("Dec20", 12, 20), ("Dec19", 12, 19)]:
+        _born(workspace, owner, name, month, day)
+
+    items = upcoming_dates(workspace, today=date(2026, 12, 20), days=14)
+
+    assert [(i.person.first_name, i.on) for i in items] == [
+        ("Dec20", date(2026, 12, 20)),
+        ("Dec31", date(2026, 12, 31)),
+        ("Jan3", date(2027, 1, 3)),
+    ]
+    # With a limit, the soonest win: the January birthday ranks after December's.
+    assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2026, 12, 20), days=14, limit=2)] == [
+        "Dec20",
+        "Dec31",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_window_over_three_months_takes_whole_months_between(workspace: Workspace, owner: User) -> None:
+    for name, month, day in [("Jan31", 1, 31), ("Feb1", 2, 1), ("Feb27", 2, 27), ("Mar2", 3, 2), ("Mar3", 3, 3)]:
+        _born(workspace, owner, name, month, day)
+
+    items = upcoming_dates(workspace, today=date(2027, 1, 31), days=30)  # 31 Jan to 2 Mar 2027
+
+    assert [i.person.first_name for i in items] == ["Jan31", "Feb1", "Feb27", "Mar2"]
+
+
+@pytest.mark.django_db
+def test_29_february_ranks_as_28_february_in_a_common_year(workspace: Workspace, owner: User) -> None:
+    _born(workspace, owner, "Leap", 2, 29)
+    _born(workspace, owner, "March", 3, 1)
+
+    items = upcoming_dates(workspace, today=date(2027, 2, 20), days=14, limit=1)
+    assert [(i.person.first_name, i.on) for i in items] == [("Leap", date(2027, 2, 28))]
+    # A window that ends on 28 February still takes the 29th.
+    assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2027, 2, 14), days=14)] == ["Leap"]
+    # In a leap year the 29th is its own day, and a window ending on the 28th leaves it out.
+    assert upcoming_dates(workspace, today=date(2028, 2, 14), days=14) == []
