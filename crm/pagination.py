@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet
+from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet, Window
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,22 @@ class KeysetPage:
 
 
 def keyset_page(
-    qs: QuerySet[Any], ordering: Ordering, *, per_page: int, after: str = "", before: str = ""
+    qs: QuerySet[Any],
+    ordering: Ordering,
+    *,
+    per_page: int,
+    after: str = "",
+    before: str = "",
+    count_with_rows: bool = False,
 ) -> KeysetPage:
     """The page after the ``after`` cursor (or before ``before``; else the first page).
 
     Two queries whatever the page: the rows (one more than a page, to know whether another
     follows) and the counts. An unreadable cursor gives the first page, never an error.
+
+    ``count_with_rows``: on the first page, count in the rows' own query (``COUNT(*) OVER ()``),
+    one query instead of two. Right for a search, whose matches are all read to be sorted
+    anyway; wrong for a plain list an index reads in order, which would then read every row.
     """
     model = qs.model
     position = decode_cursor(ordering, model, after or before) if (after or before) else None
@@ -168,31 +178,52 @@ def keyset_page(
     walk = ordering.reversed() if backwards else ordering
     rows = qs.order_by(*walk.order_by())
     counting = qs.order_by()
+    if position is None and count_with_rows:
+        fetched = list(rows.annotate(_keyset_total=Window(Count("pk")))[: per_page + 1])
+        total = fetched[0]._keyset_total if fetched else 0
+        return _page(ordering, fetched, per_page=per_page, total=total, beyond=total)
     if position is None:
-        totals = counting.aggregate(total=Count("pk"))
-        beyond = totals["total"]
+        total = beyond = counting.aggregate(total=Count("pk"))["total"]
     else:
         rows = rows.filter(walk.after(position))
         totals = counting.aggregate(total=Count("pk"), beyond=Count("pk", filter=walk.after(position)))
-        beyond = totals["beyond"]
+        total, beyond = totals["total"], totals["beyond"]
     fetched = list(rows[: per_page + 1])
+    if not backwards:
+        return _page(ordering, fetched, per_page=per_page, total=total, beyond=beyond, position=position)
+    # Read backwards from the cursor: reverse to the list's order.
     more = len(fetched) > per_page
     items = fetched[:per_page]
-    if backwards:
-        items.reverse()
-        start = max(0, beyond - len(items))  # rows before this page
-        preceding = ordering.position(fetched[-1]) if more else None
-        has_previous, has_next = more, True
-    else:
-        start = totals["total"] - beyond
-        preceding = position
-        has_previous, has_next = position is not None, more
+    items.reverse()
     return KeysetPage(
         object_list=items,
-        number=start // per_page + 1,
-        count=totals["total"],
+        number=max(0, beyond - len(items)) // per_page + 1,  # rows before this page
+        count=total,
         per_page=per_page,
-        next_cursor=encode_cursor(ordering, items[-1]) if has_next and items else "",
-        previous_cursor=encode_cursor(ordering, items[0]) if has_previous and items else "",
-        preceding=preceding,
+        next_cursor=encode_cursor(ordering, items[-1]) if items else "",
+        previous_cursor=encode_cursor(ordering, items[0]) if more and items else "",
+        preceding=ordering.position(fetched[-1]) if more else None,
+    )
+
+
+def _page(
+    ordering: Ordering,
+    fetched: list[Any],
+    *,
+    per_page: int,
+    total: int,
+    beyond: int,
+    position: list[Any] | None = None,
+) -> KeysetPage:
+    """A forward page from the rows read after ``position`` (one more than a page)."""
+    more = len(fetched) > per_page
+    items = fetched[:per_page]
+    return KeysetPage(
+        object_list=items,
+        number=(total - beyond) // per_page + 1,
+        count=total,
+        per_page=per_page,
+        next_cursor=encode_cursor(ordering, items[-1]) if more and items else "",
+        previous_cursor=encode_cursor(ordering, items[0]) if position is not None and items else "",
+        preceding=position,
     )

@@ -81,6 +81,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         per_page=PAGE_SIZE,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
+        count_with_rows=bool(values.get("q") or values.get("due")),  # all matches are sorted anyway
     )
     query_string = request.GET.copy()
     for name in ("after", "before", "page"):

@@ -141,6 +141,24 @@ def test_it_paginates(owner_client: Client, workspace: Workspace) -> None:
 
 
 @pytest.mark.django_db
+def test_search_results_page_and_count_their_matches(owner_client: Client, workspace: Workspace) -> None:
+    PersonFactory.create_batch(53, workspace=workspace, last_name="Searchable")
+    PersonFactory.create_batch(5, workspace=workspace, last_name="Other")
+
+    first = owner_client.get(reverse("people:list"), {"q": "searcha"})  # counted with the rows
+    second = owner_client.get(reverse("people:list") + _next_link(first))
+
+    assert len(first.context["page"]) == 50
+    assert "53 people" in first.content.decode()
+    assert "Page 1 of 2" in first.content.decode()
+    assert [p.last_name for p in second.context["page"]] == ["Searchable"] * 3
+    assert "Page 2 of 2" in second.content.decode()
+    nobody = owner_client.get(reverse("people:list"), {"q": "nobody-is-called-this"})
+    assert nobody.context["page"].count == 0
+    assert "Nobody matches these filters" in nobody.content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "sort", ["name", "-name", "company", "last_contacted", "-last_contacted", "created", "-created"]
 )
