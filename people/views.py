@@ -83,6 +83,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         before=request.GET.get("before", ""),
         count_with_rows=bool(values.get("q") or values.get("due")),  # all matches are sorted anyway
     )
+    selectors.with_tag_names(page.object_list)
     query_string = request.GET.copy()
     for name in ("after", "before", "page"):
         query_string.pop(name, None)
@@ -361,7 +362,7 @@ def tag_suggestions(request: HttpRequest) -> JsonResponse:
 def person_autocomplete(request: HttpRequest) -> JsonResponse:
     people = selectors.person_autocomplete(request.workspace, query=request.GET.get("q", "")[:100])
     return JsonResponse(
-        {"people": [{"id": p.pk, "name": p.full_name, "company": p.company.name if p.company else ""} for p in people]}
+        {"people": [{"id": p.pk, "name": p.full_name, "company": p.company_name or ""} for p in people]}
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ import nh3
 import phonenumbers
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -60,6 +62,7 @@ def web_url(value: str) -> str:
 
 
 @register.filter
+@functools.lru_cache(maxsize=4096)  # lists show the same numbers page after page
 def phone(value: str) -> str:
     try:
         return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
@@ -87,9 +90,22 @@ def next_on(value: PartialDate | None, day: date) -> date | None:
     return value.next_occurrence(day) if value else None
 
 
-@register.inclusion_tag("reminders/_stay_badge.html")
-def stay_badge(person: Person, today: date) -> dict[str, object]:
-    """ok / due soon / overdue, as a coloured badge wherever a person appears."""
-    from reminders.selectors import stay_in_touch_state
+_BADGES = {
+    "overdue": ("text-bg-danger", "was due", "Overdue"),
+    "soon": ("text-bg-warning", "due", "Due soon"),
+    "ok": ("text-bg-success", "next due", "In touch"),
+}
 
-    return {"state": stay_in_touch_state(person, today), "person": person}
+
+@register.simple_tag
+def stay_badge(person: Person, today: date) -> str:
+    """ok / due soon / overdue, as a coloured badge wherever a person appears (lists: every row)."""
+    from reminders.selectors import as_date, stay_in_touch_state
+
+    badge = _BADGES.get(stay_in_touch_state(person, today))
+    if badge is None:
+        return ""
+    colour, due, text = badge
+    on = as_date(getattr(person, "stay_due_on", None))
+    title = f"Stay in touch: {due} {dateformat.format(on, 'j M')}" if on else "Stay in touch"
+    return format_html('<span class="badge {}" title="{}">{}</span>', colour, title, text)

@@ -412,24 +412,24 @@ def test_it_imports_a_vcard_file_and_watches_the_progress_bar_finish(
 
     # A bigger book, to see the bar move: each poll shows how far the worker got.
     big = tmp_path / "address-book.vcf"
-    big.write_bytes(sample_vcards(1500))
+    big.write_bytes(sample_vcards(5000))
     page.get_by_role("link", name="Import another file").click()
     me.audit()
     field(me, "vCard, CSV or backup file").set_input_files(big)
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.get_by_role("heading", name="Preview: nothing is written yet")).to_be_visible(timeout=60_000)
-    page.get_by_role("button", name=re.compile(r"^Import 1500 new")).click()
+    page.get_by_role("button", name=re.compile(r"^Import 5000 new")).click()
     bar = page.get_by_role("progressbar", name="Import progress")
     expect(bar).to_be_visible()
     me.audit()
     seen = set()
     deadline = time.monotonic() + 120
-    while page.get_by_text("1500 created").count() == 0:
+    while page.get_by_text("5000 created").count() == 0:
         assert time.monotonic() < deadline, "the import did not finish in two minutes"
         text = page.locator("#import-progress").inner_text() if page.locator("#import-progress").count() else ""
-        if match := re.search(r"Importing: (\d+) of 1500", text):
+        if match := re.search(r"Importing: (\d+) of 5000", text):
             seen.add(int(match[1]))
         page.wait_for_timeout(200)
     me.audit()
     assert len(seen) >= 2  # the bar moved while we watched
-    assert Person.objects.filter(workspace=seller.current_workspace).count() == 1 + 9 + 1500
+    assert Person.objects.filter(workspace=seller.current_workspace).count() == 1 + 9 + 5000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -224,6 +225,48 @@ def test_every_page_offers_the_quick_log_with_the_l_shortcut(owner_client: Clien
     assert 'id="quick-log"' in page
     assert "press L" in page
     assert 'name="quick-summary"' in page
+
+
+@pytest.mark.django_db
+def test_the_quick_log_on_every_page_never_shows_what_someone_else_typed(
+    owner_client: Client, member_client: Client, workspace: Workspace
+) -> None:
+    """The empty quick-log fields are rendered once and reused: a failed log must not be what is reused."""
+    anna = PersonFactory(workspace=workspace, first_name="Annabel")
+    failed = owner_client.post(
+        reverse("interactions:quick"),
+        {"quick-person": anna.pk, "quick-kind": "visit", "quick-summary": "", "quick-promise": "Typed-by-owner"},
+    )
+    assert "Typed-by-owner" in failed.content.decode()
+
+    for client in (member_client, owner_client):
+        page = client.get(reverse("dashboard")).content.decode()
+        modal = page[page.index('id="quick-log"') :]
+        assert 'name="quick-summary"' in modal
+        assert "Typed-by-owner" not in modal
+        assert "Annabel" not in modal
+        assert "This field is required." not in modal
+
+
+@pytest.mark.django_db
+def test_the_quick_log_modal_posts_with_its_own_visitors_csrf_token(
+    owner_client: Client, member: User, workspace: Workspace
+) -> None:
+    owner_client.get(reverse("dashboard"))  # someone else's page rendered the shared fields first
+    anna = PersonFactory(workspace=workspace)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(member)
+    page = browser.get(reverse("people:list")).content.decode()
+    modal = page[page.index('id="quick-log"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', modal).group(1)
+
+    response = browser.post(
+        reverse("interactions:quick"),
+        {"csrfmiddlewaretoken": token, "quick-person": anna.pk, "quick-kind": "call", "quick-summary": "Hello"},
+    )
+
+    assert response.status_code == 302
+    assert Interaction.objects.filter(summary="Hello").exists()
 
 
 @pytest.mark.django_db

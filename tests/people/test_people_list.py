@@ -108,6 +108,9 @@ def test_it_shows_primary_email_and_formatted_phone_in_rows(owner_client: Client
 
     assert "anna@berg.example" in page
     assert "+44 20 7946 0958" in page
+    carl_row = page[page.index(">Carl ") :].split("</li>")[0]
+    assert "Dahl Dairy" in carl_row
+    assert carl_row.index(">golf<") < carl_row.index(">vip<")  # tags A-Z
 
 
 def _next_link(response: HttpResponse) -> str | None:

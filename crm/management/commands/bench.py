@@ -125,6 +125,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reseed", action="store_true", help="Create the benchmark workspaces again.")
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "bench" / "results.json"))
+        parser.add_argument(
+            "--pages", nargs="*", help="Only these pages (e.g. dashboard 'search by name'): print times, write nothing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -141,6 +144,11 @@ class Command(BaseCommand):
         # As a live database would be: statistics gathered, GIN pending lists merged.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+        if options["pages"] is not None:
+            for size, user in users.items():
+                for name, figures in self._pages(user, only=set(options["pages"])).items():
+                    self.stdout.write(f"{size:5} {name}: {figures}")
+            return
         for size, user in users.items():
             results["pages"][size] = self._pages(user)
         results["digest_dispatch_10000_users_s"] = self._digest_dispatch(10_000)
@@ -172,7 +180,7 @@ class Command(BaseCommand):
             through.objects.bulk_create([through(interaction_id=i.pk, person_id=person.pk) for i in extra])
         return user
 
-    def _pages(self, user: User) -> dict[str, Any]:
+    def _pages(self, user: User, only: set[str] | None = None) -> dict[str, Any]:
         # Keep one connection and its query log across requests, as a long-lived web process does.
         request_started.disconnect(reset_queries)
         request_started.disconnect(close_old_connections)
@@ -202,6 +210,8 @@ class Command(BaseCommand):
         }
         out = {}
         for name, (url, params) in pages.items():
+            if only and name not in only:
+                continue
             statements: list[tuple[str, Any]] = []
 
             def capture(
