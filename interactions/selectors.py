@@ -147,21 +147,48 @@ def interested_in(workspace: Workspace, *, topic: str) -> QuerySet[Person]:
     )
     fact = ProfileFact.objects.filter(person=OuterRef("pk"), is_private=False, value__icontains=topic)
     family = FamilyMember.objects.filter(person=OuterRef("pk"), interests__icontains=topic)
+    written = Q(notes__icontains=topic) | Q(likes__icontains=topic)
+    # Who matches at all (exactly those scoring above 0), from each table on its own, so the
+    # scores below are worked out for those people only, and counting needs no scores at all.
+    people = Person.objects.for_workspace(workspace).order_by()
+    candidates = (
+        people.filter(written)
+        .values("pk")
+        .union(
+            Person.tags.through.objects.filter(
+                tag__in=Tag.objects.for_workspace(workspace).filter(kind=Tag.Kind.INTEREST, name__icontains=topic)
+            )
+            .order_by()
+            .values("person_id"),
+            Need.objects.for_workspace(workspace)
+            .filter(status__in=Need.OPEN_STATUSES)
+            .filter(Q(title__icontains=topic) | Q(details__icontains=topic))
+            .order_by()
+            .values("person_id"),
+            ProfileFact.objects.for_workspace(workspace)
+            .filter(is_private=False, value__icontains=topic)
+            .order_by()
+            .values("person_id"),
+            FamilyMember.objects.for_workspace(workspace)
+            .filter(interests__icontains=topic)
+            .order_by()
+            .values("person_id"),
+        )
+    )
     return (
         with_stay_in_touch(Person.objects.for_workspace(workspace))
-        .filter(archived_at__isnull=True)
+        .filter(archived_at__isnull=True, pk__in=candidates)
         .annotate(
             score=weight(Exists(interest), 5)
             + weight(Exists(need), 4)
             + weight(Exists(fact), 3)
             + weight(Exists(family), 2)
-            + weight(Q(notes__icontains=topic) | Q(likes__icontains=topic), 1),
+            + weight(written, 1),
             by_interest=Exists(interest),
             by_need=Exists(need),
             by_fact=Exists(fact),
             by_family=Exists(family),
         )
-        .filter(score__gt=0)
         .select_related("company")
         .order_by("-score", "last_name", "first_name", "id")
     )
