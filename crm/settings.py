@@ -122,9 +122,11 @@ else:
     # whenever a plan's cost estimate passes its threshold, which on the dashboard was twice
     # the query itself; and the default random_page_cost (4, for spinning disks) made the
     # planner scan all people rather than look up the few it needs (SSD: 1.1).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.str(
-        "DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1"
-    )
+    # Behind PgBouncer (which refuses startup options), set it empty and use ALTER ROLE ... SET.
+    session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1")
+    if session_options:
+        db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        db_options["options"] = f"{db_options.get('options', '')} {session_options}".strip()  # after the URL's
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

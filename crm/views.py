@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -105,7 +106,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "member": member,
         "members": members,
         "has_people": has_people(request.workspace),
-        "people_due_url": reverse("people:list") + "?due=on&sort=stay_due",
+        # Everyone due, in the same scope as the page: mine, a member's, or the whole team's.
+        "people_due_url": reverse("people:list")
+        + "?"
+        + urlencode({"due": "on", "sort": "stay_due", **({"owner": owner.pk} if owner else {})}),
     }
     return render(request, "crm/dashboard.html", context)
 

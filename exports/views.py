@@ -18,7 +18,7 @@ from people.forms import PersonFilterForm
 
 
 def _people(request: HttpRequest):
-    """The people list's own filters (search, tag, owner, archived), so "export this list" works."""
+    """The people list's own filters (search, tag, owner, archived, due), so "export this list" works."""
     values = PersonFilterForm(request.GET or None, workspace=request.workspace).values()
     return people_selectors.person_list(
         request.workspace,
@@ -26,6 +26,7 @@ def _people(request: HttpRequest):
         tag=values.get("tag", ""),
         owner=values.get("owner"),
         archived=values.get("archived", False),
+        due=values.get("due", False),
     ).order_by("last_name", "first_name", "id")
 
 

@@ -25,8 +25,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Least, TruncDate
+from django.db.models.functions import Coalesce, Least, RowNumber, TruncDate
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -81,6 +82,13 @@ def stay_due_by(people: QuerySet[Person], day: date) -> QuerySet[Person]:
     the instant bound is a day wider than the day it stands for (and likewise below).
     """
     return people.filter(stay_due_at__lt=_day_start(day + timedelta(days=2)), stay_due_on__lte=day)
+
+
+def stay_due_between(people: QuerySet[Person], first: date, last: date) -> QuerySet[Person]:
+    """As ``stay_due_by``, due from ``first`` to ``last`` (both included)."""
+    return stay_due_by(people, last).filter(
+        stay_due_at__gte=_day_start(first - timedelta(days=1)), stay_due_on__gte=first
+    )
 
 
 def as_date(value: date | datetime | None) -> date | None:
@@ -177,10 +185,13 @@ def _pairs_q(days: list[date], prefix: str) -> Q:
 def _rank(days: list[date], prefix: str) -> Case:
     """How many days into the window a day/month pair falls (past the window: after all)."""
     whens = []
-    for month, _, _, offset, leap in _month_spans(days):
+    for month, lo, hi, offset, leap in _month_spans(days):
         if leap:
             whens.append(When(Q(**{f"{prefix}_month": 2, f"{prefix}_day": 29}), then=Value(offset + 28)))
-        whens.append(When(Q(**{f"{prefix}_month": month}), then=F(f"{prefix}_day") + Value(offset)))
+        # Only the days in the window: a person's other date (say an anniversary earlier in
+        # the same month) must not rank them before someone whose birthday is today.
+        in_window = Q(**{f"{prefix}_month": month, f"{prefix}_day__gte": lo, f"{prefix}_day__lte": hi})
+        whens.append(When(in_window, then=F(f"{prefix}_day") + Value(offset)))
     return Case(*whens, default=Value(len(days)), output_field=IntegerField())
 
 
@@ -280,7 +291,7 @@ class Dashboard:
     promises: list[Promise] = field(default_factory=list)
     quiet_needs: list[Need] = field(default_factory=list)
     recent: list[Interaction] = field(default_factory=list)
-    capped: bool = False  # a source reached SECTION_LIMIT: there may be more than counted
+    capped: set[str] = field(default_factory=set)  # parts where a source reached SECTION_LIMIT
 
     @cached_property
     def shown(self) -> dict[str, list[Any]]:
@@ -288,8 +299,13 @@ class Dashboard:
         return {name: getattr(self, name)[:TODO_SHOWN] for name in ("overdue", "due_today", "this_week")}
 
     @cached_property
-    def more(self) -> dict[str, int]:
-        return {name: max(0, len(getattr(self, name)) - TODO_SHOWN) for name in ("overdue", "due_today", "this_week")}
+    def more(self) -> dict[str, str]:
+        """How many more than the page lists, per part: "" for none, "15", or "40+" when capped."""
+        more = {}
+        for name in ("overdue", "due_today", "this_week"):
+            hidden = max(0, len(getattr(self, name)) - TODO_SHOWN)
+            more[name] = f"{hidden}{'+' if name in self.capped else ''}" if hidden else ""
+        return more
 
 
 @dataclass(frozen=True)
@@ -313,18 +329,30 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
     week_end = end_of_week(today)
     board = Dashboard(today=today, week_end=week_end)
 
+    # Each part (overdue, today, rest of the week) reads its own soonest SECTION_LIMIT, so a
+    # long overdue list never hides what is due today.
     follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__lte=week_end)
-    items = [DueItem("follow_up", f.due, f.person, f) for f in follow_ups.order_by("due", "id")[:SECTION_LIMIT]]
-    board.capped = len(items) == SECTION_LIMIT
+    part = Case(
+        When(due__lt=today, then=Value(0)),
+        When(due=today, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    ranked = follow_ups.annotate(
+        part=part, part_rank=Window(RowNumber(), partition_by=[part], order_by=[F("due").asc(), F("id").asc()])
+    )
+    items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=SECTION_LIMIT)]
 
     people = with_stay_in_touch(reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
-    due_people = stay_due_by(people, week_end)
-    soon = due_people.filter(stay_due_at__gte=_day_start(cold_before - timedelta(days=1)), stay_due_on__gte=cold_before)
-    soon_people = list(soon.order_by("stay_due_at", "id")[:SECTION_LIMIT])
-    board.capped |= len(soon_people) == SECTION_LIMIT
-    items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in soon_people]
-    cold = due_people.filter(stay_due_at__lt=_day_start(cold_before + timedelta(days=1)), stay_due_on__lt=cold_before)
+    for first, last in (
+        (cold_before, today - timedelta(days=1)),
+        (today, today),
+        (today + timedelta(days=1), week_end),
+    ):
+        due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:SECTION_LIMIT]
+        items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in due]
+    cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:
         p.stay_due_on = as_date(p.stay_due_on)
@@ -336,6 +364,12 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
             board.due_today.append(item)
         else:
             board.this_week.append(item)
+    board.capped = {
+        name
+        for name in ("overdue", "due_today", "this_week")
+        if sum(1 for i in getattr(board, name) if i.kind == "follow_up") == SECTION_LIMIT
+        or sum(1 for i in getattr(board, name) if i.kind == "stay_in_touch") == SECTION_LIMIT
+    }
 
     board.dates = upcoming_dates(
         workspace, today=today, days=max(DATES_AHEAD_DAYS, user.date_lead_days), owner=owner, limit=DATES_LIMIT + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import User, Workspace
+from reminders.models import FollowUp
 from tests.factories import PersonFactory, cadenced_person
 
 WEDNESDAY = datetime(2026, 3, 4, 9, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -47,7 +48,7 @@ def test_the_dashboard_lists_ten_of_each_and_links_to_the_rest(
     assert len(response.context["board"].overdue) == 13  # the digest gets them all
     assert page.count(">Late") == 10
     assert "3 more:" in page
-    assert reverse("people:list") + "?due=on&amp;sort=stay_due" in page
+    assert reverse("people:list") + f"?due=on&amp;sort=stay_due&amp;owner={owner.pk}" in page  # mine
 
 
 def test_the_path_tag_gives_what_url_gives() -> None:
@@ -64,3 +65,27 @@ def test_the_path_tag_gives_what_url_gives() -> None:
         assert template.render(Context({"pk": 7})) == "/crm/people/7/ /crm/interactions/new/"
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_a_long_overdue_list_never_hides_what_is_due_today(
+    owner_client: Client, owner: User, workspace: Workspace
+) -> None:
+    for i in range(40):
+        cadenced_person(workspace, owner, f"Late{i:02}", last_days_ago=15 + i % 10)
+        FollowUp.objects.create(
+            workspace=workspace, person=PersonFactory(workspace=workspace, owner=owner), due_on=date(2026, 3, 1)
+        )
+    cadenced_person(workspace, owner, "Today", last_days_ago=14)
+    FollowUp.objects.create(
+        workspace=workspace, person=PersonFactory(workspace=workspace, owner=owner, first_name="Friday"),
+        due_on=date(2026, 3, 6),
+    )  # fmt: skip
+
+    response = owner_client.get(reverse("dashboard"))
+    board = response.context["board"]
+
+    assert [i.person.first_name for i in board.due_today] == ["Today"]
+    assert [i.person.first_name for i in board.this_week] == ["Friday"]
+    assert "40+ more:" in response.content.decode()  # of 80 overdue, the page lists 10

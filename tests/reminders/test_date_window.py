@@ -55,3 +55,26 @@ def test_29_february_ranks_as_28_february_in_a_common_year(workspace: Workspace,
     assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2027, 2, 14), days=14)] == ["Leap"]
     # In a leap year the 29th is its own day, and a window ending on the 28th leaves it out.
     assert upcoming_dates(workspace, today=date(2028, 2, 14), days=14) == []
+
+
+@pytest.mark.django_db
+def test_a_date_outside_the_window_does_not_rank_someone_first(workspace: Workspace, owner: User) -> None:
+    # Birthday at the end of the window; anniversary earlier the same month, before the window.
+    PersonFactory(
+        workspace=workspace, owner=owner, first_name="Later", birthday_month=2, birthday_day=3,
+        anniversary_month=1, anniversary_day=2,
+    )  # fmt: skip
+    _born(workspace, owner, "Today", 1, 20)
+    assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2027, 1, 20), days=14, limit=1)] == [
+        "Today"
+    ]
+
+    # The same across new year: an anniversary on 5 December is before a window from the 20th.
+    PersonFactory(
+        workspace=workspace, owner=owner, first_name="NewYear", birthday_month=1, birthday_day=3,
+        anniversary_month=12, anniversary_day=5,
+    )  # fmt: skip
+    _born(workspace, owner, "Tomorrow", 12, 21)
+    assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2026, 12, 20), days=14, limit=1)] == [
+        "Tomorrow"
+    ]
