@@ -34,6 +34,7 @@ from crm.forms import (
 from crm.models import Invitation, Membership
 from digests.models import DigestRun
 from people.selectors import has_people
+from reminders.selectors import TODO_SHOWN
 from reminders.selectors import dashboard as dashboard_items
 
 
@@ -99,7 +100,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         member_id = request.GET.get("member", "")
         member = next((m.user for m in members if str(m.user_id) == member_id), None)
         owner = member
-    board = dashboard_items(request.workspace, user=request.user, owner=owner)
+    board = dashboard_items(request.workspace, user=request.user, owner=owner, per_part=TODO_SHOWN + 1)
     context = {
         "board": board,
         "scope": scope,

@@ -211,6 +211,13 @@ def _turns(value: PartialDate, on: date) -> str:
     return f"turns {age}" if age is not None else "has a birthday"
 
 
+# What a date line shows of a person (their name, for the text and the links): the rest of a
+# Person row is not read, page after page.
+_NAME = ("first_name", "last_name")
+_BIRTHDAY = ("birthday_day", "birthday_month", "birthday_year")
+_DATES = (*_BIRTHDAY, "anniversary_day", "anniversary_month", "anniversary_year")
+
+
 def upcoming_dates(
     workspace: Workspace, *, today: date, days: int, owner: User | None = None, limit: int | None = None
 ) -> list[DateItem]:
@@ -221,7 +228,7 @@ def upcoming_dates(
     window = _window(today, days)
     items: list[DateItem] = []
     people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
-    people = people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary"))
+    people = people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary")).only(*_NAME, *_DATES)
     for p in _soonest(people, Least(_rank(window, "birthday"), _rank(window, "anniversary")), limit):
         if p.birthday and window[0] <= (on := _occurrence(p.birthday, window)) <= window[-1]:
             items.append(
@@ -236,6 +243,7 @@ def upcoming_dates(
         owner,
         "person__owner",
     ).select_related("person")
+    family = family.only("name", "relation", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
     for f in _soonest(family.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
         on = _occurrence(f.birthday, window)
         relation = f.get_relation_display().lower()
@@ -251,6 +259,7 @@ def upcoming_dates(
     pets = _owned(
         Pet.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
+    pets = pets.only("name", "species", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
     for pet in _soonest(pets.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
         on = _occurrence(pet.birthday, window)
         species = pet.species or "pet"
@@ -266,6 +275,7 @@ def upcoming_dates(
     dates = _owned(
         ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
+    dates = dates.only("label", "date_day", "date_month", "date_year", "person", *(f"person__{f}" for f in _NAME))
     for d in _soonest(dates.filter(_pairs_q(window, "date")), _rank(window, "date"), limit):
         on = _occurrence(d.date, window)
         items.append(DateItem(f"date:{d.pk}", on, d.person, f"{d.person.full_name}: {d.label}", "date"))
@@ -291,7 +301,7 @@ class Dashboard:
     promises: list[Promise] = field(default_factory=list)
     quiet_needs: list[Need] = field(default_factory=list)
     recent: list[Interaction] = field(default_factory=list)
-    capped: set[str] = field(default_factory=set)  # parts where a source reached SECTION_LIMIT
+    capped: set[str] = field(default_factory=set)  # parts where a source read all it could
 
     @cached_property
     def shown(self) -> dict[str, list[Any]]:
@@ -300,11 +310,11 @@ class Dashboard:
 
     @cached_property
     def more(self) -> dict[str, str]:
-        """How many more than the page lists, per part: "" for none, "15", or "40+" when capped."""
+        """Per part, what the page says past its list: "", "2 more", or "More" when not all were read."""
         more = {}
         for name in ("overdue", "due_today", "this_week"):
             hidden = max(0, len(getattr(self, name)) - TODO_SHOWN)
-            more[name] = f"{hidden}{'+' if name in self.capped else ''}" if hidden else ""
+            more[name] = ("More" if name in self.capped else f"{hidden} more") if hidden else ""
         return more
 
 
@@ -323,8 +333,19 @@ LIST_LIMIT = 10  # open promises, quiet needs
 TODO_SHOWN = 10  # of each part of "To do" on the page; the rest are a link away
 
 
-def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: date | None = None) -> Dashboard:
-    """The "This week" page: a fixed number of queries whatever the size of the workspace."""
+def dashboard(
+    workspace: Workspace,
+    *,
+    user: User,
+    owner: User | None,
+    today: date | None = None,
+    per_part: int = SECTION_LIMIT,
+) -> Dashboard:
+    """The "This week" page: a fixed number of queries whatever the size of the workspace.
+
+    ``per_part``: how many of each source (follow-ups, people due) each part of "To do" reads.
+    The page shows TODO_SHOWN and needs one more to know there are more; the digest lists more.
+    """
     today = today or timezone.localdate()
     week_end = end_of_week(today)
     board = Dashboard(today=today, week_end=week_end)
@@ -341,7 +362,7 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
     ranked = follow_ups.annotate(
         part=part, part_rank=Window(RowNumber(), partition_by=[part], order_by=[F("due").asc(), F("id").asc()])
     )
-    items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=SECTION_LIMIT)]
+    items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=per_part)]
 
     people = with_stay_in_touch(reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
@@ -350,7 +371,7 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
         (today, today),
         (today + timedelta(days=1), week_end),
     ):
-        due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:SECTION_LIMIT]
+        due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:per_part]
         items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in due]
     cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
@@ -367,8 +388,8 @@ def dashboard(workspace: Workspace, *, user: User, owner: User | None, today: da
     board.capped = {
         name
         for name in ("overdue", "due_today", "this_week")
-        if sum(1 for i in getattr(board, name) if i.kind == "follow_up") == SECTION_LIMIT
-        or sum(1 for i in getattr(board, name) if i.kind == "stay_in_touch") == SECTION_LIMIT
+        if sum(1 for i in getattr(board, name) if i.kind == "follow_up") == per_part
+        or sum(1 for i in getattr(board, name) if i.kind == "stay_in_touch") == per_part
     }
 
     board.dates = upcoming_dates(
