@@ -45,6 +45,9 @@ from people.models import Company, Person, ProfileFact
 from reminders.services import person_set_preferences
 
 PAGE_SIZE = 50
+# Search results come 25 to a page: someone searching looks for one person, and the page
+# arrives as they type (budget: 30 ms at 10,000 people; each row costs about 0.2 ms to render).
+SEARCH_PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 TIMELINE_ORDER = Ordering((Key("occurred_at", descending=True), Key("id", descending=True)))
 
@@ -78,7 +81,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     page = keyset_page(
         people,
         selectors.person_ordering(values.get("sort", "name")),
-        per_page=PAGE_SIZE,
+        per_page=SEARCH_PAGE_SIZE if values.get("q") else PAGE_SIZE,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
         count_with_rows=bool(values.get("q") or values.get("due")),  # all matches are sorted anyway

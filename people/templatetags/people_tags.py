@@ -15,6 +15,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from people.dates import PartialDate
 from people.models import Person
@@ -88,6 +89,14 @@ def age_on(value: PartialDate | None, day: date) -> int | None:
 @register.filter
 def next_on(value: PartialDate | None, day: date) -> date | None:
     return value.next_occurrence(day) if value else None
+
+
+@register.simple_tag
+def last_contact(person: Person) -> str:
+    """ "Last contact 3 weeks ago" or "Never contacted", in one tag (a list shows it per row)."""
+    if person.last_contacted_at is None:
+        return "Never contacted"
+    return f"Last contact {timesince(person.last_contacted_at, depth=1)} ago"
 
 
 _BADGES = {
