@@ -80,6 +80,7 @@ def people_refresh_stay_due(people: QuerySet[Person]) -> int:
 
     Call after writing any of its inputs: last contact, cadence, tags, or a tag's default
     cadence. The shortest cadence among the person's tags applies when they have none.
+    Inside a transaction it runs once more after the commit (see below).
     """
     own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
     tag_default = (
@@ -92,7 +93,13 @@ def people_refresh_stay_due(people: QuerySet[Person]) -> int:
         + Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
         output_field=DateTimeField(),
     )
-    return people.order_by().update(stay_due_at=due)
+    updated = people.order_by().update(stay_due_at=due)
+    # A write committing at the same moment (someone tagged while the tag's default changes)
+    # is invisible to this statement, and this one to it. Run it again once committed: of two
+    # such transactions, the one that commits last then sees both.
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: people.order_by().update(stay_due_at=due), robust=True)
+    return updated
 
 
 def _assign_dates(person: Person, **dates: PartialDate | None) -> None:

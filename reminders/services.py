@@ -143,7 +143,6 @@ def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: st
     tag = Tag.objects.for_workspace(workspace).filter(name=name, kind=Tag.Kind.LABEL).first()
     if tag is None:
         raise ValidationError({"tag_name": f"No person is tagged “{name}” yet."})
-    _lock_tag(tag.pk)
     cadence, _ = TagCadence.objects.update_or_create(
         workspace=workspace, tag=tag, defaults={"every": every, "unit": unit, "duration": cadence_duration(every, unit)}
     )
@@ -151,20 +150,8 @@ def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: st
     return cadence
 
 
-def _lock_tag(tag_id: int) -> None:
-    """Wait for anyone tagging people with this tag right now, and make later taggers wait.
-
-    Tagging a person takes a key-share lock on the tag row (its foreign key); this update lock
-    conflicts with it. So a person tagged during a change of the tag's default is refreshed
-    either by this change (its tagging committed first) or by their own save, which then sees
-    the new default: nobody keeps a stale due date.
-    """
-    list(Tag.objects.select_for_update().filter(pk=tag_id).values_list("pk", flat=True))
-
-
 @transaction.atomic
 def tag_cadence_delete(*, cadence: TagCadence) -> None:
-    _lock_tag(cadence.tag_id)
     cadence.delete()
     people_refresh_stay_due(Person.objects.for_workspace(cadence.workspace).filter(tags=cadence.tag_id))
 

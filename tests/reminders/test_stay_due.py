@@ -7,12 +7,14 @@ tags or a tag's default is walked here, and the stored value compared with the d
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from crm.models import User, Workspace
 from exports.backup import workspace_json
@@ -118,3 +120,41 @@ def test_a_restored_backup_has_its_due_instants(workspace: Workspace, owner: Use
 
     _assert_kept(target)
     assert Person.objects.for_workspace(target).get().stay_due_at is not None
+
+
+@pytest.mark.services_only
+@pytest.mark.django_db(transaction=True)
+def test_a_tag_default_set_while_someone_is_being_tagged_reaches_them(workspace: Workspace, owner: User) -> None:
+    """Ben is tagged in a transaction still open when the owner sets the tag's default: neither
+    sees the other's write, so without a second look after commit he would keep no due date."""
+    person_create(workspace=workspace, created_by=owner, first_name="Anna", tag_names=["vip"])
+    ben = person_create(workspace=workspace, created_by=owner, first_name="Ben")
+    tagged, release = threading.Event(), threading.Event()
+
+    def tag_ben() -> None:
+        try:
+            with transaction.atomic():
+                person_save(person=Person.objects.get(pk=ben.pk), tag_names=["vip"])
+                tagged.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def set_default() -> None:
+        try:
+            services.tag_cadence_set(workspace=workspace, tag_name="vip", every=1, unit="weeks")
+        finally:
+            connection.close()
+
+    tagger = threading.Thread(target=tag_ben)
+    tagger.start()
+    assert tagged.wait(30)
+    setter = threading.Thread(target=set_default)
+    setter.start()
+    setter.join(30)  # the default is saved (and committed) while Ben's tagging is still open
+    release.set()
+    tagger.join(30)
+    setter.join(30)
+
+    _assert_kept(workspace)
+    assert Person.objects.get(pk=ben.pk).stay_due_at == ben.created_at + timedelta(weeks=1)
