@@ -285,7 +285,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         .iterator(chunk_size=CHUNK)
     ):
         summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
-        due = max(due_on, snoozed_until) if snoozed_until else due_on  # as FollowUp.effective_due
+        due = FollowUp.due_after_snooze(due_on, snoozed_until)
         cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
     directions = dict(Promise.Direction.choices)
     for pk, direction, text, due_on, person_id, first, last in (

@@ -14,12 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import (
     Count,
     DateTimeField,
-    DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, Lower
@@ -32,7 +29,7 @@ from interactions.models import Interaction
 from people.dates import PartialDate
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
-from reminders.models import TagCadence
+from reminders.selectors import effective_cadence
 
 PHOTO_SIZE = 400
 PHOTO_MAX_PIXELS = 40_000_000
@@ -82,16 +79,8 @@ def people_refresh_stay_due(people: QuerySet[Person]) -> int:
     cadence. The shortest cadence among the person's tags applies when they have none.
     Inside a transaction it runs once more after the commit (see below).
     """
-    own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
-    tag_default = (
-        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag_id__in=own_tags)
-        .order_by("duration")
-        .values("duration")[:1]
-    )
     due = ExpressionWrapper(
-        Coalesce(F("last_contacted_at"), F("created_at"))
-        + Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
-        output_field=DateTimeField(),
+        Coalesce(F("last_contacted_at"), F("created_at")) + effective_cadence(), output_field=DateTimeField()
     )
     updated = people.order_by().update(stay_due_at=due)
     # A write committing at the same moment (someone tagged while the tag's default changes)

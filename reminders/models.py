@@ -61,7 +61,12 @@ class FollowUp(WorkspaceScoped):
 
     @property
     def effective_due(self) -> date:
-        return max(self.due_on, self.snoozed_until) if self.snoozed_until else self.due_on
+        return self.due_after_snooze(self.due_on, self.snoozed_until)
+
+    @staticmethod
+    def due_after_snooze(due_on: date, snoozed_until: date | None) -> date:
+        """The day it is due: its due day, or later if snoozed past it."""
+        return max(due_on, snoozed_until) if snoozed_until else due_on
 
     @property
     def is_recurring(self) -> bool:

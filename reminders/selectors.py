@@ -44,6 +44,22 @@ DATES_AHEAD_DAYS = 14
 DATES_LIMIT = 20
 
 
+def effective_cadence() -> Coalesce:
+    """A person's own cadence, else the shortest among their tags' defaults (null if none).
+
+    The tags' default is spelled with the join table in an inner subquery (no join through the
+    tag table, no GROUP BY): it runs once for every person without a cadence of their own, so
+    on a big list its cost per row is what counts.
+    """
+    own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
+    tag_default = (
+        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag_id__in=own_tags)
+        .order_by("duration")
+        .values("duration")[:1]
+    )
+    return Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField()))
+
+
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     """Annotate ``stay_due_on``: the day of last contact (or creation) in the current time zone
     + own cadence, else the tag default. Null when the person has no cadence at all.
@@ -51,17 +67,8 @@ def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     Days, not instants: a contact at 00:30 in summer time is due on the same calendar day
     two weeks later, even across a clock change.
     """
-    # The shortest cadence among the person's tags. Spelled with the join table in an inner
-    # subquery (no join through the tag table, no GROUP BY): it runs once for every person
-    # without a cadence of their own, so on a big list its cost per row is what counts.
-    own_tags = Person.tags.through.objects.filter(person_id=OuterRef(OuterRef("pk"))).values("tag_id")
-    tag_default = (
-        TagCadence.objects.filter(workspace=OuterRef("workspace"), tag_id__in=own_tags)
-        .order_by("duration")
-        .values("duration")[:1]
-    )
     return qs.annotate(
-        effective_cadence=Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField())),
+        effective_cadence=effective_cadence(),
         stay_base_on=TruncDate(
             Coalesce(F("last_contacted_at"), F("created_at")), tzinfo=timezone.get_current_timezone()
         ),
