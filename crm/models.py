@@ -91,6 +91,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def name(self) -> str:
         return self.display_name or self.email.split("@")[0]
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The user's time zone; UTC when the stored name is not one this machine knows
+        (a zone renamed or dropped by a tzdata update must not break their pages or emails)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         key_salt = "crm.User.get_session_auth_hash"
         value = f"{self.password}:{self.session_generation}"

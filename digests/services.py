@@ -9,7 +9,6 @@ so the receiving side can recognise the duplicate: delivery is at-least-once, id
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -35,13 +34,6 @@ ACTION_SALT = "rapport.digest-action"
 UNSUBSCRIBE_SALT = "rapport.digest-unsubscribe"
 
 
-def user_zone(user: User) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def period_length(user: User) -> timedelta:
     return timedelta(days=7 if user.digest == User.Digest.WEEKLY else 1)
 
@@ -53,7 +45,7 @@ def due_period(user: User, now: datetime) -> tuple[date, datetime] | None:
     """
     if user.digest == User.Digest.OFF:
         return None
-    zone = user_zone(user)
+    zone = user.zone
     local = now.astimezone(zone)
     day = local.date()
     if user.digest == User.Digest.WEEKLY:
@@ -337,7 +329,7 @@ def digest_send(*, run_id: int, now: datetime | None = None) -> str:
     if not run.is_test and now - run.scheduled_at > period_length(user):
         return _finish(run, DigestRun.State.SKIPPED, error="More than a period late: skipped, not sent.")
     try:
-        with timezone.override(user_zone(user)):
+        with timezone.override(user.zone):
             digest = digest_content(user=user, today=timezone.localdate())
             if digest.is_empty and not user.digest_always and not run.is_test:
                 return _finish(run, DigestRun.State.EMPTY)

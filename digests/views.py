@@ -48,7 +48,7 @@ def action(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request, "This link is not valid.")
     if request.method == "POST":
         try:
-            with timezone.override(services.user_zone(user)):
+            with timezone.override(user.zone):
                 done = services.digest_action(user=user, action=verb, target=target)
         except (ObjectDoesNotExist, ValueError):
             return _invalid(request, "This reminder no longer exists.")

@@ -6,8 +6,6 @@ duplicated, redelivered or late message is harmless.
 
 from __future__ import annotations
 
-import zoneinfo
-
 from celery import shared_task
 from django.utils import timezone
 
@@ -37,11 +35,7 @@ def materialise_reminders_task(user_ids: list[int]) -> int:
     """Materialise and notify due reminders for a batch of users, each on their own local day."""
     created = 0
     for user in User.objects.filter(pk__in=user_ids, is_active=True):
-        try:
-            zone = zoneinfo.ZoneInfo(user.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        with timezone.override(zone):
+        with timezone.override(user.zone):
             created += services.occurrences_materialise(user=user, today=timezone.localdate())
             services.occurrences_notify(user=user)
     return created
