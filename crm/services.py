@@ -110,7 +110,10 @@ SCHEDULE_FIELDS = ("digest", "digest_weekday", "digest_hour", "time_zone")
 def user_update_settings(*, user: User, **fields: object) -> User:
     """Save the user's settings. A new digest schedule starts now: no digest for a send time
     that passed before it was chosen."""
-    changed = [name for name in SCHEDULE_FIELDS if name in fields and getattr(user, name) != fields[name]]
+    # Compared with the stored row, not ``user``: a bound ModelForm has already copied the new
+    # values onto the instance it was given, so the schedule would never look changed.
+    stored = User.objects.filter(pk=user.pk).values(*SCHEDULE_FIELDS).first() or {}
+    changed = [name for name in SCHEDULE_FIELDS if name in fields and stored.get(name) != fields[name]]
     for name, value in fields.items():
         if name not in SETTINGS_FIELDS:
             raise ValueError(f"Not a setting: {name}")

@@ -176,7 +176,10 @@ def test_smtp_failures_are_retried_then_shown_as_failed(
         user=owner, period=date(2026, 11, 16), scheduled_at=datetime(2026, 11, 16, 8, tzinfo=UTC)
     )
 
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with (
+        time_machine.travel(datetime(2026, 11, 16, 8, 1, tzinfo=UTC), tick=False),
+        pytest.raises(smtplib.SMTPServerDisconnected),
+    ):
         services.digest_send(run_id=run.pk)
     run.refresh_from_db()
     assert (run.state, run.attempts) == ("queued", 1)  # released for the retry
@@ -293,21 +296,27 @@ def test_preview_and_test_send(
 
 
 @pytest.mark.django_db
-def test_digest_settings_are_saved(owner_client: Client, owner: User) -> None:
-    owner_client.post(
-        reverse("account_settings"),
-        {
-            "display_name": "O",
-            "time_zone": "Europe/Paris",
-            "digest": "daily",
-            "digest_weekday": "2",
-            "digest_hour": "7",
-            "date_lead_days": "3",
-        },
-    )
+def test_digest_settings_are_saved(owner: User) -> None:
+    # Saved a fortnight before the day checked: the new schedule starts when it is saved.
+    with time_machine.travel(datetime(2027, 5, 20, 12, tzinfo=UTC), tick=False):
+        owner_client = Client()
+        owner_client.force_login(owner)
+        owner_client.post(
+            reverse("account_settings"),
+            {
+                "display_name": "O",
+                "time_zone": "Europe/Paris",
+                "digest": "daily",
+                "digest_weekday": "2",
+                "digest_hour": "7",
+                "date_lead_days": "3",
+            },
+        )
 
     owner.refresh_from_db()
     assert (owner.digest, owner.digest_hour, owner.date_lead_days) == ("daily", 7, 3)
+    assert owner.digest_since == datetime(2027, 5, 20, 12, tzinfo=UTC)  # the new schedule starts when saved
+    assert services.due_period(owner, datetime(2027, 5, 20, 5, 30, tzinfo=UTC)) is None
     assert services.due_period(owner, datetime(2027, 6, 1, 5, 30, tzinfo=UTC)) == (
         date(2027, 6, 1),
         datetime(2027, 6, 1, 7, 0, tzinfo=ZoneInfo("Europe/Paris")),
