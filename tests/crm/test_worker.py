@@ -42,7 +42,7 @@ def test_a_real_worker_runs_the_scheduler_heartbeat(owner: User) -> None:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_materialises_reminders_from_the_dispatcher(owner: User) -> None:
+def test_a_real_worker_materialises_reminders_from_the_dispatcher(owner: User, member: User) -> None:
     import datetime as dt
 
     from reminders import services as reminder_services
@@ -58,7 +58,15 @@ def test_a_real_worker_materialises_reminders_from_the_dispatcher(owner: User) -
         wait_for(
             lambda: ReminderOccurrence.objects.filter(user=owner, state="notified").exists(), what="a notified reminder"
         )
-        dispatch_reminders_task.delay()  # a second run changes nothing
-        wait_for(lambda: True, timeout=1)
+        # The second run must really happen before we look: it also has a newcomer's reminder to
+        # notify (same batch as the owner's), so once that one is notified the run is over.
+        newcomer = PersonFactory(workspace=owner.current_workspace, owner=member)
+        reminder_services.follow_up_create(person=newcomer, due_on=dt.date(2000, 1, 1), note="Also overdue")
+        dispatch_reminders_task.delay()
+        wait_for(
+            lambda: ReminderOccurrence.objects.filter(user=member, state="notified").exists(),
+            what="the second run to notify the newcomer's reminder",
+        )
 
-    assert ReminderOccurrence.objects.filter(user=owner).count() == 1
+    assert ReminderOccurrence.objects.filter(user=owner).count() == 1  # the second run changed nothing of the owner's
+    assert ReminderOccurrence.objects.filter(user=member).count() == 1
