@@ -427,8 +427,19 @@ def _photo(contact: Contact, line: Line) -> None:
     contact.photo = raw
 
 
+# A 2.1 AGENT property whose value is the embedded card on the lines that follow.
+AGENT_OPENING = re.compile(rb"^(?:[A-Z0-9_-]+\.)?AGENT(?:;[^:]*)?:\s*$")
+UNTERMINATED = "This card had no END:VCARD line; it was read up to the next card."
+
+
 def read_vcards(data: bytes, *, max_cards: int) -> Iterator[ParsedCard]:
-    """Every card in the file, in order; a card that cannot be read comes with its reason."""
+    """Every card in the file, in order; a card that cannot be read comes with its reason.
+
+    Every card is yielded exactly once, so the import's counts add up to the cards in the file:
+    a card that lacks its END ends at the next ``BEGIN:VCARD`` (or at the end of the file), a
+    ``BEGIN:VCARD`` repeated before anything was read opens the same card, and only a card that
+    follows a bare ``AGENT:`` line (vCard 2.1's embedded card) is nested and skipped.
+    """
     if not data.strip():
         raise VCardFileError("The file is empty.")
     data, fallback = decode_file(data)
@@ -436,32 +447,46 @@ def read_vcards(data: bytes, *, max_cards: int) -> Iterator[ParsedCard]:
         raise VCardFileError("This is not a vCard file: it has no BEGIN:VCARD.")
     number, depth = 0, 0
     card: list[Line] = []
+    previous = b""  # the card's line before this one, to tell an AGENT's card from the next card
+
+    def finish(*, unterminated: bool = False) -> ParsedCard:
+        nonlocal number
+        number += 1
+        if number > max_cards:
+            raise VCardFileError(f"The file has more than {max_cards:,} cards; split it into smaller files.")
+        return _finish(number, card, fallback, warning=UNTERMINATED if unterminated else "")
+
     for raw in logical_lines(data):
         upper = raw.strip().upper()
         if upper == b"BEGIN:VCARD":
-            depth += 1
-            if depth == 1:
+            if depth > 1 or (depth == 1 and AGENT_OPENING.match(previous)):
+                depth += 1  # a nested card (2.1 AGENT) is skipped with its contents
+            elif depth == 1 and any(line.name != "VERSION" for line in card):
+                yield finish(unterminated=True)  # the card before never ended: it ends here
                 card = []
-            continue  # a nested card (2.1 AGENT) is skipped with its contents
+            elif depth == 0:
+                depth, card = 1, []
+            previous = upper
+            continue
         if upper == b"END:VCARD" and depth:
             depth -= 1
             if depth == 0:
-                number += 1
-                if number > max_cards:
-                    raise VCardFileError(f"The file has more than {max_cards:,} cards; split it into smaller files.")
-                yield _finish(number, card, fallback)
+                yield finish()
             continue
         if depth == 1:
             card.append(parse_line(raw))
+            previous = upper
     if depth:  # the last card never ended: read what it has
-        yield _finish(number + 1, card, fallback)
+        yield finish(unterminated=True)
 
 
-def _finish(number: int, lines: list[Line], fallback: str) -> ParsedCard:
+def _finish(number: int, lines: list[Line], fallback: str, *, warning: str = "") -> ParsedCard:
     try:
         contact = card_to_contact(lines, fallback)
     except (ValueError, UnicodeError, LookupError, IndexError) as exc:  # one bad card must not stop the file
         return ParsedCard(number, None, f"This card could not be read ({exc.__class__.__name__}).")
+    if warning:
+        contact.warnings.append(warning)
     problem = contact.finish()
     if problem:
         return ParsedCard(number, contact, problem)

@@ -16,6 +16,7 @@ from imports import services
 from imports.models import ImportJob, ImportRow
 from people.models import ContactMethod, Person
 from tests.factories import PersonFactory
+from tests.imports.test_reading import HOSTILE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GMAIL = (FIXTURES / "vcard" / "mangstadt_ez-vcard__John_Doe_GMAIL.vcf").read_bytes()
@@ -133,6 +134,15 @@ def test_it_creates_nobody_when_the_same_file_is_imported_again(owner_client: Cl
     assert ContactMethod.objects.for_workspace(workspace).count() == methods
 
 
+def _cards_in(data: bytes) -> int:
+    """Cards in a fixture, counted without the reader: lines that open one (none of the
+    fixtures nests an AGENT card)."""
+    from imports.vcard import decode_file
+
+    text, _ = decode_file(data)
+    return sum(1 for line in text.splitlines() if line.strip().upper() == b"BEGIN:VCARD")
+
+
 def test_it_imports_every_real_file_without_a_server_error(owner_client: Client, workspace: Workspace) -> None:
     files = sorted((FIXTURES / "vcard").glob("*.vcf")) + sorted((FIXTURES / "csv").glob("*.*[vs]"))
     created = handled = total = 0
@@ -141,12 +151,28 @@ def test_it_imports_every_real_file_without_a_server_error(owner_client: Client,
         assert job.status == ImportJob.Status.DONE, (path.name, job.error)
         assert job.failed == 0, (path.name, list(ImportRow.objects.filter(job=job).values_list("error", flat=True)))
         assert job.processed == job.total
+        if path.suffix == ".vcf":  # every card of the file is accounted for
+            assert job.total == _cards_in(path.read_bytes()), path.name
+        assert job.created + job.merged + job.skipped + job.failed == job.total, path.name
         created += job.created
         handled += job.created + job.merged + job.skipped
         total += job.total
         assert owner_client.get(job.get_absolute_url()).status_code == 200
     assert handled == total == 73
     assert Person.objects.for_workspace(workspace).count() == created
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_counts_of_a_broken_file_add_up_to_its_cards(owner_client: Client, workspace: Workspace, name: str) -> None:
+    data, names = HOSTILE[name]
+    PersonFactory(workspace=workspace, first_name="Cy", last_name="")  # a merge too, where the file has Cy
+
+    job = import_file(owner_client, name, data)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert (job.total, job.created + job.merged + job.skipped + job.failed) == (len(names), len(names))
+    page = owner_client.get(job.get_absolute_url()).content.decode()
+    assert ("Not imported, and why" in page) == (job.failed > 0)  # and each failed card is listed with its reason
 
 
 def test_it_keeps_photos_from_cards(owner_client: Client, workspace: Workspace) -> None:

@@ -206,6 +206,49 @@ def test_it_skips_a_nested_agent_card() -> None:
     assert (card.contact.first_name, card.contact.phones()) == ("Big", ["+1 202 555 0100"])
 
 
+CARD = b"BEGIN:VCARD\nVERSION:3.0\nFN:%s\nEND:VCARD\n"
+HOSTILE = {
+    # name: (file, the names read in order; "" for a card that is reported, not imported)
+    "missing END, then two cards": (
+        CARD % b"Ann"
+        + CARD % b"Ben"
+        + CARD % b"Cy"
+        + b"BEGIN:VCARD\nVERSION:3.0\nFN:Dee\n"
+        + CARD % b"Eve"
+        + CARD % b"Fay",
+        ["Ann", "Ben", "Cy", "Dee", "Eve", "Fay"],
+    ),
+    "BEGIN inside a card": (b"BEGIN:VCARD\nFN:Ann\nTEL:555\nBEGIN:VCARD\nFN:Ben\nEND:VCARD\n", ["Ann", "Ben"]),
+    "cut off at the end of the file": (CARD % b"Ann" + b"BEGIN:VCARD\nVERSION:3.0\nFN:Ben\nTEL:55", ["Ann", "Ben"]),
+    "cut off right after BEGIN": (CARD % b"Ann" + b"BEGIN:VCARD\n", ["Ann", ""]),
+    "nested AGENT card": (
+        b"BEGIN:VCARD\nVERSION:2.1\nN:Boss;Ann\nAGENT:\nBEGIN:VCARD\nN:Agent;Ben\nEND:VCARD\nEND:VCARD\n"
+        + CARD % b"Cy",
+        ["Ann", "Cy"],
+    ),
+    "AGENT card never closed": (
+        b"BEGIN:VCARD\nVERSION:2.1\nN:Boss;Ann\nAGENT:\nBEGIN:VCARD\nN:Agent;Ben\nEND:VCARD\n",
+        ["Ann"],
+    ),
+    "duplicated BEGIN": (b"BEGIN:VCARD\nBEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEND:VCARD\n" + CARD % b"Ben", ["Ann", "Ben"]),
+    "END without BEGIN": (b"END:VCARD\n" + CARD % b"Ann" + b"END:VCARD\n", ["Ann"]),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_it_reads_every_card_of_a_broken_file_once(name: str) -> None:
+    data, names = HOSTILE[name]
+    cards = list(read_vcards(data, max_cards=10))
+    assert [c.contact.first_name if c.contact and not c.error else "" for c in cards] == names
+    assert [c.number for c in cards] == list(range(1, len(names) + 1))
+
+
+def test_it_says_when_a_card_had_no_end() -> None:
+    data, _ = HOSTILE["missing END, then two cards"]
+    dee = list(read_vcards(data, max_cards=10))[3]
+    assert "no END:VCARD line" in " ".join(dee.contact.warnings)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
