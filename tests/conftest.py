@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from pytest_django.fixtures import Settings
 
 from crm.models import Membership, User, Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-ahead-days",
+        type=int,
+        default=int(os.environ.get("RAPPORT_CLOCK_AHEAD_DAYS", "0")),
+        help=(
+            "Run with this process's clock moved this many days ahead (it keeps ticking), to prove "
+            "no test depends on today's date. Tests that start other processes (slow, e2e) are "
+            "left out: those processes keep the real clock."
+        ),
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clock_ahead(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``--clock-ahead-days N``: the whole session a given number of days in the future.
+
+    Tests that freeze time themselves still do (time-machine nests); the rest see the moved clock.
+    """
+    days = request.config.getoption("--clock-ahead-days")
+    if not days:
+        yield
+        return
+    with time_machine.travel(datetime.now(tz=UTC) + timedelta(days=days), tick=True):
+        yield
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -37,7 +67,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need PostgreSQL say so when there is none (CI's tier 1 deselects them)."""
+    """Tests that need PostgreSQL say so when there is none (CI's tier 1 deselects them).
+
+    With the clock moved ahead, tests that start other processes are deselected: a worker or a
+    browser keeps the real clock, so they would test the mismatch, not the app.
+    """
+    if config.getoption("--clock-ahead-days"):
+        kept = [item for item in items if not (item.get_closest_marker("slow") or item.get_closest_marker("e2e"))]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     needs = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
