@@ -25,7 +25,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -265,14 +265,7 @@ def import_read(*, job_id: int) -> None:
 
 
 def _read_backup(job: ImportJob) -> None:
-    try:
-        doc = backup.load(bytes(job.data), max_bytes=settings.IMPORT_MAX_BYTES)
-    except ValidationError as exc:
-        _fail(job, " ".join(exc.messages))
-        return
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
-        status=ImportJob.Status.READY, header=backup.counts(doc), total=1, processed=0
-    )
+    backup.restore_read(job=job)
 
 
 def _fail(job: ImportJob, error: str) -> None:
@@ -390,31 +383,7 @@ def import_run(*, job_id: int) -> None:
 
 
 def _run_backup(job: ImportJob) -> None:
-    data = bytes(ImportJob.objects.only("data").get(pk=job.pk).data)
-    try:
-        people = backup.workspace_restore(
-            workspace=job.workspace, user=job.created_by, data=data, max_bytes=settings.IMPORT_MAX_BYTES
-        )
-    except (ValidationError, IntegrityError, DataError, OSError) as exc:
-        if isinstance(exc, OSError):
-            logger.exception("restoring backup %s failed", job.pk)
-        message = (
-            " ".join(exc.messages)
-            if isinstance(exc, ValidationError)
-            else "The backup contradicts itself (two rows that must be unique, or a value too large)."
-            if not isinstance(exc, OSError)
-            else "The backup could not be restored because of an error on our side."
-        )
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            error=f"{message} Nothing was restored.",
-            data=b"",
-            finished_at=timezone.now(),
-        )
-        return
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-        status=ImportJob.Status.DONE, created=people, processed=1, data=b"", finished_at=timezone.now()
-    )
+    backup.restore_run(job=job)
 
 
 def _outcome_counts(job: ImportJob) -> dict[str, int]:
