@@ -19,6 +19,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from difflib import SequenceMatcher
 
 import phonenumbers
@@ -28,7 +29,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -43,7 +44,7 @@ from imports.csvfile import (
     recognised_format,
     row_to_contact,
 )
-from imports.models import ImportJob, ImportRow
+from imports.models import WAITING, ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
 from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
@@ -314,7 +315,7 @@ def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]
 
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.READY:
-        raise ValidationError("This import has already started.")
+        raise ValidationError("This import is no longer waiting for a go-ahead (it has started, or expired).")
     valid = set(ImportRow.Action.values)
     if default_action not in valid or not set(actions.values()) <= valid:
         raise ValidationError("Choose skip, merge or create for each possible duplicate.")
@@ -337,6 +338,28 @@ def import_cancel(*, job: ImportJob) -> bool:
     if updated:
         ImportRow.objects.filter(job=job).delete()
     return bool(updated)
+
+
+def import_expire_uploads() -> int:
+    """Delete the file and rows of every upload left waiting for the user longer than
+    ``IMPORT_UPLOAD_MAX_AGE_DAYS``, marking its job expired; returns how many expired.
+
+    Only jobs waiting for the user: one being read or imported right now is never touched.
+    The conditional UPDATE decides, so a job whose go-ahead commits at the same moment is
+    either started or expired, never both, and running this twice changes nothing.
+    """
+    days = settings.IMPORT_UPLOAD_MAX_AGE_DAYS
+    now = timezone.now()
+    with transaction.atomic():
+        expired = ImportJob.objects.filter(status__in=WAITING, created_at__lt=now - timedelta(days=days)).update(
+            status=ImportJob.Status.EXPIRED,
+            data=b"",
+            finished_at=now,
+            error=f"This upload waited more than {days} day{pluralize(days)} for you, so it was deleted "
+            "with its file; nothing was imported.",
+        )
+        ImportRow.objects.filter(job__status=ImportJob.Status.EXPIRED).delete()
+    return expired
 
 
 # --- running --------------------------------------------------------------------------------
