@@ -192,9 +192,11 @@ def import_set_mapping(*, job: ImportJob, mapping: list[str], background: bool =
     names = {"first_name", "last_name", "full_name", "email", "phone", "company", "nickname"}
     if not names & set(mapping):
         raise ValidationError("Map at least one column to a name, an email, a phone or a company.")
-    job.mapping = mapping
-    job.status = ImportJob.Status.READING
-    job.save(update_fields=["mapping", "status"])
+    # Conditional: the upload may have expired or been cancelled since the page was shown.
+    waiting = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING)
+    if not waiting.update(mapping=mapping, status=ImportJob.Status.READING):
+        raise ValidationError("This import is past the column mapping.")
+    job.mapping, job.status = mapping, ImportJob.Status.READING
     if background:
         _queue_read(job)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -77,6 +78,18 @@ def test_it_never_expires_a_job_being_read_or_imported_right_now(owner_client: C
     assert ImportJob.objects.get(pk=running.pk).status == ImportJob.Status.DONE
     assert ImportJob.objects.get(pk=reading.pk).status == ImportJob.Status.READY
     assert Person.objects.for_workspace(workspace).count() == 1
+
+
+def test_a_mapping_sent_from_a_page_shown_before_the_upload_expired_changes_nothing(
+    waiting: dict[str, ImportJob],
+) -> None:
+    shown = waiting["mapping"]  # as the mapping page read it, before the beat ran
+    with time_machine.travel(UPLOADED + timedelta(days=8), tick=False):
+        services.import_expire_uploads()
+
+    with pytest.raises(ValidationError, match="past the column mapping"):
+        services.import_set_mapping(job=shown, mapping=["first_name", "last_name", "email"], background=False)
+    assert ImportJob.objects.get(pk=shown.pk).status == ImportJob.Status.EXPIRED
 
 
 def test_it_says_how_long_uploads_are_kept_and_what_became_of_an_expired_one(
