@@ -17,13 +17,14 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from crm.models import Workspace
+from crm.models import User, Workspace
 from exports.backup import workspace_zip
 from imports import backup, services
 from imports.models import ImportJob, ImportRow
 from interactions.models import Interaction
 from people.models import Company, Person
 from tests.factories import InteractionFactory, PersonFactory, WorkspaceFactory
+from tests.processes import celery_worker, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -235,3 +236,23 @@ def test_an_outsider_cannot_see_a_restore_job(
     for name in ("detail", "progress"):
         assert outsider_client.get(reverse(f"imports:{name}", args=[job.pk])).status_code == 404
     assert outsider_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "create"}).status_code == 404
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_restores_an_uploaded_backup(owner: User, workspace: Workspace) -> None:
+    client = Client()
+    client.force_login(owner)
+    data = backup_of(60, interactions=40)
+
+    with celery_worker():
+        job = ImportJob.objects.get(pk=upload(client, data)["Location"].rstrip("/").split("/")[-1])
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.READY, what="the backup read")
+        assert "60 people" in client.get(job.get_absolute_url()).content.decode()
+        client.post(reverse("imports:go", args=[job.pk]), {"default_action": "create"})
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE, what="the restore")
+
+    job.refresh_from_db()
+    assert (job.created, job.processed, job.total) == (60, 160, 160)
+    assert Interaction.objects.for_workspace(workspace).count() == 40
+    assert "Workspace restored: 60 people" in client.get(job.get_absolute_url()).content.decode()
