@@ -309,6 +309,11 @@ def restore_read(*, job: ImportJob) -> None:
     except ValidationError as exc:
         _fail(job, " ".join(exc.messages))
         return
+    except Exception:
+        # Never a job stuck in "reading": the user hears it failed, and we get the traceback.
+        logger.exception("reading backup %s failed", job.pk)
+        _fail(job, "This backup could not be read because of an error on our side; nothing was written.")
+        raise
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
         status=ImportJob.Status.READY, header=counts(doc), total=total, processed=0
     )
