@@ -34,6 +34,13 @@ app.conf.beat_schedule = {
         "task": "digests.tasks.dispatch_digests_task",
         "schedule": 5 * 60.0,
     },
+    # Uploads left waiting for their column mapping or go-ahead are deleted after
+    # IMPORT_UPLOAD_MAX_AGE_DAYS days. The age is counted in days, so hourly is precise enough,
+    # and each run is one conditional UPDATE of the few jobs past it (repeats change nothing).
+    "expire-import-uploads": {
+        "task": "imports.tasks.expire_import_uploads_task",
+        "schedule": 60 * 60.0,
+    },
 }
 
 # Tests run real beat processes for seconds, not hours: they set every interval to this many

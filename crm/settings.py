@@ -196,6 +196,9 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # Imports: the biggest file and the most contacts taken in one go (each an honest error beyond).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_CONTACTS = env.int("IMPORT_MAX_CONTACTS", default=50_000)
+# An upload left waiting for its column mapping or go-ahead is deleted (file and rows) after this
+# many days: the bytes of someone's address book should not stay in the database for ever.
+IMPORT_UPLOAD_MAX_AGE_DAYS = env.int("IMPORT_UPLOAD_MAX_AGE_DAYS", default=7)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

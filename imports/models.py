@@ -29,6 +29,7 @@ class ImportJob(WorkspaceScoped):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired (the upload waited too long)"
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     file_name = models.CharField(max_length=255)
@@ -64,11 +65,19 @@ class ImportJob(WorkspaceScoped):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED, self.Status.EXPIRED}
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for the user (the column mapping or the go-ahead): what expires if left."""
+        return self.status in WAITING
 
     @property
     def is_working(self) -> bool:
         return self.status in {self.Status.READING, self.Status.RUNNING}
+
+
+WAITING = (ImportJob.Status.MAPPING, ImportJob.Status.READY)
 
 
 class ImportRow(WorkspaceScoped):

@@ -19,16 +19,17 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from difflib import SequenceMatcher
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -43,7 +44,7 @@ from imports.csvfile import (
     recognised_format,
     row_to_contact,
 )
-from imports.models import ImportJob, ImportRow
+from imports.models import WAITING, ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
 from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
@@ -191,9 +192,11 @@ def import_set_mapping(*, job: ImportJob, mapping: list[str], background: bool =
     names = {"first_name", "last_name", "full_name", "email", "phone", "company", "nickname"}
     if not names & set(mapping):
         raise ValidationError("Map at least one column to a name, an email, a phone or a company.")
-    job.mapping = mapping
-    job.status = ImportJob.Status.READING
-    job.save(update_fields=["mapping", "status"])
+    # Conditional: the upload may have expired or been cancelled since the page was shown.
+    waiting = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING)
+    if not waiting.update(mapping=mapping, status=ImportJob.Status.READING):
+        raise ValidationError("This import is past the column mapping.")
+    job.mapping, job.status = mapping, ImportJob.Status.READING
     if background:
         _queue_read(job)
 
@@ -265,14 +268,7 @@ def import_read(*, job_id: int) -> None:
 
 
 def _read_backup(job: ImportJob) -> None:
-    try:
-        doc = backup.load(bytes(job.data), max_bytes=settings.IMPORT_MAX_BYTES)
-    except ValidationError as exc:
-        _fail(job, " ".join(exc.messages))
-        return
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
-        status=ImportJob.Status.READY, header=backup.counts(doc), total=1, processed=0
-    )
+    backup.restore_read(job=job)
 
 
 def _fail(job: ImportJob, error: str) -> None:
@@ -321,7 +317,7 @@ def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]
 
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.READY:
-        raise ValidationError("This import has already started.")
+        raise ValidationError("This import is no longer waiting for a go-ahead (it has started, or expired).")
     valid = set(ImportRow.Action.values)
     if default_action not in valid or not set(actions.values()) <= valid:
         raise ValidationError("Choose skip, merge or create for each possible duplicate.")
@@ -344,6 +340,28 @@ def import_cancel(*, job: ImportJob) -> bool:
     if updated:
         ImportRow.objects.filter(job=job).delete()
     return bool(updated)
+
+
+def import_expire_uploads() -> int:
+    """Delete the file and rows of every upload left waiting for the user longer than
+    ``IMPORT_UPLOAD_MAX_AGE_DAYS``, marking its job expired; returns how many expired.
+
+    Only jobs waiting for the user: one being read or imported right now is never touched.
+    The conditional UPDATE decides, so a job whose go-ahead commits at the same moment is
+    either started or expired, never both, and running this twice changes nothing.
+    """
+    days = settings.IMPORT_UPLOAD_MAX_AGE_DAYS
+    now = timezone.now()
+    with transaction.atomic():
+        expired = ImportJob.objects.filter(status__in=WAITING, created_at__lt=now - timedelta(days=days)).update(
+            status=ImportJob.Status.EXPIRED,
+            data=b"",
+            finished_at=now,
+            error=f"This upload waited more than {days} day{pluralize(days)} for you, so it was deleted "
+            "with its file; nothing was imported.",
+        )
+        ImportRow.objects.filter(job__status=ImportJob.Status.EXPIRED).delete()
+    return expired
 
 
 # --- running --------------------------------------------------------------------------------
@@ -390,31 +408,7 @@ def import_run(*, job_id: int) -> None:
 
 
 def _run_backup(job: ImportJob) -> None:
-    data = bytes(ImportJob.objects.only("data").get(pk=job.pk).data)
-    try:
-        people = backup.workspace_restore(
-            workspace=job.workspace, user=job.created_by, data=data, max_bytes=settings.IMPORT_MAX_BYTES
-        )
-    except (ValidationError, IntegrityError, DataError, OSError) as exc:
-        if isinstance(exc, OSError):
-            logger.exception("restoring backup %s failed", job.pk)
-        message = (
-            " ".join(exc.messages)
-            if isinstance(exc, ValidationError)
-            else "The backup contradicts itself (two rows that must be unique, or a value too large)."
-            if not isinstance(exc, OSError)
-            else "The backup could not be restored because of an error on our side."
-        )
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            error=f"{message} Nothing was restored.",
-            data=b"",
-            finished_at=timezone.now(),
-        )
-        return
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-        status=ImportJob.Status.DONE, created=people, processed=1, data=b"", finished_at=timezone.now()
-    )
+    backup.restore_run(job=job)
 
 
 def _outcome_counts(job: ImportJob) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -37,7 +38,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(job)
     jobs = ImportJob.objects.for_workspace(request.workspace).defer("data", "header", "mapping")[:10]
-    return render(request, "imports/import_page.html", {"form": form, "jobs": jobs})
+    return render(
+        request,
+        "imports/import_page.html",
+        {"form": form, "jobs": jobs, "max_age_days": settings.IMPORT_UPLOAD_MAX_AGE_DAYS},
+    )
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from crm.models import User, Workspace
 from exports.backup import workspace_json
-from imports.backup import workspace_restore
+from imports import services as import_services
 from interactions.services import interaction_delete, interaction_log, interaction_update
 from people.merge import person_merge
 from people.models import Person
@@ -116,7 +116,12 @@ def test_a_restored_backup_has_its_due_instants(workspace: Workspace, owner: Use
     restorer = UserFactory(email="restorer@example.com", current_workspace=target)
     MembershipFactory(workspace=target, user=restorer, role="owner")
 
-    workspace_restore(workspace=target, user=restorer, data=data, max_bytes=10_000_000)
+    job = import_services.import_upload(
+        workspace=target, user=restorer, file_name="backup.json", data=data, background=False
+    )
+    import_services.import_read(job_id=job.pk)
+    import_services.import_start(job=job, default_action="create", actions={}, background=False)
+    import_services.import_run(job_id=job.pk)
 
     _assert_kept(target)
     assert Person.objects.for_workspace(target).get().stay_due_at is not None
