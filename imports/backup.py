@@ -345,11 +345,11 @@ def restore_run(*, job: ImportJob) -> None:
             else "The backup could not be restored because of an error on our side."
         )
         restore_undo(job=job)
-        _fail(job, f"{message} Nothing was restored.")
+        _fail(job, message)  # the job page adds "Nothing was written."
     except Exception:
         logger.exception("restoring backup %s failed", job.pk)
         restore_undo(job=job)
-        _fail(job, "The backup could not be restored because of an error on our side. Nothing was restored.")
+        _fail(job, "The backup could not be restored because of an error on our side.")
         raise
 
 
