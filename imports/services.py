@@ -14,7 +14,6 @@ only what the person does not have yet, so importing the same file again creates
 from __future__ import annotations
 
 import base64
-import functools
 import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from difflib import SequenceMatcher
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -46,6 +44,7 @@ from imports.csvfile import (
 )
 from imports.models import WAITING, ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
+from people.matching import fuller_name, method_key, phone_key, same_relative
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
 from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
 
@@ -67,19 +66,6 @@ def name_key(first: str, last: str) -> str:
     text = unicodedata.normalize("NFKD", f"{first} {last}".casefold())
     words = "".join(c if c.isalnum() else " " for c in text if not unicodedata.combining(c)).split()
     return " ".join(sorted(words))
-
-
-@functools.lru_cache(maxsize=65536)
-def phone_key(value: str) -> str:
-    """The number in E.164 when it parses, else its digits; short numbers never match."""
-    try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
-        if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    except phonenumbers.NumberParseException:
-        pass
-    digits = "".join(c for c in value if c.isdigit())
-    return digits if len(digits) >= 6 else ""
 
 
 SIMILAR = 0.8  # "Jon"/"John", "Katherine"/"Catherine"; "Ann"/"Anna" too, the user decides
@@ -552,7 +538,7 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
         row.person, row.outcome = person, ImportRow.Outcome.CREATED
         methods += _methods(person, contact, existing=[])
         dates += _dates(person, contact, existing=set())
-        family += _family(person, contact, existing=set())
+        family += _family(person, contact, existing=[])
         tag_links += [
             Person.tags.through(person_id=person.pk, tag_id=tags[n].pk)
             for n in {normalise_tag(t) for t in contact.tags}
@@ -569,14 +555,14 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
 
 
 def _methods(person: Person, contact: Contact, *, existing: list[ContactMethod]) -> list[ContactMethod]:
-    have = {(m.kind, m.value.strip().lower()) for m in existing}
+    have = {method_key(m.kind, m.value) for m in existing}
     have_primary = {m.kind for m in existing if m.is_primary}
     out = []
     for kind, label, value, primary in contact.methods:
         value = _store_phone(value) if kind == "phone" else value
-        if (kind, value.strip().lower()) in have or kind not in ContactMethod.Kind.values:
+        if method_key(kind, value) in have or kind not in ContactMethod.Kind.values:
             continue
-        have.add((kind, value.strip().lower()))
+        have.add(method_key(kind, value))
         is_primary = kind not in have_primary and (primary or not any(m[0] == kind and m[3] for m in contact.methods))
         if is_primary:
             have_primary.add(kind)
@@ -611,12 +597,21 @@ def _dates(person: Person, contact: Contact, *, existing: set[tuple[str, int, in
     return out
 
 
-def _family(person: Person, contact: Contact, *, existing: set[tuple[str, str]]) -> list[FamilyMember]:
-    return [
-        FamilyMember(workspace_id=person.workspace_id, person=person, relation=relation, name=name[:200])
-        for relation, name in contact.family
-        if (relation, name.lower()) not in existing
-    ]
+def _family(person: Person, contact: Contact, *, existing: list[FamilyMember]) -> list[FamilyMember]:
+    """The card's relatives the record lacks. One it already has (spouse "Chidi" for the card's
+    "Chidi Okafor") is kept once, under the fuller name."""
+    out: list[FamilyMember] = []
+    for relation, name in contact.family:
+        known = next((f for f in [*existing, *out] if same_relative(f.relation, f.name, relation, name)), None)
+        if known is None:
+            out.append(
+                FamilyMember(workspace_id=person.workspace_id, person=person, relation=relation, name=name[:200])
+            )
+        elif (fuller := fuller_name(known.name, name[:200])) != known.name:
+            known.name = fuller
+            if known.pk:
+                FamilyMember.objects.filter(pk=known.pk).update(name=fuller)
+    return out
 
 
 def _save_photo(person: Person, contact: Contact) -> None:
@@ -658,8 +653,7 @@ def merge_contact(*, person: Person, contact: Contact) -> Person:
     ContactMethod.objects.bulk_create(_methods(person, contact, existing=existing_methods))
     have_dates = {(d.label.lower(), d.date_day, d.date_month) for d in person.important_dates.all()}
     ImportantDate.objects.bulk_create(_dates(person, contact, existing=have_dates))
-    have_family = {(f.relation, f.name.lower()) for f in person.family.all()}
-    FamilyMember.objects.bulk_create(_family(person, contact, existing=have_family))
+    FamilyMember.objects.bulk_create(_family(person, contact, existing=list(person.family.all())))
     if contact.tags:
         person.tags.add(*tags_for_names(person.workspace, contact.tags, kind=Tag.Kind.LABEL))
         people_refresh_stay_due(Person.objects.filter(pk=person.pk))

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from imports.models import ImportRow
 from interactions.models import Interaction, Need, Promise
+from people.matching import first_match, fuller_name, method_key, same_pet, same_relative
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
 from people.services import contact_methods_ensure_primary, people_refresh_stay_due
 from reminders.models import FollowUp, ReminderOccurrence
@@ -107,18 +108,19 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
         transaction.on_commit(lambda: storage.delete(old_photo))
     keep.save()
 
-    have = {(m.kind, m.value.strip().lower()) for m in keep.contact_methods.all()}
+    have = {method_key(m.kind, m.value) for m in keep.contact_methods.all()}
     for method in other.contact_methods.all():
-        if (method.kind, method.value.strip().lower()) in have:
+        if method_key(method.kind, method.value) in have:
             method.delete()
         else:
-            have.add((method.kind, method.value.strip().lower()))
+            have.add(method_key(method.kind, method.value))
             ContactMethod.objects.filter(pk=method.pk).update(person=keep, is_primary=False)
     contact_methods_ensure_primary(person=keep)
     # Family rows that pointed from one record to the other would point at the person themself.
     FamilyMember.objects.filter(person=keep, linked_person=other).delete()
     FamilyMember.objects.filter(person=other, linked_person=keep).delete()
     FamilyMember.objects.filter(linked_person=other).update(linked_person=keep)
+    _fold_details(keep=keep, other=other)
     for model in (FamilyMember, Pet, ImportantDate, ProfileFact, Need, Promise, FollowUp, ReminderOccurrence):
         model.objects.filter(person=other).update(person=keep)
     through = Interaction.people.through
@@ -130,3 +132,45 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     other.delete()
     people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
     return keep
+
+
+# Fields of a relative or pet that the kept row takes from the other's when it has none.
+FILLABLE = (
+    "birthday_day",
+    "birthday_month",
+    "birthday_year",
+    "interests",
+    "notes",
+    "linked_person",
+    "breed",
+    "species",
+)
+
+
+def _fold_details(*, keep: Person, other: Person) -> None:
+    """The other record's relatives, pets and dates that the kept one already has (spouse "Chidi"
+    and "Chidi Okafor") become one row: the kept row, filled in from the other where it is empty."""
+    pairs = [
+        (keep.family.all(), other.family.all(), lambda a, b: same_relative(a.relation, a.name, b.relation, b.name)),
+        (keep.pets.all(), other.pets.all(), lambda a, b: same_pet(a.name, a.species, b.name, b.species)),
+        (
+            keep.important_dates.all(),
+            other.important_dates.all(),
+            lambda a, b: (
+                (a.label.casefold(), a.date_day, a.date_month) == (b.label.casefold(), b.date_day, b.date_month)
+            ),
+        ),
+    ]
+    for kept_rows, other_rows, same in pairs:
+        kept_rows = list(kept_rows)
+        for row in other_rows:
+            twin = first_match(kept_rows, lambda kept, row=row, same=same: same(kept, row))
+            if twin is None:
+                continue
+            for name in FILLABLE:
+                if hasattr(twin, name) and not getattr(twin, name) and getattr(row, name):
+                    setattr(twin, name, getattr(row, name))
+            if isinstance(twin, FamilyMember):
+                twin.name = fuller_name(twin.name, row.name)
+            twin.save()
+            row.delete()

@@ -14,7 +14,7 @@ from pytest_django.fixtures import Settings
 from crm.models import User, Workspace
 from imports import services
 from imports.models import ImportJob, ImportRow
-from people.models import ContactMethod, Person
+from people.models import ContactMethod, FamilyMember, Person
 from tests.factories import PersonFactory
 from tests.imports.test_reading import HOSTILE
 
@@ -370,3 +370,21 @@ def test_it_stores_cards_with_nul_bytes_surrogates_and_odd_charsets(owner_client
     assert ann.last_name == "Lee"
     assert ann.notes == "cafu00e9 ud800 end"  # unicode_escape is not trusted: no lone surrogate made
     assert ann.company == bo.company  # ÉCOLE and école are one company
+
+
+def test_merging_a_card_keeps_one_spouse_and_one_phone(owner_client: Client, workspace: Workspace) -> None:
+    ngozi = PersonFactory(workspace=workspace, first_name="Ngozi", last_name="Okafor")
+    FamilyMember.objects.create(workspace=workspace, person=ngozi, relation="spouse", name="Chidi")
+    ContactMethod.objects.create(workspace=workspace, person=ngozi, kind="phone", value="+1 202-555-0100")
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Okafor;Ngozi;;;\r\nFN:Ngozi Okafor\r\nTEL;TYPE=CELL:(202) 555-0100\r\n"
+        b"item1.X-ABRELATEDNAMES:Chidi Okafor\r\nitem1.X-ABLabel:_$!<Spouse>!$_\r\n"
+        b"item2.X-ABRELATEDNAMES:Ada\r\nitem2.X-ABLabel:_$!<Child>!$_\r\nEND:VCARD\r\n"
+    )
+
+    job = import_file(owner_client, "ngozi.vcf", card)
+
+    assert (job.created, job.merged) == (0, 1)
+    family = sorted((f.relation, f.name) for f in ngozi.family.all())
+    assert family == [("child", "Ada"), ("spouse", "Chidi Okafor")]
+    assert ngozi.contact_methods.filter(kind="phone").count() == 1

@@ -84,3 +84,32 @@ def test_it_refuses_people_of_another_workspace_and_the_same_person(
     assert owner_client.get(url, {"other": keep.pk}).status_code == 404
     assert outsider_client.get(url).status_code == 404
     assert Person.objects.filter(pk=stranger.pk).exists()
+
+
+def test_it_keeps_one_of_each_relative_pet_date_and_contact_the_two_records_share(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    from people.models import ImportantDate
+
+    keep = PersonFactory(workspace=workspace, first_name="Ngozi", last_name="Okafor")
+    other = PersonFactory(workspace=workspace, first_name="Ngozi", last_name="Okafor-Eze")
+    FamilyMember.objects.create(workspace=workspace, person=keep, relation="spouse", name="Chidi")
+    FamilyMember.objects.create(
+        workspace=workspace, person=other, relation="spouse", name="Chidi Okafor", birthday_day=3, birthday_month=5
+    )
+    FamilyMember.objects.create(workspace=workspace, person=other, relation="child", name="Ada")
+    Pet.objects.create(workspace=workspace, person=keep, name="Max", species="")
+    Pet.objects.create(workspace=workspace, person=other, name="max", species="dog")
+    ImportantDate.objects.create(workspace=workspace, person=keep, label="Name day", date_day=1, date_month=6)
+    ImportantDate.objects.create(workspace=workspace, person=other, label="name day", date_day=1, date_month=6)
+    ContactMethod.objects.create(workspace=workspace, person=keep, kind="phone", value="+12025550100")
+    ContactMethod.objects.create(workspace=workspace, person=other, kind="phone", value="+1 (202) 555-0100")
+
+    response = owner_client.post(reverse("people:merge", args=[keep.pk]), {"other": other.pk})
+
+    assert response.status_code == 302
+    family = [(f.relation, f.name, str(f.birthday or "")) for f in keep.family.order_by("relation")]
+    assert family == [("child", "Ada", ""), ("spouse", "Chidi Okafor", "3 May")]  # one spouse, the fuller name
+    assert [(p.name, p.species) for p in keep.pets.all()] == [("Max", "dog")]
+    assert keep.important_dates.count() == 1
+    assert list(keep.contact_methods.values_list("value", flat=True)) == ["+12025550100"]
