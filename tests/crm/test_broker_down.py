@@ -3,8 +3,13 @@ the committed row is the promise: the sweeper sends the hint again and the email
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -16,6 +21,8 @@ from crm import queue, services
 from crm.models import Invitation, Membership, PasswordResetRequest, User
 from crm.tasks import send_invitation_task, send_password_reset_task
 from tests.hints import NOW, broker_down, broker_up, sweep_twice_then_work
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +130,23 @@ def test_it_logs_a_failed_hint_and_carries_on(caplog: pytest.LogCaptureFixture) 
         assert queue.enqueue(send_password_reset_task, 7) is False
 
     assert "the sweeper will send it" in caplog.text
+
+
+def test_it_gives_up_on_a_redis_that_accepts_connections_but_never_answers(tmp_path: Path) -> None:
+    # A half-open broker (a hung Redis, a dropped route) is the worst case for a request:
+    # without socket timeouts publishing waits on it for minutes.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        probe = (
+            "import django; django.setup(); from crm.queue import enqueue; from crm.tasks import heartbeat_task;"
+            "print('sent' if enqueue(heartbeat_task) else 'not sent')"
+        )
+        env = {**os.environ, "CELERY_BROKER_URL": url, "RAPPORT_VAR_DIR": str(tmp_path)}
+        env["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+        result = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+
+    assert result.stdout.strip() == "not sent"
