@@ -41,6 +41,14 @@ app.conf.beat_schedule = {
         "task": "imports.tasks.expire_import_uploads_task",
         "schedule": 60 * 60.0,
     },
+    # Broker messages are hints: this sends them again for every row (email, test digest,
+    # import) whose message was never sent or whose worker died. Once a minute bounds how
+    # long a Redis outage delays the work after Redis is back; a sweep with nothing to do is
+    # a few indexed queries, and sweeps overlapping are harmless (rows are claimed).
+    "sweep-outbox": {
+        "task": "crm.tasks.sweep_outbox_task",
+        "schedule": 60.0,
+    },
 }
 
 # Tests run real beat processes for seconds, not hours: they set every interval to this many

@@ -100,6 +100,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
     def send_mail(
         self, subject_template_name: str, email_template_name: str, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> None:
-        from crm.tasks import send_password_reset_task
+        from crm import services
 
-        send_password_reset_task.delay_on_commit(context["user"].pk)
+        services.password_reset_request(user=context["user"])

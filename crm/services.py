@@ -16,11 +16,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from crm.emails import make_message
-from crm.models import Invitation, Membership, SchedulerHeartbeat, User, Workspace
+from crm.models import Invitation, Membership, PasswordResetRequest, SchedulerHeartbeat, User, Workspace
+from crm.queue import claim_timeout, enqueue_on_commit
 
 INVITATION_SALT = "rapport.invitation"
-# A send claimed longer ago than this was abandoned (worker killed); it may be claimed again.
-SEND_CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -127,10 +126,34 @@ def user_update_settings(*, user: User, **fields: object) -> User:
     return user
 
 
-def password_reset_send(*, user_id: int) -> bool:
-    """Email an active user a single-use link to choose a new password (built from SITE_URL)."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+def password_reset_request(*, user: User) -> PasswordResetRequest:
+    """Queue a reset email for ``user``: the row is the promise, the worker sends it."""
+    from crm.tasks import send_password_reset_task
+
+    request = PasswordResetRequest.objects.create(user=user)
+    enqueue_on_commit(send_password_reset_task, request.pk)
+    return request
+
+
+def password_reset_send(*, request_id: int) -> bool:
+    """Email an active user a single-use link to choose a new password (built from SITE_URL).
+
+    Sent once per request: the row is claimed with a conditional UPDATE (as ``invitation_send``
+    does), so a repeated hint finds nothing to claim. On an error the claim is released and
+    the error re-raised for a retry. Returns False when there was nothing to send.
+    """
+    now = timezone.now()
+    state = PasswordResetRequest.State
+    claimable = Q(state=state.QUEUED) | Q(state=state.SENDING, claimed_at__lt=now - claim_timeout())
+    claimed = PasswordResetRequest.objects.filter(claimable, pk=request_id).update(
+        state=state.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return False
+    request = PasswordResetRequest.objects.select_related("user").get(pk=request_id)
+    user = request.user
+    if not user.is_active:
+        PasswordResetRequest.objects.filter(pk=request_id).update(state=state.FAILED, error="The account is inactive.")
         return False
     context = {
         "user": user,
@@ -138,8 +161,20 @@ def password_reset_send(*, user_id: int) -> bool:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    make_message("password-reset", to=user.email, context=context).send()
+    try:
+        make_message("password-reset", to=user.email, context=context).send()
+    except Exception as exc:
+        PasswordResetRequest.objects.filter(pk=request_id).update(state=state.QUEUED, error=str(exc)[:1000])
+        raise
+    PasswordResetRequest.objects.filter(pk=request_id).update(state=state.SENT, sent_at=timezone.now(), error="")
     return True
+
+
+def password_reset_mark_failed(*, request_id: int, error: str) -> None:
+    """After the last retry: nothing will send it now."""
+    PasswordResetRequest.objects.filter(pk=request_id).exclude(state=PasswordResetRequest.State.SENT).update(
+        state=PasswordResetRequest.State.FAILED, error=error[:1000]
+    )
 
 
 def user_log_out_everywhere(*, user: User) -> None:
@@ -169,7 +204,7 @@ def invitation_create(*, membership: Membership, email: str) -> Invitation:
     invitation = Invitation(workspace=workspace, email=email, invited_by=membership.user)
     invitation.full_clean()
     invitation.save()
-    send_invitation_task.delay_on_commit(invitation.pk)
+    enqueue_on_commit(send_invitation_task, invitation.pk)
     return invitation
 
 
@@ -240,7 +275,7 @@ def invitation_send(*, invitation_id: int) -> bool:
     """
     now = timezone.now()
     claimable = Q(email_state__in=(Invitation.EmailState.QUEUED, Invitation.EmailState.FAILED)) | Q(
-        email_state=Invitation.EmailState.SENDING, email_claimed_at__lt=now - SEND_CLAIM_TIMEOUT
+        email_state=Invitation.EmailState.SENDING, email_claimed_at__lt=now - claim_timeout()
     )
     claimed = Invitation.objects.filter(claimable, pk=invitation_id, status=Invitation.Status.PENDING).update(
         email_state=Invitation.EmailState.SENDING, email_claimed_at=now
@@ -286,7 +321,7 @@ def invitation_resend(*, membership: Membership, invitation_id: int) -> Invitati
     Invitation.objects.filter(pk=invitation.pk).exclude(email_state=Invitation.EmailState.SENDING).update(
         email_state=Invitation.EmailState.QUEUED, email_error=""
     )
-    send_invitation_task.delay_on_commit(invitation.pk)
+    enqueue_on_commit(send_invitation_task, invitation.pk)
     return invitation
 
 

@@ -137,8 +137,16 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
-# A digest send claimed longer ago than this is taken as abandoned (its worker died).
-DIGEST_CLAIM_TIMEOUT_SECONDS = env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600)
+# Background work claims its row (an email to send, an import to read or run); a claim with
+# no sign of life for longer than this is taken as abandoned (its worker died) and may be
+# taken again. One setting for every claim; DIGEST_CLAIM_TIMEOUT_SECONDS is its old name.
+CLAIM_TIMEOUT_SECONDS = env.int("CLAIM_TIMEOUT_SECONDS", default=env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600))
+# A queued row whose broker message has not been picked up after this long gets another one
+# from the sweeper (the message was never sent, or was lost with the broker).
+HINT_RESEND_SECONDS = env.int("HINT_RESEND_SECONDS", default=120)
+# An import a worker keeps losing (killed, or stalled for CLAIM_TIMEOUT_SECONDS) is taken over
+# this many times, then marked failed with a message on its page.
+IMPORT_MAX_TAKEOVERS = env.int("IMPORT_MAX_TAKEOVERS", default=3)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
@@ -234,6 +242,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A broker message is only a hint (the row is the work), so a request never waits long
+    # for Redis: without these a half-open connection blocks publishing for minutes.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+# One quick retry covers a pooled connection that Redis dropped; more would only keep the
+# user waiting while the broker is down (the sweeper sends the hint again later).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

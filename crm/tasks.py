@@ -5,8 +5,9 @@ from __future__ import annotations
 import smtplib
 
 from celery import shared_task
+from django.utils import timezone
 
-from crm import services
+from crm import queue, services
 
 # SMTP down or refusing: worth retrying with backoff. Anything else is a bug and surfaces.
 RETRYABLE = (smtplib.SMTPException, OSError)
@@ -23,10 +24,20 @@ def send_invitation_task(self, invitation_id: int) -> None:
         raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
 
 
-@shared_task(acks_late=True, autoretry_for=RETRYABLE, retry_backoff=30, max_retries=5)
-def send_password_reset_task(user_id: int) -> None:
-    # A repeated delivery sends a second, equally valid link: harmless, so no claim row.
-    services.password_reset_send(user_id=user_id)
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def send_password_reset_task(self, request_id: int) -> None:
+    try:
+        services.password_reset_send(request_id=request_id)
+    except RETRYABLE as exc:
+        if self.request.retries >= self.max_retries:
+            services.password_reset_mark_failed(request_id=request_id, error=str(exc))
+            return
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(acks_late=True)
+def sweep_outbox_task() -> dict[str, int]:
+    return queue.outbox_sweep(now=timezone.now())
 
 
 @shared_task(acks_late=True)

@@ -130,7 +130,11 @@ def members(request: HttpRequest) -> HttpResponse:
                 form.add_error("email", exc.message_dict.get("email", exc.messages))
             else:
                 days = settings.INVITATION_MAX_AGE_DAYS
-                messages.success(request, f"Invitation sent to {invitation.email}. The link works for {days} days.")
+                messages.success(
+                    request,
+                    f"Invitation to {invitation.email} queued: it will be sent shortly. "
+                    f"The link works for {days} days.",
+                )
                 return redirect("members")
     context = {
         "form": form,
@@ -159,7 +163,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
         invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)
     except Invitation.DoesNotExist as exc:
         raise Http404 from exc
-    messages.success(request, f"Invitation to {invitation.email} sent again.")
+    messages.success(request, f"Invitation to {invitation.email} queued again: it will be sent shortly.")
     return redirect("members")
 
 

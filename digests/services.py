@@ -22,13 +22,12 @@ from django.utils import timezone
 
 from crm.emails import make_message
 from crm.models import Membership, User
+from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
 from interactions.models import Interaction
 from people.models import FamilyMember, Person, Pet, Tag
 from reminders import selectors as reminder_selectors
 
-# A send claimed longer ago than this was abandoned (worker killed mid-send).
-CLAIM_TIMEOUT = timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT_SECONDS)
 ACTION_MAX_AGE = timedelta(days=14)
 ACTION_SALT = "rapport.digest-action"
 UNSUBSCRIBE_SALT = "rapport.digest-unsubscribe"
@@ -71,7 +70,7 @@ def digest_dispatch(*, users: list[User], now: datetime) -> list[int]:
         if due is not None:
             rows.append(DigestRun(user=user, period=due[0], scheduled_at=due[1]))
     DigestRun.objects.bulk_create(rows, ignore_conflicts=True)
-    abandoned = Q(state=DigestRun.State.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    abandoned = Q(state=DigestRun.State.SENDING, claimed_at__lt=now - claim_timeout())
     return list(
         DigestRun.objects.filter(Q(state=DigestRun.State.QUEUED) | abandoned, user__in=[u.pk for u in users])
         .filter(period__isnull=False)
@@ -83,7 +82,7 @@ def digest_request_test(*, user: User) -> DigestRun:
     from digests.tasks import send_digest_task
 
     run = DigestRun.objects.create(user=user, period=None, scheduled_at=timezone.now())
-    send_digest_task.delay_on_commit(run.pk)
+    enqueue_on_commit(send_digest_task, run.pk)
     return run
 
 
@@ -312,12 +311,12 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
 def digest_send(*, run_id: int, now: datetime | None = None) -> str:
     """Send one digest run once. Returns the state it ended in.
 
-    Claims the row (queued, or a sending claim older than ``CLAIM_TIMEOUT`` left by a killed
+    Claims the row (queued, or a sending claim older than ``CLAIM_TIMEOUT_SECONDS`` left by a killed
     worker) with a conditional UPDATE; a run claimed elsewhere is left alone. A run more than
     a period late is skipped and recorded. On an error the claim is released for a retry.
     """
     now = now or timezone.now()
-    claimable = Q(state=DigestRun.State.QUEUED) | Q(state=DigestRun.State.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    claimable = Q(state=DigestRun.State.QUEUED) | Q(state=DigestRun.State.SENDING, claimed_at__lt=now - claim_timeout())
     with transaction.atomic():
         claimed = DigestRun.objects.filter(claimable, pk=run_id).update(state=DigestRun.State.SENDING, claimed_at=now)
     if claimed != 1:

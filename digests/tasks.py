@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from crm.models import User
+from crm.queue import enqueue
 from digests import services
 
 BATCH = 1000
@@ -27,8 +28,7 @@ def dispatch_digests_task() -> int:
             return queued
         last = batch[-1].pk
         for run_id in services.digest_dispatch(users=batch, now=now):
-            send_digest_task.delay(run_id)
-            queued += 1
+            queued += enqueue(send_digest_task, run_id)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)

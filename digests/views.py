@@ -35,7 +35,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 @login_required
 def send_test(request: HttpRequest) -> HttpResponse:
     services.digest_request_test(user=request.user)
-    messages.success(request, f"A test digest is on its way to {request.user.email}.")
+    messages.success(request, f"A test digest to {request.user.email} is queued: it will be sent shortly.")
     return redirect("account_settings")
 
 

@@ -314,8 +314,9 @@ def restore_read(*, job: ImportJob) -> None:
         logger.exception("reading backup %s failed", job.pk)
         _fail(job, "This backup could not be read because of an error on our side; nothing was written.")
         raise
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
-        status=ImportJob.Status.READY, header=counts(doc), total=total, processed=0
+    # Only while the claim is this worker's: a reader the job was taken from changes nothing.
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING, claimed_at=job.claimed_at).update(
+        status=ImportJob.Status.READY, header=counts(doc), total=total, processed=0, claimed_at=None
     )
 
 
@@ -364,7 +365,8 @@ def _restore(job: ImportJob, data: bytes) -> None:
         id_maps.setdefault(name, {}).update((old, new) for old, new in record["ids"])
         written += len(record["ids"])
     seq = chunks.count()
-    running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING)
+    # While the claim is this worker's: one the job was taken from (stalled) stops at its next chunk.
+    running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, claimed_at=job.claimed_at)
     for model in MODELS:
         rows = _objects(doc, model, workspace=workspace, user=user, members=members, id_maps=id_maps, photos=photos)  # type: ignore[arg-type]
         while batch := list(itertools.islice(rows, CHUNK)):
@@ -391,7 +393,7 @@ def _restore(job: ImportJob, data: bytes) -> None:
                     contact={"ids": pairs},
                     outcome=ImportRow.Outcome.CREATED,
                 )
-                ImportJob.objects.filter(pk=job.pk).update(processed=written)
+                running.update(processed=written, moved_at=timezone.now())  # progress, and a sign of life
     with transaction.atomic():
         people_refresh_stay_due(Person.objects.for_workspace(workspace))
         running.update(

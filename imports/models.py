@@ -49,9 +49,15 @@ class ImportJob(WorkspaceScoped):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Reading and running: when the job last moved (queued, claimed, a batch done), the
+    # worker's claim (empty while the job waits for one) and how often it was taken over.
+    moved_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    takeovers = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=("status", "moved_at"), name="importjob_status_moved"),)
 
     def __str__(self) -> str:
         return self.file_name
@@ -71,6 +77,11 @@ class ImportJob(WorkspaceScoped):
     def is_waiting(self) -> bool:
         """Waiting for the user (the column mapping or the go-ahead): what expires if left."""
         return self.status in WAITING
+
+    @property
+    def is_waiting_for_worker(self) -> bool:
+        """Queued for reading or running, and no worker has taken it yet."""
+        return self.is_working and self.claimed_at is None
 
     @property
     def is_working(self) -> bool:

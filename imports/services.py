@@ -7,7 +7,9 @@
 4. ``import_run`` (a task) writes rows in batches, each batch in one transaction, and counts.
 
 Every step is safe to repeat: reading starts over from nothing, and running only touches rows
-still pending, so a worker killed half-way resumes without doing any row twice. Merging adds
+still pending, so a worker killed half-way resumes without doing any row twice. Reading and
+running claim the job first (a conditional UPDATE of ``claimed_at``), so two messages for one
+job never work on it at once; a claim that stops moving is taken over by the sweeper. Merging adds
 only what the person does not have yet, so importing the same file again creates nobody.
 """
 
@@ -18,19 +20,20 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from crm.models import User, Workspace
+from crm.queue import SWEEP_BATCH, claim_timeout, enqueue, enqueue_on_commit
 from imports import backup
 from imports.contact import Contact, as_partial_date
 from imports.csvfile import (
@@ -147,6 +150,7 @@ def import_upload(
         backup.peek(data, max_bytes=limit)
         backup.check_empty(workspace)
         job.status = ImportJob.Status.READING
+        job.moved_at = timezone.now()
         job.save()
         if background:
             _queue_read(job)
@@ -163,6 +167,7 @@ def import_upload(
         job.save()
         return job
     job.status = ImportJob.Status.READING
+    job.moved_at = timezone.now()
     job.save()
     if background:
         _queue_read(job)
@@ -180,9 +185,10 @@ def import_set_mapping(*, job: ImportJob, mapping: list[str], background: bool =
         raise ValidationError("Map at least one column to a name, an email, a phone or a company.")
     # Conditional: the upload may have expired or been cancelled since the page was shown.
     waiting = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING)
-    if not waiting.update(mapping=mapping, status=ImportJob.Status.READING):
+    now = timezone.now()
+    if not waiting.update(mapping=mapping, status=ImportJob.Status.READING, moved_at=now):
         raise ValidationError("This import is past the column mapping.")
-    job.mapping, job.status = mapping, ImportJob.Status.READING
+    job.mapping, job.status, job.moved_at = mapping, ImportJob.Status.READING, now
     if background:
         _queue_read(job)
 
@@ -190,7 +196,70 @@ def import_set_mapping(*, job: ImportJob, mapping: list[str], background: bool =
 def _queue_read(job: ImportJob) -> None:
     from imports.tasks import read_import_task
 
-    read_import_task.delay_on_commit(job.pk)
+    enqueue_on_commit(read_import_task, job.pk)
+
+
+# --- claims and takeovers -------------------------------------------------------------------
+
+
+def _claim(*, job_id: int, status: str) -> ImportJob | None:
+    """Take the job for this worker, or None when it is not in ``status`` or already taken.
+
+    The claim is the ``claimed_at`` value written here: every later step checks it is still
+    this worker's, so a worker the sweeper took the job from stops at its next batch.
+    """
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=status, claimed_at__isnull=True).update(
+        claimed_at=now, moved_at=now
+    )
+    if claimed != 1:
+        return None
+    return ImportJob.objects.select_related("workspace", "created_by").get(pk=job_id)
+
+
+def _still_mine(job: ImportJob, **progress: object) -> bool:
+    """Record progress if the job is still this worker's claim; False when it was taken over."""
+    mine = ImportJob.objects.filter(pk=job.pk, status=job.status, claimed_at=job.claimed_at)
+    return mine.update(moved_at=timezone.now(), **progress) == 1
+
+
+def import_takeover(*, now: datetime) -> int:
+    """Hint again every reading or running job that stopped moving; returns the hints sent.
+
+    A job no worker took (its message was lost) gets another message. A job whose worker
+    stopped moving for ``CLAIM_TIMEOUT_SECONDS`` (killed, or stuck) is released for another
+    worker, at most ``IMPORT_MAX_TAKEOVERS`` times: then it fails, with a message on its page.
+    """
+    from imports.tasks import read_import_task, run_import_task
+
+    tasks = {ImportJob.Status.READING: read_import_task, ImportJob.Status.RUNNING: run_import_task}
+    never_taken = Q(claimed_at__isnull=True, moved_at__lt=now - timedelta(seconds=settings.HINT_RESEND_SECONDS))
+    abandoned = Q(claimed_at__isnull=False, moved_at__lt=now - claim_timeout())
+    stalled = ImportJob.objects.filter(never_taken | abandoned, status__in=list(tasks)).order_by("pk")
+    hinted = 0
+    for job in stalled.only("pk", "status", "claimed_at", "moved_at", "takeovers", "workspace_id")[:SWEEP_BATCH]:
+        taken_over = job.claimed_at is not None
+        if taken_over and job.takeovers >= settings.IMPORT_MAX_TAKEOVERS:
+            _stalled_for_good(job)
+            continue
+        # Conditional on the job not having moved since it was read: a worker that just
+        # came back to life keeps its claim.
+        released = ImportJob.objects.filter(pk=job.pk, status=job.status, moved_at=job.moved_at).update(
+            claimed_at=None, moved_at=now, takeovers=F("takeovers") + int(taken_over)
+        )
+        if released:
+            if taken_over:
+                logger.warning("import %s stopped moving while %s; taken over", job.pk, job.status)
+            hinted += enqueue(tasks[job.status], job.pk)
+    return hinted
+
+
+def _stalled_for_good(job: ImportJob) -> None:
+    times = f"{job.takeovers + 1} times"
+    if job.status == ImportJob.Status.READING:
+        _fail(job, f"Reading this file stopped {times} without finishing; nothing was written. Try a smaller file.")
+        return
+    _stopped(job, reason=f"stopped {times} without finishing")
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -217,8 +286,8 @@ def _parsed(job: ImportJob) -> Iterator[tuple[int, Contact | None, str]]:
 
 def import_read(*, job_id: int) -> None:
     """Read the job's file into rows with duplicates marked; the file's own faults fail the job."""
-    job = ImportJob.objects.get(pk=job_id)
-    if job.status != ImportJob.Status.READING:
+    job = _claim(job_id=job_id, status=ImportJob.Status.READING)
+    if job is None:
         return
     if job.kind == ImportJob.Kind.BACKUP:
         _read_backup(job)
@@ -233,10 +302,17 @@ def import_read(*, job_id: int) -> None:
             batch.append(_row(job, number, contact, error, index, seen))
             count += 1
             if len(batch) >= READ_BATCH:
-                ImportRow.objects.bulk_create(batch)
+                # With the claim checked in the same transaction: a reader the job was taken
+                # from writes nothing more (the new reader starts over from no rows).
+                with transaction.atomic():
+                    if not _still_mine(job, processed=count):
+                        return
+                    ImportRow.objects.bulk_create(batch)
                 batch = []
-                ImportJob.objects.filter(pk=job.pk).update(processed=count)
-        ImportRow.objects.bulk_create(batch)
+        with transaction.atomic():
+            if not _still_mine(job):
+                return
+            ImportRow.objects.bulk_create(batch)
     except (VCardFileError, CsvFileError) as exc:
         _fail(job, str(exc))
         return
@@ -248,8 +324,8 @@ def import_read(*, job_id: int) -> None:
     if count == 0:
         _fail(job, "The file has no contacts in it.")
         return
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING).update(
-        status=ImportJob.Status.READY, total=count, processed=0
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READING, claimed_at=job.claimed_at).update(
+        status=ImportJob.Status.READY, total=count, processed=0, claimed_at=None
     )
 
 
@@ -313,9 +389,11 @@ def import_start(*, job: ImportJob, default_action: str, actions: dict[int, str]
         ids = [row_id for row_id, chosen in actions.items() if chosen == action]
         if ids:
             duplicates.filter(pk__in=ids).update(action=action)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, processed=0)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, processed=0, moved_at=timezone.now(), claimed_at=None
+    )
     if background:
-        run_import_task.delay_on_commit(job.pk)
+        enqueue_on_commit(run_import_task, job.pk)
 
 
 def import_cancel(*, job: ImportJob) -> bool:
@@ -355,8 +433,8 @@ def import_expire_uploads() -> int:
 
 def import_run(*, job_id: int) -> None:
     """Write the pending rows in batches; each batch commits with the job's counters."""
-    job = ImportJob.objects.select_related("workspace", "created_by").get(pk=job_id)
-    if job.status != ImportJob.Status.RUNNING:
+    job = _claim(job_id=job_id, status=ImportJob.Status.RUNNING)
+    if job is None:
         return
     if job.kind == ImportJob.Kind.BACKUP:
         _run_backup(job)
@@ -365,8 +443,10 @@ def import_run(*, job_id: int) -> None:
     try:
         while True:
             with transaction.atomic():
-                # The job row is the lock: a redelivered task waits here, then finds no pending rows.
-                if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=job.status).exists():
+                # The job row is the lock, and the claim must still be ours: a worker the job
+                # was taken from waits here, then stops; the rows it did stay done.
+                mine = ImportJob.objects.select_for_update().filter(pk=job.pk, status=job.status)
+                if not mine.filter(claimed_at=job.claimed_at).exists():
                     return
                 rows = list(pending.select_related("duplicate_of")[:RUN_BATCH])
                 if not rows:
@@ -374,15 +454,7 @@ def import_run(*, job_id: int) -> None:
                 _run_batch(job, rows)
     except Exception:
         logger.exception("import %s stopped", job.pk)
-        done = _outcome_counts(job)
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            error=f"The import stopped after {done['processed']} contacts because of an error on our side; "
-            "those are imported. Import the file again: the ones already here are recognised and merged.",
-            data=b"",
-            finished_at=timezone.now(),
-            **done,
-        )
+        _stopped(job, reason="stopped because of an error on our side")
         raise
     counts = _outcome_counts(job)
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
@@ -393,12 +465,25 @@ def import_run(*, job_id: int) -> None:
         ImportRow.objects.filter(job=job, error="", has_warnings=False).delete()
 
 
+def _stopped(job: ImportJob, *, reason: str) -> None:
+    """Fail a run part-way: what was written stays, and the page says how to finish."""
+    done = _outcome_counts(job)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED,
+        error=f"The import {reason}, after {done['processed']} contacts; those are imported. "
+        "Import the file again: the ones already here are recognised and merged.",
+        data=b"",
+        finished_at=timezone.now(),
+        **done,
+    )
+
+
 def _run_backup(job: ImportJob) -> None:
     backup.restore_run(job=job)
 
 
 def _outcome_counts(job: ImportJob) -> dict[str, int]:
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
     outcome = ImportRow.Outcome
     return ImportRow.objects.filter(job=job).aggregate(
@@ -429,7 +514,7 @@ def _run_batch(job: ImportJob, rows: list[ImportRow]) -> None:
     if creates:
         create_people(workspace=job.workspace, owner=job.created_by, rows=creates)
     _save_outcomes(rows)
-    ImportJob.objects.filter(pk=job.pk).update(**_outcome_counts(job))
+    ImportJob.objects.filter(pk=job.pk).update(moved_at=timezone.now(), **_outcome_counts(job))
 
 
 def _save_outcomes(rows: list[ImportRow]) -> None:

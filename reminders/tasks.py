@@ -10,6 +10,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from crm.models import User
+from crm.queue import enqueue
 from reminders import services
 
 BATCH = 200
@@ -26,7 +27,8 @@ def dispatch_reminders_task() -> int:
     )
     batches = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
     for batch in batches:
-        materialise_reminders_task.delay(batch)
+        # A batch not sent now is covered by the next dispatch: the work is idempotent.
+        enqueue(materialise_reminders_task, batch)
     return len(batches)
 
 

@@ -175,6 +175,60 @@ def smtp_sink(*, delay: float = 0) -> Iterator[tuple[int, list[Message]]]:
         controller.stop()
 
 
+class RedisServer:
+    """A ``redis-server`` of the test's own on a free port (never the machine's, others use it),
+    without persistence: stopping it loses every message it holds, as a crash would."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = (self.folder / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            ["redis-server", *arguments, "--dir", str(self.folder)], stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        wait_for(self.answers, timeout=30, what="redis-server to answer")
+
+    def answers(self) -> bool:
+        ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
+        return ping.stdout.strip() == "PONG"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[RedisServer]:
+    """Start a private Redis and point this process's Celery app at it, both undone at the end."""
+    from crm.celery import app
+
+    server = RedisServer(folder)
+    server.start()
+    old_url = app.conf.broker_url
+
+    def use(url: str) -> None:
+        app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
+        # Celery keeps its producer pools once made; drop them so the next publish connects
+        # to ``url`` (and after the test, to the tier's broker again).
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    use(server.url)
+    try:
+        yield server
+    finally:
+        use(old_url)
+        server.stop()
+
+
 REDIS_START = [
     "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
     "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",

@@ -29,7 +29,7 @@ def test_it_queues_the_invitation_email_for_the_worker(
     with django_capture_on_commit_callbacks() as callbacks:
         response = owner_client.post(reverse("members"), {"email": "Newbie@Example.com"}, follow=True)
 
-    assert "Invitation sent to newbie@example.com" in response.content.decode()
+    assert "Invitation to newbie@example.com queued: it will be sent shortly" in response.content.decode()
     invitation = Invitation.objects.get()
     assert (invitation.workspace, invitation.email, invitation.email_state) == (
         workspace,

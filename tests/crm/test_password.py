@@ -9,7 +9,7 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from crm import services
-from crm.models import User
+from crm.models import PasswordResetRequest, User
 from tests.factories import PASSWORD
 
 
@@ -31,7 +31,7 @@ def test_it_queues_the_reset_email_and_the_worker_sends_a_site_url_link(
 
     assert "Check your email" in response.content.decode()
     assert len(callbacks) == 1
-    assert services.password_reset_send(user_id=owner.pk) is True  # what the task runs
+    assert services.password_reset_send(request_id=PasswordResetRequest.objects.get(user=owner).pk)  # the task
     message = mail.outbox[0]
     assert message.to == ["owner@example.com"]
     assert message.subject == "Reset your Rapport password"
@@ -57,7 +57,7 @@ def test_it_does_not_reveal_whether_an_email_has_an_account(
 
 @pytest.mark.django_db
 def test_it_sets_a_new_password_from_the_link(client: Client, owner: User, settings: SettingsWrapper) -> None:
-    services.password_reset_send(user_id=owner.pk)
+    services.password_reset_send(request_id=services.password_reset_request(user=owner).pk)
     link = re.search(re.escape(settings.SITE_URL) + r"(/password/reset/\S+/)", mail.outbox[0].body).group(1)
 
     form_page = client.get(link, follow=True)

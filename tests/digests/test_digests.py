@@ -287,7 +287,7 @@ def test_preview_and_test_send(
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = owner_client.post(reverse("digests:send_test"), follow=True)
-    assert "A test digest is on its way" in response.content.decode()
+    assert "A test digest to owner@example.com is queued: it will be sent shortly" in response.content.decode()
     assert len(callbacks) == 1
     run = DigestRun.objects.get()
     assert run.is_test

@@ -21,6 +21,7 @@ ROWS = {
     "fuzz": ("hostile requests", "server errors"),
     "faults": ("faults injected", "notifications lost", "notifications duplicated"),
     "load": ("requests", "lost writes", "errors"),
+    "broker": ("broker stops", "jobs lost", "jobs done twice"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
