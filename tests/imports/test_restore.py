@@ -7,11 +7,12 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -21,9 +22,11 @@ from crm.models import User, Workspace
 from exports.backup import workspace_zip
 from imports import backup, services
 from imports.models import ImportJob, ImportRow
+from imports.tasks import run_import_task
 from interactions.models import Interaction
 from people.models import Company, Person
 from tests.factories import InteractionFactory, PersonFactory, WorkspaceFactory
+from tests.hints import broker_up
 from tests.processes import celery_worker, wait_for
 
 
@@ -173,8 +176,10 @@ def test_it_resumes_a_restore_whose_worker_died_without_doing_anything_twice(
     monkeypatch.setattr(backup, "CHUNK", 10)
     upload(owner_client, backup_of(25, interactions=5))
     job = ImportJob.objects.get(workspace=workspace)
-    services.import_read(job_id=job.pk)
-    services.import_start(job=job, default_action="create", actions={}, background=False)
+    started = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    with time_machine.travel(started, tick=False):
+        services.import_read(job_id=job.pk)
+        services.import_start(job=job, default_action="create", actions={}, background=False)
 
     class Killed(BaseException):
         pass
@@ -188,12 +193,18 @@ def test_it_resumes_a_restore_whose_worker_died_without_doing_anything_twice(
         return write_chunk(**kwargs)
 
     monkeypatch.setattr(ImportRow.objects, "create", dies_on_the_fifth)
-    with pytest.raises(Killed):
+    with time_machine.travel(started, tick=False), pytest.raises(Killed):
         services.import_run(job_id=job.pk)
     assert Person.objects.for_workspace(workspace).count() == 10  # three chunks of companies, one of people
     monkeypatch.setattr(ImportRow.objects, "create", write_chunk)
 
-    services.import_run(job_id=job.pk)  # the redelivered task
+    services.import_run(job_id=job.pk)  # redelivered at once: the claim is still the dead worker's
+    assert ImportJob.objects.get(pk=job.pk).processed < 55
+    later = started + timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS + 1)
+    with broker_up(run_import_task) as hints, time_machine.travel(later, tick=False):
+        services.import_takeover(now=later)  # what the beat's sweeper does
+        for args in hints:
+            run_import_task.apply(args)
 
     job.refresh_from_db()
     assert (job.status, job.created, job.processed) == (ImportJob.Status.DONE, 25, 55)
