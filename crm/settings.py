@@ -137,6 +137,8 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+# How long the link that finishes a sign-up works (it proves the address before an account exists).
+SIGNUP_MAX_AGE_HOURS = env.int("SIGNUP_MAX_AGE_HOURS", default=48)
 # A digest send claimed longer ago than this is taken as abandoned (its worker died).
 DIGEST_CLAIM_TIMEOUT_SECONDS = env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600)
 
