@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from crm.models import Invitation, Membership, User, Workspace
+from crm.models import Invitation, Membership, Signup, User, Workspace
 
 
 @admin.register(User)
@@ -35,3 +35,11 @@ class WorkspaceAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ("email", "workspace", "status", "email_state", "created_at")
+
+
+@admin.register(Signup)
+class SignupAdmin(admin.ModelAdmin):
+    list_display = ("email", "kind", "status", "email_state", "created_at")
+    list_filter = ("kind", "status", "email_state")
+    search_fields = ("email",)
+    exclude = ("password",)

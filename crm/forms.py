@@ -10,7 +10,11 @@ from crm.services import SETTINGS_FIELDS
 
 
 class SignUpForm(BaseUserCreationForm):
-    """Email + password; the time zone is preset from the browser by static/js/app.js."""
+    """Email + password; the time zone is preset from the browser by static/js/app.js.
+
+    Never says whether the address has an account (the sign-up emails the address either way).
+    From an invitation, the email is the invited address and cannot be changed.
+    """
 
     class Meta:
         model = User
@@ -18,16 +22,26 @@ class SignUpForm(BaseUserCreationForm):
         labels = {"display_name": "Your name", "time_zone": "Time zone"}
         help_texts = {"display_name": "How teammates see you. Optional."}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, invited_email: str = "", **kwargs: Any) -> None:
+        if invited_email:
+            kwargs["initial"] = {**(kwargs.get("initial") or {}), "email": invited_email}
         super().__init__(*args, **kwargs)
-        self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+        email = self.fields["email"]
+        email.widget.attrs.update({"autocomplete": "email", "autofocus": True})
         self.fields["time_zone"].widget.attrs["data-browser-timezone"] = "1"
+        if invited_email:
+            # Disabled: the browser does not post it and the form keeps the initial value,
+            # whatever a hand-made request posts instead.
+            email.disabled = True
+            email.help_text = "The address the invitation was sent to. Your account uses it."
+            del email.widget.attrs["autofocus"]
+            self.fields["display_name"].widget.attrs["autofocus"] = True
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead?")
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self) -> None:
+        """Skipped on purpose: an error for a taken address would tell anyone who has an account."""
 
 
 class EmailAuthenticationForm(AuthenticationForm):

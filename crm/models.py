@@ -168,13 +168,9 @@ class WorkspaceScoped(models.Model):
         abstract = True
 
 
-class Invitation(WorkspaceScoped):
-    """An owner's invitation of a teammate by email; accepted through a signed, expiring link."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REVOKED = "revoked", "Revoked"
+class QueuedEmail(models.Model):
+    """The state of the one email a row sends from the worker, kept on the row (an outbox), so a
+    failure is visible and a send is claimed once (``crm.services._send_once``)."""
 
     class EmailState(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -182,22 +178,69 @@ class Invitation(WorkspaceScoped):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    email = models.EmailField()
-    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     email_state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.QUEUED)
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
 
     class Meta:
+        abstract = True
+
+
+class Invitation(QueuedEmail, WorkspaceScoped):
+    """An owner's invitation of a teammate by email; accepted through a signed, expiring link."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    email = models.EmailField()
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.workspace}"
+
+
+class Signup(QueuedEmail):
+    """What someone typed on the sign-up page, until the emailed link proves the address is theirs.
+
+    Every sign-up writes one row, whether or not the address already has an account, so the page
+    can answer the same for both: a new address is emailed a confirmation link (``kind`` new), an
+    existing one a "someone tried to sign up with your address" note (``kind`` existing). The
+    password is kept only as its hash. The email goes out from the worker.
+    """
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New address"
+        EXISTING = "existing", "Address with an account"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        REPLACED = "replaced", "Replaced by a later sign-up"
+
+    email = models.EmailField(db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    display_name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
+    password = models.CharField(max_length=128, blank=True, help_text="The password's hash, never the password.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Sign-up of {self.email} ({self.kind}, {self.status})"
 
 
 class SchedulerHeartbeat(models.Model):

@@ -95,6 +95,13 @@ OUTBOXES: tuple[Outbox, ...] = (
         claimed_at="email_claimed_at",
         only={"status": "pending"},
     ),
+    Outbox(
+        "crm.Signup",
+        "crm.tasks.send_signup_email_task",
+        state="email_state",
+        claimed_at="email_claimed_at",
+        only={"status": "pending"},  # a replaced sign-up's link no longer works: never sent
+    ),
     # Scheduled digests are hinted again by their own dispatcher every few minutes; the
     # test digest, which no dispatcher looks at, is swept here.
     Outbox("digests.DigestRun", "digests.tasks.send_digest_task", only={"period__isnull": True}),

@@ -2,35 +2,169 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Q
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from crm.emails import make_message
-from crm.models import Invitation, Membership, PasswordResetRequest, SchedulerHeartbeat, User, Workspace
+from crm.models import (
+    Invitation,
+    Membership,
+    PasswordResetRequest,
+    QueuedEmail,
+    SchedulerHeartbeat,
+    Signup,
+    User,
+    Workspace,
+)
 from crm.queue import claim_timeout, enqueue_on_commit
 
 INVITATION_SALT = "rapport.invitation"
+SIGNUP_SALT = "rapport.signup"
 
 
 @transaction.atomic
 def user_sign_up(*, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> User:
-    """Create a user with a workspace of their own, which they own and start in."""
+    """Create a user with a workspace of their own, which they own and start in.
+
+    Only for an address already proven to be theirs (an invitation link, a sign-up link): the
+    sign-up page goes through ``signup_request``. An address that has an account meanwhile is an
+    IntegrityError (the database's unique email is the one check that cannot race).
+    """
     user = User(email=email.strip().lower(), display_name=display_name.strip(), time_zone=time_zone)
     user.set_password(password)
-    user.full_clean()
+    return _user_with_workspace(user)
+
+
+def _user_with_workspace(user: User) -> User:
+    user.full_clean(validate_unique=False)
     user.save()
     workspace_create(user=user, name=f"{user.name[:80]}'s workspace")
     return user
+
+
+@transaction.atomic
+def signup_request(*, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> Signup:
+    """Record a sign-up from the page and queue its email, doing the same work for any address.
+
+    A new address is emailed a link that finishes the sign-up (``signup_confirm``); an address
+    with an account is told someone tried to sign up with it, and nothing about the account
+    changes. Both paths hash the password, make one existence check, one UPDATE and one INSERT,
+    and queue one task, so neither the page nor its timing tells which it was.
+    """
+    from crm.tasks import send_signup_email_task
+
+    email = email.strip().lower()
+    exists = User.objects.filter(email__iexact=email).exists()
+    password_hash = make_password(password)  # on both paths: hashing is most of the time the request takes
+    # A second sign-up for an address replaces the first: only the newest link works.
+    Signup.objects.filter(email=email, status=Signup.Status.PENDING).update(status=Signup.Status.REPLACED)
+    signup = Signup(
+        email=email,
+        kind=Signup.Kind.EXISTING if exists else Signup.Kind.NEW,
+        display_name=display_name.strip(),
+        time_zone=time_zone,
+        password="" if exists else password_hash,
+    )
+    signup.full_clean()
+    signup.save()
+    enqueue_on_commit(send_signup_email_task, signup.pk)
+    return signup
+
+
+def signup_token(signup: Signup) -> str:
+    return signing.dumps({"s": signup.pk}, salt=SIGNUP_SALT)
+
+
+def signup_url(signup: Signup) -> str:
+    return settings.SITE_URL + reverse("signup_confirm", args=[signup_token(signup)])
+
+
+class SignupInvalid(Exception):
+    """The sign-up link is forged, expired, replaced by a later sign-up, or used."""
+
+
+class SignupAccountExists(Exception):
+    """The address got an account between the sign-up and its link being followed."""
+
+
+def signup_from_token(token: str) -> Signup:
+    """The pending sign-up a link is for. Expiry counts from the sign-up itself (not from when
+    the worker built the link), so a late email does not stretch it."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT)
+    except signing.BadSignature as exc:
+        raise SignupInvalid("This sign-up link is not valid.") from exc
+    signup = Signup.objects.filter(pk=data.get("s"), kind=Signup.Kind.NEW).first()
+    if signup is None:
+        raise SignupInvalid("This sign-up link is not valid.")
+    if signup.status == Signup.Status.CONFIRMED:
+        raise SignupInvalid("This link has already been used. Log in with the account it created.")
+    if signup.status == Signup.Status.REPLACED:
+        raise SignupInvalid(
+            "A later sign-up for this address replaced this link. Use the newest email, or sign up again."
+        )
+    if signup.created_at < timezone.now() - timedelta(hours=settings.SIGNUP_MAX_AGE_HOURS):
+        raise SignupInvalid("This sign-up link has expired. Sign up again to get a new one.")
+    return signup
+
+
+@transaction.atomic
+def signup_confirm(*, token: str) -> User:
+    """Finish a sign-up from its emailed link: the user and their own workspace, as it was typed.
+
+    The link works once: the row is claimed with a conditional UPDATE. When the address got an
+    account meanwhile (an invitation, another tab), nothing is created: SignupAccountExists.
+    """
+    signup = signup_from_token(token)
+    claimed = Signup.objects.filter(pk=signup.pk, status=Signup.Status.PENDING).update(
+        status=Signup.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    if claimed != 1:
+        raise SignupInvalid("This link has already been used. Log in with the account it created.")
+    if User.objects.filter(email__iexact=signup.email).exists():
+        raise SignupAccountExists
+    user = User(email=signup.email, display_name=signup.display_name, time_zone=signup.time_zone)
+    user.password = signup.password
+    try:
+        with transaction.atomic():
+            return _user_with_workspace(user)
+    except IntegrityError as exc:  # the same address signed up a moment ago, in another request
+        raise SignupAccountExists from exc
+
+
+def signup_email_send(*, signup_id: int) -> bool:
+    """Send the sign-up's email once: the link for a new address, the "someone tried" note for
+    one with an account. The same claim as ``invitation_send``; a replaced sign-up sends nothing."""
+    pending = Signup.objects.filter(status=Signup.Status.PENDING)
+    return _send_once(pending, pk=signup_id, message=_signup_message)
+
+
+def _signup_message(signup_id: int) -> EmailMessage:
+    signup = Signup.objects.get(pk=signup_id)
+    if signup.kind == Signup.Kind.NEW:
+        context = {"signup": signup, "confirm_url": signup_url(signup), "max_age_hours": settings.SIGNUP_MAX_AGE_HOURS}
+        return make_message("signup-confirm", to=signup.email, context=context)
+    user = User.objects.filter(email__iexact=signup.email).first()
+    context = {"email": signup.email, "name": user.name if user else signup.email.split("@")[0]}
+    return make_message("signup-exists", to=signup.email, context=context)
+
+
+def signup_mark_failed(*, signup_id: int, error: str) -> None:
+    """After the last retry: the email's failure and reason stay on the row."""
+    _mark_email_failed(Signup, pk=signup_id, error=error)
 
 
 @transaction.atomic
@@ -236,9 +370,32 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
+def mask_email(email: str) -> str:
+    """``ada@example.com`` as ``a…@example.com``: enough for the invitee to recognise, not a
+    stranger's address in full to whoever holds a forwarded link."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+class InvitationForSomeoneElse(PermissionDenied):
+    """The accepting account's email is not the address the invitation was sent to."""
+
+    def __init__(self, invitation: Invitation) -> None:
+        super().__init__(
+            f"This invitation is for {mask_email(invitation.email)}; log out or ask the owner to invite this address."
+        )
+
+
+def invitation_is_for(invitation: Invitation, *, user: User) -> bool:
+    return user.email.strip().lower() == invitation.email.strip().lower()
+
+
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
-    """Join the invitation's workspace as a member. A link works once."""
+    """Join the invitation's workspace as a member. A link works once, and only for the account
+    with the invited address: a forwarded link opens nothing for anyone else."""
+    if not invitation_is_for(invitation, user=user):
+        raise InvitationForSomeoneElse(invitation)
     claimed = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
         status=Invitation.Status.ACCEPTED, accepted_at=timezone.now(), accepted_by=user
     )
@@ -250,6 +407,28 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     user.current_workspace = invitation.workspace
     user.save(update_fields=["current_workspace"])
     return membership
+
+
+ACCOUNT_EXISTS_FOR_INVITEE = "An account with this address already exists. Log in to join."
+
+
+@transaction.atomic
+def invitation_sign_up(
+    *, invitation: Invitation, password: str, display_name: str = "", time_zone: str = "UTC"
+) -> Membership:
+    """Create the invited person's account and join the workspace at once.
+
+    The invitation link was emailed to ``invitation.email``, so a sign-up from it proves the
+    address as a sign-up confirmation link would: the account always gets the invited address.
+    Telling the link's holder that this address already has an account reveals nothing new.
+    """
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError({"email": ACCOUNT_EXISTS_FOR_INVITEE})
+    try:
+        user = user_sign_up(email=invitation.email, password=password, display_name=display_name, time_zone=time_zone)
+    except IntegrityError as exc:  # the address signed up a moment ago, in another request
+        raise ValidationError({"email": ACCOUNT_EXISTS_FOR_INVITEE}) from exc
+    return invitation_accept(invitation=invitation, user=user)
 
 
 def invitation_revoke(*, membership: Membership, invitation_id: int) -> Invitation:
@@ -273,41 +452,51 @@ def invitation_send(*, invitation_id: int) -> bool:
     not send twice. On an error the claim is released and the error re-raised for a retry. A
     claim left behind by a worker killed mid-send expires, so a redelivery can take it again.
     """
+    pending = Invitation.objects.filter(status=Invitation.Status.PENDING)
+    return _send_once(pending, pk=invitation_id, message=_invitation_message)
+
+
+def _invitation_message(invitation_id: int) -> EmailMessage:
+    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+    context = {
+        "invitation": invitation,
+        "accept_url": invitation_url(invitation),
+        "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+    }
+    return make_message("invitation", to=invitation.email, context=context)
+
+
+def _send_once(queryset: QuerySet, *, pk: int, message: Callable[[int], EmailMessage]) -> bool:
+    """Claim row ``pk`` of ``queryset`` (of a QueuedEmail model) and send its email.
+
+    See ``invitation_send`` for the guarantee; ``message`` builds the email from the row's id.
+    """
+    model, states = queryset.model, QueuedEmail.EmailState
     now = timezone.now()
-    claimable = Q(email_state__in=(Invitation.EmailState.QUEUED, Invitation.EmailState.FAILED)) | Q(
-        email_state=Invitation.EmailState.SENDING, email_claimed_at__lt=now - claim_timeout()
+    claimable = Q(email_state__in=(states.QUEUED, states.FAILED)) | Q(
+        email_state=states.SENDING, email_claimed_at__lt=now - claim_timeout()
     )
-    claimed = Invitation.objects.filter(claimable, pk=invitation_id, status=Invitation.Status.PENDING).update(
-        email_state=Invitation.EmailState.SENDING, email_claimed_at=now
-    )
+    claimed = queryset.filter(claimable, pk=pk).update(email_state=states.SENDING, email_claimed_at=now)
     if claimed != 1:
         return False
-    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
     try:
-        make_message(
-            "invitation",
-            to=invitation.email,
-            context={
-                "invitation": invitation,
-                "accept_url": invitation_url(invitation),
-                "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
-            },
-        ).send()
+        message(pk).send()
     except Exception as exc:
-        Invitation.objects.filter(pk=invitation_id).update(
-            email_state=Invitation.EmailState.QUEUED, email_error=str(exc)[:1000]
-        )
+        model.objects.filter(pk=pk).update(email_state=states.QUEUED, email_error=str(exc)[:1000])
         raise
-    Invitation.objects.filter(pk=invitation_id).update(
-        email_state=Invitation.EmailState.SENT, email_sent_at=timezone.now(), email_error=""
-    )
+    model.objects.filter(pk=pk).update(email_state=states.SENT, email_sent_at=timezone.now(), email_error="")
     return True
 
 
 def invitation_mark_failed(*, invitation_id: int, error: str) -> None:
     """After the last retry: the owner sees "failed" and the reason on the members page."""
-    Invitation.objects.filter(pk=invitation_id).exclude(email_state=Invitation.EmailState.SENT).update(
-        email_state=Invitation.EmailState.FAILED, email_error=error[:1000]
+    _mark_email_failed(Invitation, pk=invitation_id, error=error)
+
+
+def _mark_email_failed(model: type[QueuedEmail], *, pk: int, error: str) -> None:
+    states = QueuedEmail.EmailState
+    model.objects.filter(pk=pk).exclude(email_state=states.SENT).update(  # type: ignore[attr-defined]
+        email_state=states.FAILED, email_error=error[:1000]
     )
 
 

@@ -147,6 +147,8 @@ HINT_RESEND_SECONDS = env.int("HINT_RESEND_SECONDS", default=120)
 # An import a worker keeps losing (killed, or stalled for CLAIM_TIMEOUT_SECONDS) is taken over
 # this many times, then marked failed with a message on its page.
 IMPORT_MAX_TAKEOVERS = env.int("IMPORT_MAX_TAKEOVERS", default=3)
+# How long the link that finishes a sign-up works (it proves the address before an account exists).
+SIGNUP_MAX_AGE_HOURS = env.int("SIGNUP_MAX_AGE_HOURS", default=48)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out

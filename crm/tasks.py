@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
+from functools import partial
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from crm import queue, services
@@ -14,25 +16,42 @@ RETRYABLE = (smtplib.SMTPException, OSError)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
-def send_invitation_task(self, invitation_id: int) -> None:
-    try:
-        services.invitation_send(invitation_id=invitation_id)
-    except RETRYABLE as exc:
-        if self.request.retries >= self.max_retries:
-            services.invitation_mark_failed(invitation_id=invitation_id, error=str(exc))
-            return
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+def send_invitation_task(self: Task, invitation_id: int) -> None:
+    _send_or_retry(
+        self,
+        send=partial(services.invitation_send, invitation_id=invitation_id),
+        mark_failed=partial(services.invitation_mark_failed, invitation_id=invitation_id),
+    )
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
-def send_password_reset_task(self, request_id: int) -> None:
+def send_signup_email_task(self: Task, signup_id: int) -> None:
+    _send_or_retry(
+        self,
+        send=partial(services.signup_email_send, signup_id=signup_id),
+        mark_failed=partial(services.signup_mark_failed, signup_id=signup_id),
+    )
+
+
+def _send_or_retry(task: Task, *, send: Callable[[], bool], mark_failed: Callable[..., None]) -> None:
+    """Send a row's email; retry with backoff on SMTP trouble, and after the last retry mark the
+    row failed with the reason, so the failure shows instead of staying "queued"."""
     try:
-        services.password_reset_send(request_id=request_id)
+        send()
     except RETRYABLE as exc:
-        if self.request.retries >= self.max_retries:
-            services.password_reset_mark_failed(request_id=request_id, error=str(exc))
+        if task.request.retries >= task.max_retries:
+            mark_failed(error=str(exc))
             return
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+        raise task.retry(exc=exc, countdown=30 * 2**task.request.retries) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def send_password_reset_task(self: Task, request_id: int) -> None:
+    _send_or_retry(
+        self,
+        send=partial(services.password_reset_send, request_id=request_id),
+        mark_failed=partial(services.password_reset_mark_failed, request_id=request_id),
+    )
 
 
 @shared_task(acks_late=True)

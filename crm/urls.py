@@ -9,6 +9,7 @@ from crm import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("signup/", views.signup, name="signup"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("workspaces/<int:workspace_id>/delete/", views.workspace_delete, name="workspace_delete"),
     path("workspaces/<int:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("invite/<str:token>/signup/", views.invitation_signup, name="invitation_signup"),
     path("people/", include("people.urls")),
     path("interactions/", include("interactions.urls")),
     path("reminders/", include("reminders.urls")),

@@ -11,7 +11,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import owner_required, safe_next, workspace_required
+from crm.access import owner_required, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
     InviteForm,
@@ -39,24 +39,37 @@ from reminders.selectors import dashboard as dashboard_items
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """The same answer for any address: whether it has an account is told only in an email to it."""
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_sign_up(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                display_name=form.cleaned_data["display_name"],
-                time_zone=form.cleaned_data["time_zone"],
-            )
-        except IntegrityError:  # the same email signed up a moment ago, in another request
-            form.add_error("email", "An account with this email already exists. Log in instead?")
-            return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
-        return redirect(safe_next(request, reverse("dashboard")))
+        services.signup_request(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        return render(request, "registration/signup_sent.html", {"max_age_hours": settings.SIGNUP_MAX_AGE_HOURS})
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET shows it, a POST creates the account (link scanners only GET)."""
+    try:
+        signup = services.signup_from_token(token)
+        if request.method == "POST":
+            user = services.signup_confirm(token=token)
+        else:
+            return render(request, "registration/signup_confirm.html", {"signup": signup})
+    except services.SignupInvalid as exc:
+        return render(request, "registration/signup_invalid.html", {"reason": str(exc)}, status=410)
+    except services.SignupAccountExists:
+        reason = "An account with this address already exists. Log in instead."
+        return render(request, "registration/signup_invalid.html", {"reason": reason, "exists": True}, status=409)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
+    return redirect("dashboard")
 
 
 class LoginView(auth_views.LoginView):
@@ -198,19 +211,52 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the invitation; only a POST joins, so link scanners cannot accept it."""
+    """GET shows the invitation; only a POST joins, so link scanners cannot accept it. Only the
+    account with the invited address can: anyone else is told whose it is."""
+    try:
+        invitation = services.invitation_from_token(token)
+        if request.user.is_authenticated and not services.invitation_is_for(invitation, user=request.user):
+            raise services.InvitationForSomeoneElse(invitation)
+        if request.method == "POST" and request.user.is_authenticated:
+            services.invitation_accept(invitation=invitation, user=request.user)
+            messages.success(request, f"You joined “{invitation.workspace}”.")
+            return redirect("dashboard")
+    except services.InvitationInvalid as exc:
+        return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
+    except services.InvitationForSomeoneElse as exc:
+        context = {"reason": str(exc), "path": request.path}
+        return render(request, "crm/invitation_someone_else.html", context, status=403)
+    return render(request, "crm/invitation_accept.html", {"invitation": invitation, "token": token})
+
+
+def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
+    """Sign up from an invitation: the account gets the invited address and joins at once."""
+    accept_path = reverse("invitation_accept", args=[token])
+    if request.user.is_authenticated:
+        return redirect(accept_path)
     try:
         invitation = services.invitation_from_token(token)
     except services.InvitationInvalid as exc:
         return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
-    if request.method == "POST" and request.user.is_authenticated:
+    form = SignUpForm(request.POST or None, invited_email=invitation.email)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_accept(invitation=invitation, user=request.user)
+            membership = services.invitation_sign_up(
+                invitation=invitation,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
         except services.InvitationInvalid as exc:
             return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
-        messages.success(request, f"You joined “{invitation.workspace}”.")
-        return redirect("dashboard")
-    return render(request, "crm/invitation_accept.html", {"invitation": invitation, "path": request.path})
+        else:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Rapport! You joined “{invitation.workspace}”.")
+            return redirect("dashboard")
+    context = {"form": form, "next": accept_path, "invitation": invitation}
+    return render(request, "registration/signup.html", context)
 
 
 @require_POST

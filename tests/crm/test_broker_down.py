@@ -150,3 +150,25 @@ def test_it_gives_up_on_a_redis_that_accepts_connections_but_never_answers(tmp_p
         )
 
     assert result.stdout.strip() == "not sent"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["new@example.com", "owner@example.com"])
+def test_it_queues_a_sign_up_email_with_the_broker_down_and_the_sweeper_sends_it_once(
+    client: Client, owner: User, address: str, django_capture_on_commit_callbacks
+) -> None:
+    from crm.models import Signup
+    from crm.tasks import send_signup_email_task
+
+    form = {"email": address, "display_name": "", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"}
+    with broker_down(send_signup_email_task) as publish, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("signup"), {**form, "time_zone": "UTC"})
+
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    assert publish.called
+    assert mail.outbox == []
+
+    assert sweep_twice_then_work(send_signup_email_task) == 2
+    assert [m.to for m in mail.outbox] == [[address]]
+    assert Signup.objects.get(email=address).email_state == Signup.EmailState.SENT

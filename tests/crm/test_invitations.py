@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from crm import services
-from crm.models import Invitation, Membership, User, Workspace
+from crm.models import Invitation, Membership, Signup, User, Workspace
 from tests.factories import PASSWORD
 
 
@@ -63,7 +65,7 @@ def test_it_emails_a_signed_link_built_from_site_url(
 
 
 @pytest.mark.django_db
-def test_a_new_person_signs_up_from_the_link_and_joins_as_member(
+def test_a_new_person_signs_up_from_the_link_and_joins_as_member_at_once(
     owner: User, workspace: Workspace, settings: SettingsWrapper
 ) -> None:
     invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
@@ -72,27 +74,164 @@ def test_a_new_person_signs_up_from_the_link_and_joins_as_member(
 
     landing = client.get(link).content.decode()
     assert "Join “Acme Bakery”" in landing
-    signup = client.post(
-        reverse("signup") + f"?next={link}",
-        {
-            "email": "newbie@example.com",
-            "time_zone": "UTC",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-            "next": link,
-        },
-    )
-    assert signup.url == link
-    # Opening the link does not join (link scanners open links); the click does.
-    assert not Membership.objects.filter(workspace=workspace, user__email="newbie@example.com").exists()
-    joined = client.post(link, follow=True)
+    signup_url = reverse("invitation_signup", args=[link.split("/")[2]])
+    assert f'href="{signup_url}"' in landing
+    assert f'href="{reverse("login")}?next={quote(link)}"' in landing
+    # Opening the links does not join (link scanners open links); signing up does.
+    assert client.get(signup_url).status_code == 200
+    assert not User.objects.filter(email="newbie@example.com").exists()
+    signup = client.post(signup_url, {"time_zone": "UTC", "password1": PASSWORD, "password2": PASSWORD})
 
-    assert "You joined “Acme Bakery”" in joined.content.decode()
+    assert signup.status_code == 302
+    assert signup.url == reverse("dashboard")
+    page = client.get(signup.url).content.decode()
+    assert "Welcome to Rapport! You joined “Acme Bakery”." in page
     membership = Membership.objects.get(workspace=workspace, user__email="newbie@example.com")
     assert membership.role == Membership.Role.MEMBER
     assert membership.user.current_workspace == workspace
+    assert membership.user.check_password(PASSWORD)
     invitation.refresh_from_db()
-    assert invitation.status == "accepted"
+    assert (invitation.status, invitation.accepted_by) == ("accepted", membership.user)
+    assert not Signup.objects.exists()  # the invitation link proved the address: no confirmation email
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_sign_up_from_the_invitation_locks_the_invited_email_even_if_another_is_posted(
+    owner: User, workspace: Workspace, settings: SettingsWrapper
+) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
+    signup_url = reverse("invitation_signup", args=[services.invitation_token(invitation)])
+    client = Client()
+
+    form = client.get(signup_url).content.decode()
+    field = re.search(r"<input[^>]*name=\"email\"[^>]*>", form).group(0)
+    assert 'value="newbie@example.com"' in field
+    assert "disabled" in field
+    assert "The address the invitation was sent to" in form
+    response = client.post(
+        signup_url,
+        {"email": "attacker@example.com", "time_zone": "UTC", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(email="attacker@example.com").exists()
+    assert Membership.objects.filter(workspace=workspace, user__email="newbie@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_sign_up_from_an_invitation_for_an_address_with_an_account_says_log_in(
+    owner: User, outsider: User, workspace: Workspace
+) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email=outsider.email)
+    signup_url = reverse("invitation_signup", args=[services.invitation_token(invitation)])
+
+    response = Client().post(signup_url, {"time_zone": "UTC", "password1": PASSWORD, "password2": PASSWORD})
+
+    assert response.status_code == 200
+    assert "An account with this address already exists. Log in to join." in response.content.decode()
+    assert not Membership.objects.filter(workspace=workspace, user=outsider).exists()
+    outsider.refresh_from_db()
+    assert outsider.check_password(PASSWORD)
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+@pytest.mark.django_db
+def test_sign_up_from_an_invitation_creates_nothing_when_the_form_is_invalid(owner: User) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
+    signup_url = reverse("invitation_signup", args=[services.invitation_token(invitation)])
+
+    response = Client().post(signup_url, {"time_zone": "UTC", "password1": "12345", "password2": "12345"})
+
+    assert response.status_code == 200
+    assert "This password is too short" in response.content.decode()
+    assert not User.objects.filter(email="newbie@example.com").exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+@pytest.mark.django_db
+def test_sign_up_from_a_used_or_forged_invitation_is_refused(owner: User, outsider: User) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email=outsider.email)
+    token = services.invitation_token(invitation)
+    services.invitation_accept(invitation=invitation, user=outsider)
+    data = {"time_zone": "UTC", "password1": PASSWORD, "password2": PASSWORD}
+
+    used = Client().post(reverse("invitation_signup", args=[token]), data)
+    forged = Client().post(reverse("invitation_signup", args=[token[:-2] + "xx"]), data)
+
+    assert (used.status_code, forged.status_code) == (410, 410)
+    assert "already been used" in used.content.decode()
+    assert User.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_different_logged_in_user_cannot_accept_a_forwarded_invitation(
+    owner: User, outsider_client: Client, outsider: User, workspace: Workspace, settings: SettingsWrapper
+) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
+    link = _send_and_get_link(invitation, settings)
+
+    shown = outsider_client.get(link)
+    posted = outsider_client.post(link)
+
+    for response in (shown, posted):
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "This invitation is for n…@example.com; log out or ask the owner to invite this address" in page
+        assert "newbie@example.com" not in page
+        assert "Acme Bakery" not in page
+        log_out = re.search(r'<form method="post" action="/logout/">(?:(?!</form>).)*Log out and open', page, re.DOTALL)
+        assert f'name="next" value="{link}"' in log_out.group(0)
+    assert not Membership.objects.filter(workspace=workspace, user=outsider).exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    # Signing up from it while logged in leads back to the same refusal.
+    signup = outsider_client.post(reverse("invitation_signup", args=[link.split("/")[2]]), {"time_zone": "UTC"})
+    assert signup.url == link
+    assert not Membership.objects.filter(workspace=workspace, user=outsider).exists()
+
+
+@pytest.mark.django_db
+def test_the_service_itself_refuses_an_account_with_another_address(
+    owner: User, outsider: User, workspace: Workspace
+) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
+
+    with pytest.raises(PermissionDenied, match=r"This invitation is for n…@example.com"):
+        services.invitation_accept(invitation=invitation, user=outsider)
+
+    assert not Membership.objects.filter(workspace=workspace, user=outsider).exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+@pytest.mark.django_db
+def test_logging_out_from_the_refusal_comes_back_to_the_invitation(
+    owner: User, outsider_client: Client, settings: SettingsWrapper
+) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="newbie@example.com")
+    link = _send_and_get_link(invitation, settings)
+
+    response = outsider_client.post(reverse("logout"), {"next": link}, follow=True)
+
+    assert response.redirect_chain == [(link, 302)]
+    assert response.status_code == 200
+    assert "Create an account to join" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_invited_user_accepts_whatever_the_case_of_either_address(
+    owner: User, outsider: User, outsider_client: Client, workspace: Workspace
+) -> None:
+    User.objects.filter(pk=outsider.pk).update(email="Outsider@Example.COM")
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="OUTSIDER@example.com")
+
+    response = outsider_client.post(reverse("invitation_accept", args=[services.invitation_token(invitation)]))
+
+    assert response.status_code == 302
+    assert Membership.objects.filter(workspace=workspace, user=outsider).exists()
 
 
 @pytest.mark.django_db
@@ -115,12 +254,12 @@ def test_an_existing_user_joins_and_can_switch_between_workspaces(
 
 
 @pytest.mark.django_db
-def test_the_link_works_once(owner: User, member: User, settings: SettingsWrapper) -> None:
-    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="x@example.com")
+def test_the_link_works_once(owner: User, outsider: User, settings: SettingsWrapper) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email=outsider.email)
     link = _send_and_get_link(invitation, settings)
     first, second = Client(), Client()
-    first.force_login(member)
-    second.force_login(owner)
+    first.force_login(outsider)
+    second.force_login(outsider)
     first.post(link)
 
     response = second.post(link)
@@ -210,9 +349,9 @@ def test_a_send_abandoned_by_a_killed_worker_is_taken_again_later(owner: User, s
 
 
 @pytest.mark.django_db
-def test_an_accepted_invitation_cannot_be_withdrawn(owner_client: Client, owner: User, member: User) -> None:
-    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email="j@example.com")
-    services.invitation_accept(invitation=invitation, user=member)
+def test_an_accepted_invitation_cannot_be_withdrawn(owner_client: Client, owner: User, outsider: User) -> None:
+    invitation = services.invitation_create(membership=Membership.objects.get(user=owner), email=outsider.email)
+    services.invitation_accept(invitation=invitation, user=outsider)
 
     response = owner_client.post(reverse("invitation_revoke", args=[invitation.pk]))
 

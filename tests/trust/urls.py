@@ -16,7 +16,7 @@ from crm.models import Membership, User, Workspace
 # Reached without a workspace membership: authorised by a token, or nothing to protect.
 PUBLIC = {
     "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-    "password_reset_complete", "healthz", "invitation_accept",
+    "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
