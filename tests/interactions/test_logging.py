@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -329,7 +330,8 @@ def test_hostile_ids_are_refused_not_a_500(owner_client: Client, workspace: Work
 def test_a_conversation_cannot_be_dated_in_the_future(owner_client: Client, workspace: Workspace) -> None:
     anna = PersonFactory(workspace=workspace)
 
-    response = owner_client.post(reverse("interactions:create"), _full_log([anna], occurred_at="2031-01-01T10:00"))
+    with time_machine.travel(datetime(2026, 6, 1, 10, tzinfo=UTC), tick=False):
+        response = owner_client.post(reverse("interactions:create"), _full_log([anna], occurred_at="2026-06-02T10:00"))
 
     assert "A conversation cannot be in the future" in response.content.decode()
     assert not Interaction.objects.exists()
