@@ -65,24 +65,34 @@ def vcard(person: Person) -> str:
     if person.job_title:
         card.add("title").value = person.job_title
     kinds = {"email": "email", "phone": "tel", "website": "url", "social": "url"}
+    groups = 0
     for method in person.contact_methods.all():
+        types, custom = _label_types(method.label)
+        if custom:  # a label of the user's own: Apple's grouped label, which Google and Apple read
+            groups += 1
+            group = f"item{groups}"
+            card.add("x-ablabel", group=group).value = custom
+        else:
+            group = None
         if method.kind == ContactMethod.Kind.ADDRESS:
-            line = card.add("adr")
+            line = card.add("adr", group=group)
             line.value = vobject.vcard.Address(street=method.value)
         else:
-            line = card.add(kinds[method.kind])
+            line = card.add(kinds[method.kind], group=group)
             line.value = method.value
-        if method.label:
-            line.type_param = method.label
+        if types:
+            line.params["TYPE"] = types
         if method.is_primary:
             line.params["PREF"] = ["1"]
     if person.birthday:
         card.add("bday").value = _vcard_date(person.birthday)
     if person.anniversary:
         card.add("anniversary").value = _vcard_date(person.anniversary)
-    names = [t.name for t in person.tags.all()]
-    if names:
-        card.add("categories").value = names
+    tags = list(person.tags.all())
+    if labels := [t.name for t in tags if t.kind == Tag.Kind.LABEL]:
+        card.add("categories").value = labels
+    for interest in (t.name for t in tags if t.kind == Tag.Kind.INTEREST):
+        card.add("interest").value = interest  # RFC 6715: what they care about is not a group
     for member in person.family.all():
         related = card.add("related")
         related.value = member.name
@@ -96,6 +106,20 @@ def vcard(person: Person) -> str:
         card.add("note").value = "\n\n".join(notes)
     card.add("uid").value = f"urn:rapport:person:{person.workspace_id}:{person.pk}"
     return card.serialize()
+
+
+# TYPE values RFC 6350 defines for emails, phones, addresses and URLs; "mobile" is a cell.
+TYPE_WORDS = {"home": "home", "work": "work", "cell": "cell", "mobile": "cell", "voice": "voice", "fax": "fax",
+              "text": "text", "pager": "pager", "video": "video", "textphone": "textphone"}  # fmt: skip
+
+
+def _label_types(label: str) -> tuple[list[str], str]:
+    """A label as TYPE values when it is made of words vCard knows ("work", "home fax"), else
+    no TYPE and the label itself, to go out as a grouped X-ABLABEL ("work inbox", "Yacht")."""
+    words = label.lower().replace(",", " ").split()
+    if words and all(word in TYPE_WORDS for word in words):
+        return [TYPE_WORDS[word] for word in words], ""
+    return [], label.strip()
 
 
 def vcards(people: Iterable[Person]) -> Iterator[str]:

@@ -99,6 +99,7 @@ class Contact:
     # (label, day, month, year)
     dates: list[list[Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)  # RFC 6715 INTEREST / HOBBY
     # (relation, name)
     family: list[list[str]] = field(default_factory=list)
     photo: str = ""  # base64, as found in the file

@@ -617,17 +617,17 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
         valid.append((row, contact, person))
     Person.objects.bulk_create([p for _, _, p in valid])
     methods, dates, family, tag_links = [], [], [], []
-    tag_names = {normalise_tag(t) for _, c, _ in valid for t in c.tags} - {""}
-    tags = {t.name: t for t in tags_for_names(workspace, tag_names)} if tag_names else {}
+    tags = {kind: _tags_of(workspace, [c for _, c, _ in valid], kind=kind) for kind in Tag.Kind.values}
     for row, contact, person in valid:
         row.person, row.outcome = person, ImportRow.Outcome.CREATED
         methods += _methods(person, contact, existing=[])
         dates += _dates(person, contact, existing=set())
         family += _family(person, contact, existing=[])
         tag_links += [
-            Person.tags.through(person_id=person.pk, tag_id=tags[n].pk)
-            for n in {normalise_tag(t) for t in contact.tags}
-            if n in tags
+            Person.tags.through(person_id=person.pk, tag_id=tags[kind][n].pk)
+            for kind in Tag.Kind.values
+            for n in {normalise_tag(t) for t in _names(contact, kind)}
+            if n in tags[kind]
         ]
         if contact.photo:
             _save_photo(person, contact)
@@ -637,6 +637,16 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
     FamilyMember.objects.bulk_create(family)
     Person.tags.through.objects.bulk_create(tag_links, ignore_conflicts=True)
     people_refresh_stay_due(Person.objects.filter(pk__in=[p.pk for _, _, p in valid]))
+
+
+def _names(contact: Contact, kind: str) -> list[str]:
+    """A card's categories are tags; its INTEREST/HOBBY lines are interests."""
+    return contact.interests if kind == Tag.Kind.INTEREST else contact.tags
+
+
+def _tags_of(workspace: Workspace, contacts: list[Contact], *, kind: str) -> dict[str, Tag]:
+    names = {normalise_tag(n) for c in contacts for n in _names(c, kind)} - {""}
+    return {t.name: t for t in tags_for_names(workspace, names, kind=kind)} if names else {}
 
 
 def _methods(person: Person, contact: Contact, *, existing: list[ContactMethod]) -> list[ContactMethod]:
@@ -739,8 +749,10 @@ def merge_contact(*, person: Person, contact: Contact) -> Person:
     have_dates = {(d.label.lower(), d.date_day, d.date_month) for d in person.important_dates.all()}
     ImportantDate.objects.bulk_create(_dates(person, contact, existing=have_dates))
     FamilyMember.objects.bulk_create(_family(person, contact, existing=list(person.family.all())))
-    if contact.tags:
-        person.tags.add(*tags_for_names(person.workspace, contact.tags, kind=Tag.Kind.LABEL))
+    if contact.tags or contact.interests:
+        for kind in Tag.Kind.values:
+            if names := _names(contact, kind):
+                person.tags.add(*tags_for_names(person.workspace, names, kind=kind))
         people_refresh_stay_due(Person.objects.filter(pk=person.pk))
     if contact.photo and not person.photo:
         _save_photo(person, contact)

@@ -356,6 +356,10 @@ def card_to_contact(lines: list[Line], fallback: str) -> Contact:
         elif name == "CATEGORIES":
             for tag in split_escaped(text, ","):
                 contact.add_tag(tag)
+        elif name in {"INTEREST", "HOBBY"}:
+            interest = " ".join(unescape(text).split())[:50]
+            if interest and interest not in contact.interests and contact.room_for(contact.interests, "interests"):
+                contact.interests.append(interest)
         elif name == "X-ABRELATEDNAMES":
             _add_related(contact, labels.get(line.group, "") or _label(line, {}), unescape(text))
         elif name == "RELATED":

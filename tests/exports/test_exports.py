@@ -190,3 +190,31 @@ def test_feed_text_with_commas_semicolons_and_new_lines_reads_back_as_typed(
     summaries = {str(e["summary"]) for e in cal.walk("VEVENT")}
     assert "🎂 Jo; Jr Smith, \\ Esq's birthday" in summaries
     assert "Follow up with Jo; Jr Smith, \\ Esq: Call back,\nthen send; quote" in summaries
+
+
+@pytest.mark.django_db
+def test_vcard_labels_are_valid_types_or_grouped_labels_and_interests_are_not_categories(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    from imports.vcard import read_vcards
+
+    person = PersonFactory(workspace=workspace, first_name="Ngozi", tags=["vip"])
+    person.tags.add(*people_services.tags_for_names(workspace, ["golf"], kind="interest"))
+    ContactMethod.objects.create(workspace=workspace, person=person, kind="email", label="work inbox", value="a@x.org")
+    ContactMethod.objects.create(
+        workspace=workspace, person=person, kind="phone", label="Mobile", value="+442079460958"
+    )
+
+    body = _body(owner_client.get(reverse("exports:vcf")))
+
+    assert "TYPE=work inbox" not in body  # not a TYPE vCard knows: a label of its own instead
+    assert "item1.EMAIL:a@x.org" in body
+    assert "item1.X-ABLABEL:work inbox" in body
+    assert "TYPE=cell" in body
+    (card,) = list(vobject.readComponents(body))
+    assert card.categories.value == ["vip"]
+    assert card.interest.value == "golf"
+    (read,) = read_vcards(body.encode(), max_cards=10)  # and Rapport reads it back as it was
+    assert read.contact.tags == ["vip"]
+    assert read.contact.interests == ["golf"]
+    assert ["email", "work inbox", "a@x.org", False] in read.contact.methods
