@@ -6,6 +6,7 @@ A small team needs three kinds of people, so these are roles, not per-person swi
 capability      owner   member   viewer   what it covers
 ============== ======= ======== ======== =============================================================
 view            yes     yes      yes      people, the dashboard, conversations, needs, the calendar
+see_team        yes     no       yes      the team's dashboard (a viewer owns nobody: it is theirs)
 write           yes     yes      no       add and edit people, log conversations, needs, promises,
                                           follow-ups, snooze, tag, archive, merge
 import          yes     yes      no       vCard and CSV files
@@ -45,16 +46,42 @@ Role = Membership.Role
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        {"view", "write", "import", "export", "delete_people", "export_private", "backup", "restore", "manage"}
+        {
+            "view",
+            "see_team",
+            "write",
+            "import",
+            "export",
+            "delete_people",
+            "export_private",
+            "backup",
+            "restore",
+            "manage",
+        }
     ),
     Role.MEMBER: frozenset({"view", "write", "import", "export"}),
-    Role.VIEWER: frozenset({"view"}),
+    Role.VIEWER: frozenset({"view", "see_team"}),
 }
 EVERY_CAPABILITY = CAPABILITIES[Role.OWNER]
+
+# The members page shows the table with these words, in this order.
+SHOWN = {
+    "view": "See people, the dashboard, conversations and needs",
+    "see_team": "See the whole team's dashboard",
+    "write": "Add and edit people, log conversations, promises and follow-ups",
+    "import": "Import vCard and CSV files",
+    "export": "Export people as vCard or CSV (without private facts)",
+    "delete_people": "Delete people",
+    "export_private": "Export private facts",
+    "backup": "Download the whole workspace (backup)",
+    "restore": "Restore a backup",
+    "manage": "Manage the team and the workspace",
+}
 
 # What a refusal says was refused; the 403 page adds who can do it.
 REFUSED = {
     "view": "You are not a member of this workspace.",
+    "see_team": "The team's dashboard is for owners and viewers.",
     "write": "Viewers can look, but not add or change anything.",
     "import": "Importing contacts is for owners and members, not viewers.",
     "export": "Exporting people is for owners and members, not viewers.",
@@ -102,6 +129,11 @@ def require_user(*, user: User, workspace: Workspace, capability: str) -> Member
     if membership is None or not can(membership, capability):
         raise CapabilityDenied(membership, capability)
     return membership
+
+
+def role_table() -> list[tuple[str, list[bool]]]:
+    """Each capability in words and, per role (in ``Role`` order), whether the role has it."""
+    return [(words, [name in CAPABILITIES[role] for role in Role.values]) for name, words in SHOWN.items()]
 
 
 def capabilities(membership: Membership | None) -> dict[str, bool]:

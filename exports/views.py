@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import permissions
 from crm.access import workspace_required
 from crm.permissions import any_role
 from exports import services
@@ -42,7 +43,13 @@ def _download(stream: object, content_type: str, extension: str) -> StreamingHtt
 def export_page(request: HttpRequest) -> HttpResponse:
     feed = CalendarFeed.objects.for_workspace(request.workspace).filter(user=request.user).first()
     feed_url = settings.SITE_URL + reverse("exports:feed", args=[feed.token]) if feed else ""
-    context = {"feed": feed, "feed_url": feed_url, "query_string": request.GET.urlencode()}
+    context = {
+        "feed": feed,
+        "feed_url": feed_url,
+        "query_string": request.GET.urlencode(),
+        # Named where the page says what only an owner can do.
+        "owners": [] if request.membership.is_owner else permissions.workspace_owners(request.workspace),
+    }
     return render(request, "exports/export_page.html", context)
 
 

@@ -99,7 +99,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "query_string": query_string.urlencode(),
         "members": filters.fields["owner"].queryset,
         "today": timezone.localdate(),
-        "bulk_actions": BulkActionForm.ACTIONS,
+        # Deleting is offered to those who may (owners); the others archive.
+        "bulk_actions": [
+            (value, label)
+            for value, label in BulkActionForm.ACTIONS
+            if value != "delete" or permissions.can(request.membership, "delete_people")
+        ],
     }
     template = "people/_person_results.html" if request.headers.get("HX-Request") else "people/person_list.html"
     return render(request, template, context)
