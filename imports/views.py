@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
@@ -115,6 +116,8 @@ def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
 @workspace_required
 def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
+    if job.kind == ImportJob.Kind.BACKUP:
+        permissions.require(request.membership, "restore")  # an owner's upload, started by an owner
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what to do with possible duplicates.")

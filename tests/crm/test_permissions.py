@@ -374,3 +374,26 @@ def test_a_viewer_starts_on_the_team_dashboard(viewer_client: Client, owner: Use
     page = viewer_client.get(reverse("dashboard")).content.decode()
 
     assert "whole team" in page
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_start_a_restore_an_owner_uploaded(
+    owner: User, member: User, member_client: Client, anna: Person, workspace: Workspace
+) -> None:
+    target = WorkspaceFactory(name="Fresh start")
+    MembershipFactory(workspace=target, user=owner, role=Membership.Role.OWNER)
+    MembershipFactory(workspace=target, user=member, role=Membership.Role.MEMBER)
+    User.objects.filter(pk=member.pk).update(current_workspace=target)
+    archive = b"".join(workspace_zip(workspace))
+    job = import_services.import_upload(
+        workspace=target, user=owner, file_name="backup.zip", data=archive, background=False
+    )
+    import_services.import_read(job_id=job.pk)
+
+    response = member_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "create"})
+
+    assert response.status_code == 403
+    assert "Restoring a backup replaces the whole book" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert not Person.objects.for_workspace(target).exists()
