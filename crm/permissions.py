@@ -24,11 +24,20 @@ takes the sensitive part away (private facts, the full backup) stays with whoeve
 the data, the owner. A viewer (an assistant, an accountant, a manager who only looks) reads
 and writes nothing. A viewer's own things stay theirs: their settings, digest and calendar link.
 
-The checks live in the services (``require(membership, "delete_people")`` raises
-``PermissionDenied``), so a view, a task or a command cannot forget them; views let the
-exception become the 403 page, which says what was refused and who can do it.
-Templates ask ``can.<capability>`` (see ``crm.context_processors``) to leave out what the
-role cannot do.
+Where it is enforced:
+
+- in the services that matter most, so a view, a task or a command cannot forget them:
+  ``people_delete``, ``people_bulk_update``, ``interaction_log``, ``export_people``,
+  ``workspace_backup`` and ``import_upload`` call ``require(membership, capability)``, which
+  raises ``PermissionDenied``;
+- at the door for every other write: ``workspace_required`` refuses any POST without ``write``
+  unless the view is marked ``any_role`` (it writes only the user's own things), so a new view
+  is closed to viewers by default; pages that only show a form use ``capability_required``;
+- in the templates, which ask ``can.<capability>`` (see ``crm.context_processors``) to leave
+  out what the role cannot do and say who can.
+
+Django turns the ``PermissionDenied`` into templates/403.html, which shows its message: what
+was refused and which owners to ask.
 """
 
 from __future__ import annotations
