@@ -7,16 +7,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from crm import permissions
 from crm.models import Membership
 from crm.selectors import membership_current, user_memberships
 
 M = TypeVar("M", bound=Model)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 View = Callable[..., HttpResponse]
 
 
@@ -46,6 +47,10 @@ def workspace_required(view: View) -> View:
             return redirect("workspace_create")
         request.membership = membership  # type: ignore[attr-defined]
         request.workspace = membership.workspace  # type: ignore[attr-defined]
+        # Closed by default: a POST to any workspace page writes, and needs the right to, unless
+        # the view is marked as writing only the user's own things. A new view cannot forget it.
+        if request.method not in SAFE_METHODS and not getattr(view, "any_role", False):
+            permissions.require(membership, "write")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -57,8 +62,7 @@ def owner_required(view: View) -> View:
     @workspace_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.membership.is_owner:  # type: ignore[attr-defined]
-            raise PermissionDenied("Only an owner of this workspace can do that.")
+        permissions.require(request.membership, "manage")  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper

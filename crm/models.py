@@ -129,9 +129,12 @@ class Workspace(models.Model):
 
 
 class Membership(models.Model):
+    """A user in a workspace, in a role; what each role may do is ``crm.permissions``."""
+
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,14 +262,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
 # --- Security -------------------------------------------------------------------------------
-# Scripts only from our own files (no inline scripts; a nonce for any that must be inline).
-# Inline style *attributes* stay allowed: progress bars set their width that way, and htmx
-# adds its indicator style.
+# Scripts and styles only from our own files (no inline scripts; a nonce for any that must be
+# inline). No inline styles either: an injected style="" or <style> can restyle a page into a
+# phishing form or leak text through CSS selectors. Progress bars are <progress> elements, htmx's
+# indicator rules are in app.css (its includeIndicatorStyles is off), and scripts that move
+# things set element.style through the CSSOM, which CSP allows.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],

@@ -20,7 +20,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from crm import selectors, services
+from crm import permissions, selectors, services
 from crm.access import owner_required, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
@@ -103,12 +103,15 @@ def log_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @workspace_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """This week: what to do today and this week, overdue first. Mine, or (owners) the team's."""
+    """This week: what to do today and this week, overdue first. Mine, or (owners, viewers) the
+    team's; a viewer, who owns nobody, starts on the team's."""
     membership: Membership = request.membership
     scope, member = "mine", None
-    members = list(selectors.workspace_members(workspace=request.workspace)) if membership.is_owner else []
+    sees_team = permissions.can(membership, "see_team")
+    members = list(selectors.workspace_members(workspace=request.workspace)) if sees_team else []
     owner = request.user
-    if membership.is_owner and request.GET.get("scope") == "team":
+    wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
+    if sees_team and wants_team:
         scope, owner = "team", None
         member_id = request.GET.get("member", "")
         member = next((m.user for m in members if str(m.user_id) == member_id), None)
@@ -154,6 +157,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "memberships": selectors.workspace_members(workspace=request.workspace),
         "invitations": selectors.workspace_pending_invitations(workspace=request.workspace),
         "roles": Membership.Role.choices,
+        "role_table": permissions.role_table(),
     }
     return render(request, "crm/members.html", context)
 

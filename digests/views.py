@@ -7,6 +7,8 @@ so link scanners that open every URL change nothing.
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -21,6 +23,9 @@ from digests import services
 from digests.models import DigestRun
 
 
+# The preview is the email itself, whose styles are inline as email clients need: this one
+# page lets inline styles through. Its text is escaped like the email's (see test_xss).
+@csp_update({"style-src": [UNSAFE_INLINE]})
 @login_required
 def preview(request: HttpRequest) -> HttpResponse:
     """The exact HTML of the next digest, as the email will show it."""

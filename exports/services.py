@@ -16,7 +16,9 @@ from django.utils import timezone
 from icalendar import vText
 from icalendar.parser import Contentline
 
-from crm.models import User, Workspace
+from crm import permissions
+from crm.models import Membership, User, Workspace
+from exports import backup
 from exports.models import CalendarFeed, new_token
 from interactions.models import Promise
 from people.dates import PartialDate
@@ -28,8 +30,14 @@ CHUNK = 500
 FORMULA = re.compile(r"^\s*[=+\-@\t\r]")
 
 
-def export_people(qs: QuerySet[Person], *, include_private: bool = False) -> Iterator[Person]:
-    """People with everything exports show, in chunks (``iterator`` keeps memory flat)."""
+def export_people(qs: QuerySet[Person], *, membership: Membership, include_private: bool = False) -> Iterator[Person]:
+    """People of the membership's workspace with everything exports show, in chunks
+    (``iterator`` keeps memory flat). Private facts only for an owner who asks (a vCard:
+    ``csv_rows`` never writes them)."""
+    permissions.require(membership, "export")
+    if include_private:
+        permissions.require(membership, "export_private")
+    qs = qs.for_workspace(membership.workspace)
     facts = ProfileFact.objects.order_by("section", "fact_type")
     if not include_private:
         facts = facts.filter(is_private=False)
@@ -156,6 +164,8 @@ def csv_rows(people: Iterable[Person]) -> Iterator[str]:
         for m in p.contact_methods.all():
             by_kind.setdefault(m.kind, []).append(f"{m.label}: {m.value}" if m.label else m.value)
         tags = list(p.tags.all())
+        # The profile page promises private facts are never in a CSV, whoever exports it.
+        shared_facts = [f for f in p.facts.all() if not f.is_private]
         yield flush(
             [
                 p.first_name,
@@ -175,9 +185,20 @@ def csv_rows(people: Iterable[Person]) -> Iterator[str]:
                 p.last_contacted_at.date().isoformat() if p.last_contacted_at else "",
                 p.how_we_met,
                 p.notes,
-                "; ".join(f"{f.label}: {f.value}" for f in p.facts.all()),
+                "; ".join(f"{f.label}: {f.value}" for f in shared_facts),
             ]
         )
+
+
+def workspace_backup(*, membership: Membership, as_json: bool = False) -> Iterator[str] | Iterator[bytes]:
+    """The whole workspace (private facts included) as a ZIP, or its JSON: owners only.
+
+    Checked here, before the stream starts: a refusal inside the generator would cut a
+    download short instead of showing the 403 page.
+    """
+    permissions.require(membership, "backup")
+    workspace = membership.workspace
+    return backup.workspace_json(workspace) if as_json else backup.workspace_zip(workspace)
 
 
 # --- Calendar feed --------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.access import owner_required, workspace_required
-from exports import backup, services
+from crm import permissions
+from crm.access import workspace_required
+from crm.permissions import any_role
+from exports import services
 from exports.models import CalendarFeed
 from people import selectors as people_selectors
 from people.forms import PersonFilterForm
@@ -41,28 +43,36 @@ def _download(stream: object, content_type: str, extension: str) -> StreamingHtt
 def export_page(request: HttpRequest) -> HttpResponse:
     feed = CalendarFeed.objects.for_workspace(request.workspace).filter(user=request.user).first()
     feed_url = settings.SITE_URL + reverse("exports:feed", args=[feed.token]) if feed else ""
-    context = {"feed": feed, "feed_url": feed_url, "query_string": request.GET.urlencode()}
+    context = {
+        "feed": feed,
+        "feed_url": feed_url,
+        "query_string": request.GET.urlencode(),
+        # Named where the page says what only an owner can do.
+        "owners": [] if request.membership.is_owner else permissions.workspace_owners(request.workspace),
+    }
     return render(request, "exports/export_page.html", context)
 
 
 @workspace_required
 def people_vcf(request: HttpRequest) -> StreamingHttpResponse:
+    """vCards; with private facts when an owner ticks them (anyone else ticking them: the 403)."""
     include_private = request.GET.get("include_private") == "on"
-    people = services.export_people(_people(request), include_private=include_private)
+    people = services.export_people(_people(request), membership=request.membership, include_private=include_private)
     return _download(services.vcards(people), "text/vcard; charset=utf-8", "vcf")
 
 
 @workspace_required
 def people_csv(request: HttpRequest) -> StreamingHttpResponse:
-    include_private = request.GET.get("include_private") == "on"
-    people = services.export_people(_people(request), include_private=include_private)
+    """A spreadsheet: never private facts, whoever asks (the box on the page is for vCards)."""
+    people = services.export_people(_people(request), membership=request.membership)
     return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
 
 
-@owner_required
+@workspace_required
 def workspace_backup(request: HttpRequest) -> StreamingHttpResponse:
     """Everything in the workspace, private facts included: owners only."""
-    response = StreamingHttpResponse(backup.workspace_zip(request.workspace), content_type="application/zip")
+    stream = services.workspace_backup(membership=request.membership)
+    response = StreamingHttpResponse(stream, content_type="application/zip")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="rapport-workspace-{stamp}.zip"'
     return response
@@ -70,6 +80,7 @@ def workspace_backup(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_POST
 @workspace_required
+@any_role  # the calendar link is the user's own: a viewer has one too
 def feed_create(request: HttpRequest) -> HttpResponse:
     regenerate = request.POST.get("regenerate") == "1"
     services.feed_for(user=request.user, workspace=request.workspace, regenerate=regenerate)
@@ -81,6 +92,7 @@ def feed_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_required
+@any_role
 def feed_revoke(request: HttpRequest) -> HttpResponse:
     services.feed_revoke(user=request.user, workspace=request.workspace)
     messages.success(request, "Calendar link turned off. Calendar apps subscribed to it stop updating.")

@@ -32,6 +32,7 @@ from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
+from crm import permissions
 from crm.models import User, Workspace
 from crm.queue import SWEEP_BATCH, claim_timeout, enqueue, enqueue_on_commit
 from imports import backup
@@ -134,7 +135,9 @@ def import_upload(
     """Check an uploaded file and keep it on a new job; vCards start reading at once.
 
     ``background=False`` (the command line) leaves reading to the caller instead of a worker.
+    Owners and members import; a backup is restored by owners only.
     """
+    membership = permissions.require_user(user=user, workspace=workspace, capability="import")
     limit = settings.IMPORT_MAX_BYTES
     if len(data) > limit:
         raise ImportFileError(
@@ -145,6 +148,7 @@ def import_upload(
     job = ImportJob(workspace=workspace, created_by=user, file_name=file_name[:255], data=data)
     job.kind = _kind_of(file_name, data)
     if job.kind == ImportJob.Kind.BACKUP:
+        permissions.require(membership, "restore")
         # A quick look now, so a wrong file or a non-empty workspace is said next to the field;
         # the full read (counts for the preview) happens in the background like any import.
         backup.peek(data, max_bytes=limit)

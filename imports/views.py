@@ -13,8 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
+from crm.permissions import capability_required
 from imports import services
 from imports.csvfile import CsvFileError, open_csv
 from imports.forms import DecisionForm, MappingForm, UploadForm
@@ -24,7 +26,7 @@ PREVIEW_ROWS = 20
 DUPLICATES_SHOWN = 100
 
 
-@workspace_required
+@capability_required("import")
 def import_page(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -119,6 +121,8 @@ def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
 @workspace_required
 def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
+    if job.kind == ImportJob.Kind.BACKUP:
+        permissions.require(request.membership, "restore")  # an owner's upload, started by an owner
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what to do with possible duplicates.")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
+from crm import permissions
 from crm.models import User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
 from people.models import Person
@@ -110,7 +111,8 @@ def interaction_log(
     sentiment: str = "",
     outcomes: Outcomes | None = None,
 ) -> Interaction:
-    """Log a conversation with one or more people, and everything it raised."""
+    """Log a conversation with one or more people, and everything it raised. Not for viewers."""
+    permissions.require_user(user=user, workspace=workspace, capability="write")
     _check_people(workspace, people)
     interaction = Interaction(
         workspace=workspace,

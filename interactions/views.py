@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
 from crm.ids import parse_id
+from crm.permissions import capability_required
 from interactions import selectors, services
 from interactions.forms import (
     FactFormSet,
@@ -60,7 +61,7 @@ def _log_forms(request: HttpRequest, initial: dict[str, Any] | None = None) -> d
     }
 
 
-@workspace_required
+@capability_required("write")
 def interaction_create(request: HttpRequest) -> HttpResponse:
     """The full log form: the conversation and everything it raised, in one save."""
     person_id = parse_id(request.GET.get("person", ""))
@@ -115,7 +116,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/quick_log.html", context, status=400)
 
 
-@workspace_required
+@capability_required("write")
 def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
     initial = {"people": list(interaction.people.values_list("pk", flat=True))}
@@ -131,7 +132,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "interactions/interaction_form.html", {"form": form, "interaction": interaction})
 
 
-@workspace_required
+@capability_required("write")
 def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
     interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
     if request.method == "POST":
@@ -173,7 +174,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(safe_next(request, reverse("interactions:need", args=[need.pk])))
 
 
-@workspace_required
+@capability_required("write")
 def need_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = NeedForm(request.POST or None)
@@ -184,7 +185,7 @@ def need_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     return render(request, "interactions/person_item_form.html", {"form": form, "person": person, "what": "need"})
 
 
-@workspace_required
+@capability_required("write")
 def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = PromiseForm(request.POST or None)

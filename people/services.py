@@ -24,6 +24,7 @@ from django.forms import BaseModelFormSet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from crm import permissions
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction
 from people.dates import PartialDate
@@ -206,9 +207,13 @@ def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
 
 
 @transaction.atomic
-def people_delete(*, people: QuerySet[Person]) -> int:
-    """Delete people with everything that is only theirs; shared conversations stay for the others."""
-    ids = list(people.values_list("pk", flat=True))
+def people_delete(*, membership: Membership, people: QuerySet[Person]) -> int:
+    """Delete people with everything that is only theirs; shared conversations stay for the others.
+
+    Owners only, one person or many: nothing brings them back (members archive instead).
+    """
+    permissions.require(membership, "delete_people")
+    ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
     Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
     for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
         transaction.on_commit(lambda f=person.photo: f.delete(save=False))
@@ -218,10 +223,13 @@ def people_delete(*, people: QuerySet[Person]) -> int:
 
 @transaction.atomic
 def people_bulk_update(
-    *, workspace: Workspace, people: QuerySet[Person], action: str, tag: str = "", owner: User | None = None
+    *, membership: Membership, people: QuerySet[Person], action: str, tag: str = "", owner: User | None = None
 ) -> int:
-    """Apply one bulk action to people of ``workspace``: tag, untag, change owner, archive, restore."""
-    ids = list(people.values_list("pk", flat=True))
+    """Apply one bulk action to people of the membership's workspace: tag, untag, change owner,
+    archive, restore. Deleting is ``people_delete``, for owners."""
+    permissions.require(membership, "write")
+    workspace = membership.workspace
+    ids = list(people.for_workspace(workspace).values_list("pk", flat=True))
     through = Person.tags.through
     if action in {"add_tag", "remove_tag"}:
         if not normalise_tag(tag):

@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
+from crm.permissions import capability_required
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
@@ -97,7 +99,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "query_string": query_string.urlencode(),
         "members": filters.fields["owner"].queryset,
         "today": timezone.localdate(),
-        "bulk_actions": BulkActionForm.ACTIONS,
+        # Deleting is offered to those who may (owners); the others archive.
+        "bulk_actions": [
+            (value, label)
+            for value, label in BulkActionForm.ACTIONS
+            if value != "delete" or permissions.can(request.membership, "delete_people")
+        ],
     }
     template = "people/_person_results.html" if request.headers.get("HX-Request") else "people/person_list.html"
     return render(request, template, context)
@@ -117,6 +124,8 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
         raise Http404("Some of these people are not in this workspace.")
     action = form.cleaned_data["action"]
     if action == "delete":
+        # Refused before the confirmation page too: a member is not asked to confirm what fails.
+        permissions.require(request.membership, "delete_people")
         if request.POST.get("confirm") != "yes":
             context = {
                 "people": people.order_by("last_name", "first_name")[:100],
@@ -125,12 +134,12 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
                 "next": _back_to_list(request),
             }
             return render(request, "people/person_confirm_delete.html", context)
-        count = services.people_delete(people=people)
+        count = services.people_delete(membership=request.membership, people=people)
         messages.success(request, f"Deleted {count} {'person' if count == 1 else 'people'}.")
         return redirect(_back_to_list(request))
     try:
         count = services.people_bulk_update(
-            workspace=request.workspace,
+            membership=request.membership,
             people=people,
             action=action,
             tag=form.cleaned_data["tag"],
@@ -199,7 +208,7 @@ def _timeline(request: HttpRequest, person: Person, page: KeysetPage, kind: str)
     return [(kind_, obj) for _, _, kind_, obj in items]
 
 
-@workspace_required
+@capability_required("write")
 def person_create(request: HttpRequest) -> HttpResponse:
     form = PersonForm(
         request.POST or None, request.FILES or None, workspace=request.workspace, initial={"owner": request.user}
@@ -221,7 +230,7 @@ def _model_fields(form: PersonForm) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in form._meta.fields}
 
 
-@workspace_required
+@capability_required("write")
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     data = request.POST if request.method == "POST" else None
@@ -256,19 +265,19 @@ def _records_page(
     return render(request, "people/person_records_form.html", context)
 
 
-@workspace_required
+@capability_required("write")
 def person_family(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     kwargs = {"workspace": request.workspace, "person": person}
     return _records_page(request, person, FamilyFormSetFactory, "Family", "family member", kwargs)
 
 
-@workspace_required
+@capability_required("write")
 def person_pets(request: HttpRequest, pk: int) -> HttpResponse:
     return _records_page(request, _person(request, pk), PetFormSetFactory, "Pets", "pet", {})
 
 
-@workspace_required
+@capability_required("write")
 def person_preferences(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     form = PreferencesForm(request.POST or None, instance=person)
@@ -330,12 +339,12 @@ def person_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(person)
 
 
-@workspace_required
+@capability_required("delete_people")
 def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     people = Person.objects.for_workspace(request.workspace).filter(pk=person.pk)
     if request.method == "POST":
-        services.people_delete(people=people)
+        services.people_delete(membership=request.membership, people=people)
         messages.success(request, f"{person} deleted.")
         return redirect("people:list")
     context = {
@@ -387,7 +396,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/company_detail.html", context)
 
 
-@workspace_required
+@capability_required("write")
 def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the other record (by search), compare field by field, then merge into this one."""
     person = _person(request, pk)

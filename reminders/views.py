@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
+from crm.permissions import capability_required
 from people.models import Person
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
@@ -134,7 +135,7 @@ class FollowUpForm(forms.ModelForm):
         return value
 
 
-@workspace_required
+@capability_required("write")
 def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = FollowUpForm(request.POST or None, initial={"due_on": timezone.localdate() + timedelta(days=7)})
@@ -145,7 +146,7 @@ def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     return render(request, "reminders/follow_up_form.html", {"form": form, "person": person})
 
 
-@workspace_required
+@capability_required("write")
 def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     form = FollowUpForm(request.POST or None, instance=follow_up)
@@ -158,7 +159,7 @@ def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@workspace_required
+@capability_required("write")
 def follow_up_delete(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     if request.method == "POST":

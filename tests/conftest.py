@@ -1,4 +1,4 @@
-"""Standing users: an owner and a member of one workspace, and an outsider in another."""
+"""Standing users: an owner, a member and a viewer of one workspace, and an outsider in another."""
 
 from __future__ import annotations
 
@@ -114,6 +114,13 @@ def member(workspace: Workspace) -> User:
 
 
 @pytest.fixture
+def viewer(workspace: Workspace) -> User:
+    user = UserFactory(email="viewer@example.com", display_name="Vera Viewer", current_workspace=workspace)
+    MembershipFactory(workspace=workspace, user=user, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
 def other_workspace(db: None) -> Workspace:
     return WorkspaceFactory(name="Rival Florists")
 
@@ -139,6 +146,11 @@ def owner_client(owner: User) -> Client:
 @pytest.fixture
 def member_client(member: User) -> Client:
     return _client_for(member)
+
+
+@pytest.fixture
+def viewer_client(viewer: User) -> Client:
+    return _client_for(viewer)
 
 
 @pytest.fixture

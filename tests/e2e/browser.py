@@ -129,6 +129,9 @@ class Visitor:
 
     def show_email(self, html: str) -> None:
         """An email's HTML rendered as a page, checked like one."""
+        # On a blank page: set_content() writes into the current document, which would keep the
+        # app's CSP (no inline styles). Emails are read in mail programs, not under that policy.
+        self.page.goto("about:blank")
         self.page.set_content(html)
         if "email" not in self.audited:
             self.html_checks.add("email", html.encode())

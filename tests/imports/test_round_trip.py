@@ -179,7 +179,9 @@ def test_only_owners_download_the_whole_workspace(owner_client: Client, member_c
 
 def test_it_round_trips_people_through_vcard(demo: tuple[User, Workspace]) -> None:
     user, source = demo
-    people = export_services.export_people(Person.objects.for_workspace(source), include_private=True)
+    people = export_services.export_people(
+        Person.objects.for_workspace(source), membership=user.memberships.get(workspace=source), include_private=True
+    )
     data = "".join(export_services.vcards(people)).encode()
     target = empty_workspace_for(user)
 

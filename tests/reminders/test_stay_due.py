@@ -71,11 +71,15 @@ def test_every_write_keeps_the_stored_due_instant(workspace: Workspace, owner: U
     interaction_delete(interaction=talk)
     _assert_kept(workspace)
 
-    people_bulk_update(workspace=workspace, people=Person.objects.filter(pk=ben.pk), action="add_tag", tag="key")
+    people_bulk_update(
+        membership=owner.memberships.get(), people=Person.objects.filter(pk=ben.pk), action="add_tag", tag="key"
+    )
     services.person_set_preferences(person=ben, contact_every=None)  # now the tag's default applies
     _assert_kept(workspace)
     assert Person.objects.get(pk=ben.pk).stay_due_at == ben.created_at + timedelta(weeks=2)
-    people_bulk_update(workspace=workspace, people=Person.objects.filter(pk=ben.pk), action="remove_tag", tag="key")
+    people_bulk_update(
+        membership=owner.memberships.get(), people=Person.objects.filter(pk=ben.pk), action="remove_tag", tag="key"
+    )
     _assert_kept(workspace)
 
     anna.refresh_from_db()
