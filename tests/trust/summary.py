@@ -21,6 +21,7 @@ ROWS = {
     "fuzz": ("hostile requests", "server errors"),
     "faults": ("faults injected", "notifications lost", "notifications duplicated"),
     "load": ("requests", "lost writes", "errors"),
+    "dates": ("out-of-range dates tried", "server errors", "stored"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
