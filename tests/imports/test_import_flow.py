@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -344,3 +346,20 @@ def test_it_stores_cards_with_nul_bytes_surrogates_and_odd_charsets(owner_client
     assert ann.last_name == "Lee"
     assert ann.notes == "cafu00e9 ud800 end"  # unicode_escape is not trusted: no lone surrogate made
     assert ann.company == bo.company  # ÉCOLE and école are one company
+
+
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+def test_it_stores_no_year_outside_the_range_and_says_what_it_left_out(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    data = b"BEGIN:VCARD\nVERSION:4.0\nFN:Far Future\nBDAY:99991231\nANNIVERSARY:00010615\nEND:VCARD\n"
+
+    job = import_file(owner_client, "far.vcf", data)
+
+    assert (job.created, job.failed) == (1, 0)
+    person = Person.objects.for_workspace(workspace).get()
+    assert (person.birthday_day, person.birthday_month, person.birthday_year) == (31, 12, None)
+    assert (person.anniversary_day, person.anniversary_month, person.anniversary_year) == (15, 6, None)
+    page = owner_client.get(job.get_absolute_url()).content.decode()
+    assert "Imported, with something left out" in page
+    assert "the year is outside 1850–2200" in page
