@@ -6,14 +6,15 @@ promises, quiet periods) from 1900 to 2200, and dates of birth and other remembe
 years" from 9999-12-31 broke "Done", and the feed's day after 31 December 9999 broke the whole
 calendar feed. Computations that step from a date (a repeat, a cadence, a feed's end day) use
 ``shifted``, which answers None past the range instead of failing; rows stored before the range
-existed are read leniently (``partial_date_or_none``, ``in_range``) so they never break a page.
+existed are read leniently (``partial_date_or_none``, ``InstantField``, ``in_range``) so they
+never break a page.
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -24,15 +25,16 @@ MONTHS = [(i, calendar.month_name[i]) for i in range(1, 13)]
 EARLIEST = date(1900, 1, 1)  # conversations, follow-ups, promises, needs, quiet periods
 EARLIEST_REMEMBERED = date(1850, 1, 1)  # birthdays, anniversaries, family, pets, other dates
 LATEST = date(2200, 12, 31)
-# The same bounds as instants, for SQL that adds a cadence to a stored moment.
-EARLIEST_INSTANT = datetime.combine(EARLIEST, time.min, tzinfo=UTC)
-LATEST_INSTANT = datetime.combine(LATEST, time.max, tzinfo=UTC)
+# The same bounds as moments, a day wider so they hold the range's first and last day in every
+# time zone; far from Python's own ends (years 1 and 9999), so any time zone can show them.
+EARLIEST_INSTANT = datetime.combine(EARLIEST, time.min, tzinfo=UTC) - timedelta(days=1)
+LATEST_INSTANT = datetime.combine(LATEST, time.max, tzinfo=UTC) + timedelta(days=1)
 RANGE_MESSAGE = f"Enter a date from {EARLIEST.year} to {LATEST.year}."
 YEAR_MESSAGE = f"Year must be between {EARLIEST_REMEMBERED.year} and {LATEST.year}, or left empty."
 
 # Repeats and cadences: at most 365 of a unit, and at most a century.
 MAX_EVERY = {"days": 365, "weeks": 365, "months": 365, "years": 100}
-# The fewest days a unit can span, so a jump along a series never overshoots (see series_next).
+# The most days a unit can span: jumping along a series by that many never overshoots.
 _LONGEST_DAYS = {"days": 1, "weeks": 7, "months": 31, "years": 366}
 
 

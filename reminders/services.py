@@ -9,13 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from people.dates import RANGE_MESSAGE, in_range, validate_every
+from people.dates import LATEST, RANGE_MESSAGE, in_range, validate_every
 from people.models import Person, Tag
 from people.services import normalise_tag, people_refresh_stay_due
 from reminders.models import DismissedDate, FollowUp, ReminderOccurrence, TagCadence, Unit
 
 DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
 MAX_SNOOZE_DAYS = 366
+SERIES_ENDED = f"That was the last of the series: the next would fall after {LATEST.year}."
 
 
 def cadence_duration(every: int | None, unit: str) -> timedelta | None:

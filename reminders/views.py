@@ -19,14 +19,13 @@ from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
-from people.dates import LATEST, in_range
+from people.dates import in_range
 from people.forms import DateInput, add_service_error
 from people.models import Person
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
-SERIES_ENDED = f"That was the last of the series: the next would fall after {LATEST.year}."
 
 
 def _back(request: HttpRequest, message: str, *, level: int = messages.SUCCESS) -> HttpResponse:
@@ -59,7 +58,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
         follow_up.occurrence = seen
     services.follow_up_done(follow_up=follow_up)
     if follow_up.is_recurring and follow_up.done_at:
-        text = f"Done: follow-up with {follow_up.person}. {SERIES_ENDED}"
+        text = f"Done: follow-up with {follow_up.person}. {services.SERIES_ENDED}"
         if request.headers.get("HX-Request"):
             messages.info(request, text)  # the item leaves the list; the next page says why
         return _back(request, text)
@@ -135,7 +134,7 @@ class FollowUpForm(forms.ModelForm):
             "repeat_unit": "Unit",
         }
         widgets = {"due_on": DateInput()}
-        help_texts = {"repeat_every": "Leave empty for a one-off follow-up (at most 100 years apart)."}
+        help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
 
 
 @workspace_required

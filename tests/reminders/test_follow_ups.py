@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Workspace
+from crm.models import User, Workspace
+from digests.services import digest_action
 from reminders import services
 from reminders.models import FollowUp
 from tests.factories import PersonFactory
@@ -228,3 +229,17 @@ def test_a_repeat_longer_than_the_unit_allows_is_refused_next_to_the_field(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London")), tick=False)
+def test_done_from_a_digest_link_ends_a_series_past_2200_and_says_so(owner: User, workspace: Workspace) -> None:
+    follow_up = services.follow_up_create(
+        person=PersonFactory(workspace=workspace), due_on=date(2200, 1, 1), repeat_every=1, repeat_unit="years"
+    )
+
+    text = digest_action(user=owner, action="done", target=f"follow_up:{follow_up.pk}:0")
+
+    assert text.endswith("That was the last of the series: the next would fall after 2200.")
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None

@@ -195,7 +195,7 @@ def test_it_refuses_an_out_of_range_date_in_every_date_field_of_every_form(
         "met_on", "birthday", "anniversary", "date", "do_not_contact_until", "learned_on", "occurred_at",
         "follow_up_on", "due_on", "quick-follow_up_on", "until",
     }, fields  # fmt: skip
-    assert len(forms) >= 15
+    assert len(forms) >= 20
 
 
 def _far_future_rows(workspace: Workspace, ids: dict[str, int]) -> FollowUp:
