@@ -27,12 +27,15 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import User, Workspace
+from exports.backup import workspace_json
 from exports.models import CalendarFeed
+from imports.backup import BackupError, workspace_restore
 from interactions.models import Interaction, Need, Promise
 from people.dates import RANGE_MESSAGE, YEAR_MESSAGE
 from people.models import FamilyMember, ImportantDate, Person, Pet, ProfileFact
+from reminders import services as reminder_services
 from reminders.models import FollowUp
-from tests.factories import PersonFactory
+from tests.factories import MembershipFactory, PersonFactory, WorkspaceFactory
 from tests.trust.summary import record
 from tests.trust.urls import TOKEN_ARGUMENTS, url_kwargs, url_patterns, workspace_objects
 
@@ -274,3 +277,19 @@ def test_far_future_rows_break_no_page_for_anyone(owner: User, member: User, wor
     series.refresh_from_db()
     assert series.done_at is not None
     assert series.due_on == date(9999, 12, 31)  # ended where it was, not stepped past the range
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_backup_holding_a_far_future_date_is_refused_naming_the_row(owner: User, workspace: Workspace) -> None:
+    person = PersonFactory(workspace=workspace, first_name="Anna", birthday_day=15, birthday_month=4)
+    follow_up = reminder_services.follow_up_create(person=person, due_on=date(2026, 3, 9))
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_on=date(9999, 12, 31))  # stored before the range
+    data = "".join(workspace_json(workspace)).encode()
+    target = WorkspaceFactory(name="Restored")
+    MembershipFactory(workspace=target, user=owner, role="owner")
+
+    with pytest.raises(BackupError, match=r"Row 1 of reminders\.followup: Enter a date from 1900 to 2200\."):
+        workspace_restore(workspace=target, user=owner, data=data, max_bytes=10_000_000)
+
+    assert not Person.objects.for_workspace(target).exists()
