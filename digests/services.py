@@ -225,7 +225,8 @@ def digest_action(*, user: User, action: str, target: str) -> str:
             if seen.isdigit():
                 follow_up.occurrence = int(seen)  # the occurrence in the email: a second click is a no-op
             reminder_services.follow_up_done(follow_up=follow_up)
-            return f"Done: follow-up with {follow_up.person}."
+            ended = f" {reminder_services.SERIES_ENDED}" if follow_up.is_recurring and follow_up.done_at else ""
+            return f"Done: follow-up with {follow_up.person}.{ended}"
         reminder_services.follow_up_snooze(follow_up=follow_up, until=until)
         return f"Follow-up with {follow_up.person} snoozed for a week."
     if kind == "person" and action == "snooze":

@@ -21,7 +21,7 @@ from crm.models import Membership, User, Workspace
 from exports import backup
 from exports.models import CalendarFeed, new_token
 from interactions.models import Promise
-from people.dates import PartialDate
+from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from reminders.models import FollowUp
 
@@ -239,12 +239,14 @@ class _Ics:
         self.add(name, vText(value).to_ical().decode() if _ICS_SPECIAL.search(value) else value)
 
     def event(self, uid: str, summary: str, url: str, start: date, rrule: str = "") -> None:
+        if not in_range(start, earliest=EARLIEST_REMEMBERED):
+            return  # a row stored before dates had a range: left out rather than fail the whole feed
         self.lines.append("BEGIN:VEVENT")
         self.add("UID", uid)
         self.lines.append(f"DTSTAMP:{self.stamp}")  # required by RFC 5545
         self.text("SUMMARY", summary)
         self.add("URL", url)
-        end = start + timedelta(days=1)
+        end = start + timedelta(days=1)  # in range, so never past year 9999
         self.lines.append(f"DTSTART;VALUE=DATE:{start.year:04d}{start.month:02d}{start.day:02d}")
         self.lines.append(f"DTEND;VALUE=DATE:{end.year:04d}{end.month:02d}{end.day:02d}")
         if rrule:
@@ -253,16 +255,15 @@ class _Ics:
         self.lines.append("END:VEVENT")
 
     def yearly(self, uid: str, summary: str, day: int, month: int, year: int | None, url: str) -> None:
-        """A yearly all-day event from a stored (already validated) day, month and maybe year."""
+        """A yearly all-day event from a stored day, month and maybe year."""
+        value = partial_date_or_none(day, month, year)  # lenient: a bad stored year is dropped
+        if value is None:
+            return  # a row that bypassed validation: leave it out rather than fail the whole feed
         # On 28 February in common years: the last day of February every year.
         leap = month == 2 and day == 29
         rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap else "FREQ=YEARLY"
-        start_year = year or 2000  # a leap year, so 29 February exists
-        try:
-            start = date(start_year, month, day)
-        except ValueError:
-            return  # a row that bypassed validation: leave it out rather than fail the whole feed
-        self.event(uid, summary, url, start, rrule)
+        # Without a year, 2000: a leap year, so 29 February exists.
+        self.event(uid, summary, url, date(value.year or 2000, month, day), rrule)
 
     def to_bytes(self) -> bytes:
         return ("\r\n".join(self.lines) + "\r\n").encode()

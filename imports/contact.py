@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from people.dates import PartialDate, validate_partial_date
+from people.dates import EARLIEST_REMEMBERED, LATEST, PartialDate, in_range, validate_partial_date
 
 # Apple's and Google's placeholder year for "no year" birthdays.
 NO_YEAR_PLACEHOLDERS = {1604}
@@ -209,8 +211,14 @@ def _clean_nested(value: Any) -> Any:
     return value
 
 
-def parse_date(text: str, *, what: str, contact: Contact, omit_year: bool = False) -> list[int | None] | None:
-    """A vCard or CSV date as [day, month, year-or-None]; a warning (not an error) when unreadable."""
+def parse_date(
+    text: str, *, what: str, contact: Contact, omit_year: bool = False, birthday: bool = False
+) -> list[int | None] | None:
+    """A vCard or CSV date as [day, month, year-or-None]; a warning (not an error) when unreadable.
+
+    A year outside the dates Rapport keeps (1850 to 2200), or a birthday in the future, is left
+    out with a warning; the day and month are kept ("4 July 1776" is still 4 July every year).
+    """
     text = text.strip()
     if not text:
         return None
@@ -234,13 +242,18 @@ def parse_date(text: str, *, what: str, contact: Contact, omit_year: bool = Fals
         return None
     if omit_year or year in NO_YEAR_PLACEHOLDERS or year == 0:
         year = None
-    if year is not None and not 1850 <= year <= 2200:
-        year = None  # a year nobody was born in: keep the day and month
+    if year is not None and not in_range(date(year, 1, 1), earliest=EARLIEST_REMEMBERED):
+        span = f"{EARLIEST_REMEMBERED.year}–{LATEST.year}"
+        contact.warnings.append(f"{what} “{text[:40]}”: the year is outside {span}; kept without the year.")
+        year = None
     try:
         validate_partial_date(day=day, month=month, year=year)
     except ValidationError:
         contact.warnings.append(f"{what} “{text[:40]}” is not a real date; left out.")
         return None
+    if birthday and year is not None and PartialDate(day, month, year).occurrence_in(year) > timezone.localdate():
+        contact.warnings.append(f"{what} “{text[:40]}” is in the future; kept without the year.")
+        year = None
     return [day, month, year]
 
 

@@ -253,7 +253,7 @@ def row_to_contact(plan: list[Column], row: list[str]) -> Contact:
         elif target in birth:
             birth[target] = value
         elif target == "birthday":
-            contact.birthday = parse_date(value, what="Birthday", contact=contact)
+            contact.birthday = parse_date(value, what="Birthday", contact=contact, birthday=True)
         elif target == "anniversary":
             contact.anniversary = parse_date(value, what="Anniversary", contact=contact)
         elif target == "notes" and contact.room_for(contact.notes, "notes"):
@@ -274,7 +274,7 @@ def row_to_contact(plan: list[Column], row: list[str]) -> Contact:
             text = f"{year}-{int(month):02d}-{int(day):02d}" if known_year else f"--{int(month):02d}-{int(day):02d}"
         else:
             text = f"{year}-{month}-{day}"
-        contact.birthday = parse_date(text, what="Birthday", contact=contact)
+        contact.birthday = parse_date(text, what="Birthday", contact=contact, birthday=True)
     if not (contact.first_name or contact.last_name) and full_name:
         contact.set_name_from_full(full_name)
     return contact

@@ -343,7 +343,9 @@ def card_to_contact(lines: list[Line], fallback: str) -> Contact:
             contact.add_method("social", unescape(text), label, _is_pref(line))
         elif name == "BDAY" and contact.birthday is None:
             omit = bool(line.param("X-APPLE-OMIT-YEAR"))
-            contact.birthday = parse_date(unescape(text), what="Birthday", contact=contact, omit_year=omit)
+            contact.birthday = parse_date(
+                unescape(text), what="Birthday", contact=contact, omit_year=omit, birthday=True
+            )
         elif name in ANNIVERSARIES and contact.anniversary is None:
             contact.anniversary = parse_date(unescape(text), what="Anniversary", contact=contact)
         elif name == "X-ABDATE":

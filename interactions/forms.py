@@ -11,6 +11,8 @@ from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
+from people.dates import validate_in_range
+from people.forms import DateInput, DateTimeInput, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
 
@@ -55,10 +57,7 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"data-person-search": "1", "size": 3}),
         error_messages={"required": "Choose who you talked with."},
     )
-    occurred_at = forms.DateTimeField(
-        label="When",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    occurred_at = forms.DateTimeField(label="When", validators=[validate_in_range], widget=DateTimeInput())
 
     class Meta:
         model = Interaction
@@ -91,7 +90,7 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
 class OutcomesForm(forms.Form):
     """What the conversation raised: a follow-up, and needs mentioned or solved."""
 
-    follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_on = date_field(label="Follow up on", required=False)
     follow_up_note = forms.CharField(label="Follow-up note", required=False, max_length=200)
     mentioned_needs = SafeModelMultipleChoiceField(
         queryset=Need.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Needs discussed"
@@ -113,7 +112,7 @@ class OutcomesForm(forms.Form):
 class PromiseRowForm(forms.Form):
     direction = forms.ChoiceField(choices=Promise.Direction.choices, label="Who promised")
     text = forms.CharField(max_length=300, label="Promise", required=False)
-    due_on = forms.DateField(required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = date_field(required=False, label="Due")
 
 
 class NeedRowForm(forms.Form):
@@ -182,7 +181,7 @@ class QuickLogForm(PersonPickerMixin, forms.Form):
     summary = forms.CharField(
         max_length=200, label="Summary", widget=forms.TextInput(attrs={"placeholder": "What was it about?"})
     )
-    follow_up_on = forms.DateField(label="Follow up on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_on = date_field(label="Follow up on", required=False)
     promise = forms.CharField(
         max_length=300,
         required=False,
@@ -210,7 +209,7 @@ class PromiseForm(forms.ModelForm):
         model = Promise
         fields = ("direction", "text", "due_on")
         labels = {"direction": "Who promised", "text": "Promise", "due_on": "Due"}
-        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"due_on": DateInput()}
 
 
 class NeedFilterForm(forms.Form):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from crm.models import WorkspaceScoped
+from people.dates import InstantField, validate_in_range
 from people.models import Person, Tag
 
 
@@ -26,7 +27,7 @@ class Interaction(WorkspaceScoped):
         NEGATIVE = "negative", "Went badly"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALL)
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = InstantField(default=timezone.now, validators=[validate_in_range])
     summary = models.CharField(max_length=200)
     notes = models.TextField(blank=True, max_length=20000)
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
@@ -59,8 +60,8 @@ class Need(WorkspaceScoped):
     title = models.CharField(max_length=200)
     details = models.TextField(blank=True, max_length=5000)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    opened_on = models.DateField(default=timezone.localdate)
-    solved_on = models.DateField(null=True, blank=True)
+    opened_on = models.DateField(default=timezone.localdate, validators=[validate_in_range])
+    solved_on = models.DateField(null=True, blank=True, validators=[validate_in_range])
     tags = models.ManyToManyField(Tag, blank=True, related_name="needs")
     interactions = models.ManyToManyField(Interaction, blank=True, related_name="needs")
     created_at = models.DateTimeField(default=timezone.now)
@@ -113,7 +114,7 @@ class Promise(WorkspaceScoped):
     )
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.MINE)
     text = models.CharField(max_length=300)
-    due_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, validators=[validate_in_range])
     kept_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

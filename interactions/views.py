@@ -32,6 +32,7 @@ from interactions.forms import (
     build_outcomes,
 )
 from interactions.models import Interaction, Need, Promise
+from people.forms import add_service_error
 from people.models import Person
 
 PAGE_SIZE = 50
@@ -79,7 +80,7 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
                 **form.service_kwargs(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, f"Logged: {interaction.summary}")
             first = interaction.people.order_by("last_name", "first_name").first()
@@ -125,7 +126,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.interaction_update(interaction=interaction, **form.service_kwargs())
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, "Conversation saved.")
             return redirect(safe_next(request, reverse("interactions:list")))

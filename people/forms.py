@@ -1,22 +1,64 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import phonenumbers
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms import BaseForm, BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from crm.ids import parse_id
 from crm.models import User, Workspace
-from people.dates import MONTHS, PartialDate
+from people.dates import EARLIEST, EARLIEST_REMEMBERED, LATEST, MONTHS, YEAR_MESSAGE, PartialDate, validate_in_range
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPE_CHOICES
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+class DateInput(forms.DateInput):
+    """A date picker offering only the dates Rapport accepts (the server checks them anyway)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})})
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        bounds = {"min": f"{EARLIEST.isoformat()}T00:00", "max": f"{LATEST.isoformat()}T23:59"}
+        super().__init__({**bounds, **(attrs or {})}, format="%Y-%m-%dT%H:%M")
+
+
+def date_field(**kwargs: Any) -> forms.DateField:
+    """A date field of a form that is not a model's, held to the same range as model fields."""
+    return forms.DateField(validators=[validate_in_range], widget=DateInput(), **kwargs)
+
+
+def add_service_error(form: BaseForm, exc: ValidationError) -> None:
+    """A service's ValidationError on the form: next to its field, or above the form when the
+    field is not on this form (say a date stored before its range existed, edited elsewhere)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    model = getattr(getattr(form, "_meta", None), "model", None)
+    for name, errors in exc.error_dict.items():
+        if name in form.fields:
+            form.add_error(name, errors)
+            continue
+        label = name.replace("_", " ")
+        with contextlib.suppress(FieldDoesNotExist, AttributeError):
+            label = str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+        prefix = "" if name == NON_FIELD_ERRORS else f"{capfirst(label)}: "
+        form.add_error(None, [f"{prefix}{message}" for error in errors for message in error.messages])
 
 
 class PartialDateWidget(forms.MultiWidget):
@@ -32,8 +74,8 @@ class PartialDateWidget(forms.MultiWidget):
             ),
             "year": forms.NumberInput(
                 attrs={
-                    "min": 1850,
-                    "max": 2200,
+                    "min": EARLIEST_REMEMBERED.year,
+                    "max": LATEST.year,
                     "placeholder": "Year (optional)",
                     "aria-label": "Year (optional)",
                     "class": "form-control pd-year",
@@ -57,7 +99,12 @@ class PartialDateField(forms.MultiValueField):
         fields = (
             forms.IntegerField(min_value=1, max_value=31),
             forms.TypedChoiceField(choices=MONTHS, coerce=int),
-            forms.IntegerField(min_value=1850, max_value=2200, required=False),
+            forms.IntegerField(
+                min_value=EARLIEST_REMEMBERED.year,
+                max_value=LATEST.year,
+                required=False,
+                error_messages={"min_value": YEAR_MESSAGE, "max_value": YEAR_MESSAGE},
+            ),
         )
         kwargs.setdefault("required", False)
         super().__init__(fields, require_all_fields=False, **kwargs)
@@ -122,7 +169,7 @@ class PersonForm(forms.ModelForm):
         labels = {"met_on": "Met on", "how_we_met": "How we met"}
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 5}),
-            "met_on": forms.DateInput(attrs={"type": "date"}),
+            "met_on": DateInput(),
         }
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
@@ -194,18 +241,12 @@ class PreferencesForm(forms.ModelForm):
             "topics_to_avoid": "Topics to avoid (private)",
         }
         widgets = {
-            "do_not_contact_until": forms.DateInput(attrs={"type": "date"}),
+            "do_not_contact_until": DateInput(),
             "likes": forms.Textarea(attrs={"rows": 2}),
             "dislikes": forms.Textarea(attrs={"rows": 2}),
             "topics_to_avoid": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {"contact_every": "Leave empty for no stay-in-touch reminder."}
-
-    def clean_contact_every(self) -> int | None:
-        value = self.cleaned_data["contact_every"]
-        if value is not None and not 1 <= value <= 365:
-            raise ValidationError("Choose a number between 1 and 365.")
-        return value
 
 
 class ContactMethodForm(forms.ModelForm):
@@ -368,7 +409,7 @@ class FactForm(forms.ModelForm):
         model = ProfileFact
         fields = ("fact_type", "value", "learned_on")
         labels = {"value": "Fact", "learned_on": "Learned on"}
-        widgets = {"value": forms.Textarea(attrs={"rows": 2}), "learned_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"value": forms.Textarea(attrs={"rows": 2}), "learned_on": DateInput()}
 
 
 class PersonFilterForm(forms.Form):

@@ -9,19 +9,25 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import WorkspaceScoped
-from people.dates import PartialDate, partial_date_or_none, validate_partial_date
+from people.dates import (
+    InstantField,
+    PartialDate,
+    partial_date_or_none,
+    validate_every,
+    validate_in_range,
+    validate_partial_date,
+)
 from people.profile import FACT_TYPE_CHOICES, FACT_TYPES, SECTIONS
 
 
 def _validate_dates(obj: models.Model, *prefixes: str) -> None:
-    from django.core.exceptions import ValidationError
-
     errors = {}
     for prefix in prefixes:
         try:
@@ -98,7 +104,7 @@ class Person(WorkspaceScoped):
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
     job_title = models.CharField(max_length=200, blank=True)
     how_we_met = models.CharField(max_length=300, blank=True)
-    met_on = models.DateField(null=True, blank=True)
+    met_on = models.DateField(null=True, blank=True, validators=[validate_in_range])
     tags = models.ManyToManyField(Tag, blank=True, related_name="people")
     notes = models.TextField(blank=True, max_length=20000, help_text="Markdown: **bold**, lists, links.")
     photo = models.ImageField(upload_to=photo_path, blank=True)
@@ -118,17 +124,17 @@ class Person(WorkspaceScoped):
     best_time = models.CharField(max_length=100, blank=True, help_text="e.g. weekday mornings before 10")
     contact_every = models.PositiveSmallIntegerField(null=True, blank=True)
     contact_every_unit = models.CharField(max_length=6, choices=CadenceUnit.choices, default=CadenceUnit.WEEKS)
-    do_not_contact_until = models.DateField(null=True, blank=True)
+    do_not_contact_until = models.DateField(null=True, blank=True, validators=[validate_in_range])
     # Derived from contact_every/unit by the service (a month counts 30 days), so the
     # dashboard can add it to last_contacted_at in SQL on any database.
     cadence = models.DurationField(null=True, blank=True, editable=False)
-    cadence_snoozed_until = models.DateField(null=True, blank=True)
+    cadence_snoozed_until = models.DateField(null=True, blank=True, validators=[validate_in_range])
     likes = models.TextField(blank=True, max_length=2000)
     dislikes = models.TextField(blank=True, max_length=2000)
     topics_to_avoid = models.TextField(blank=True, max_length=2000)
 
     # Denormalised from interactions (kept by interaction services) so lists never scan them.
-    last_contacted_at = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = InstantField(null=True, blank=True)
     # When stay-in-touch falls due: last contact (or creation) + own cadence, else the tags'
     # shortest default. Kept by ``people.services.people_refresh_stay_due`` on every write of
     # those inputs, so the dashboard finds who is due from an index instead of computing
@@ -156,6 +162,10 @@ class Person(WorkspaceScoped):
 
     def clean(self) -> None:
         _validate_dates(self, "birthday", "anniversary")
+        try:
+            validate_every(self.contact_every, self.contact_every_unit)
+        except ValidationError as exc:
+            raise ValidationError({"contact_every": exc.messages}) from exc
 
     @property
     def full_name(self) -> str:
@@ -250,8 +260,8 @@ class ImportantDate(WorkspaceScoped):
         _validate_dates(self, "date")
 
     @property
-    def date(self) -> PartialDate:
-        return PartialDate(self.date_day, self.date_month, self.date_year)
+    def date(self) -> PartialDate | None:
+        return partial_date_or_none(self.date_day, self.date_month, self.date_year)
 
 
 class FamilyMember(Birthday, WorkspaceScoped):
@@ -324,7 +334,7 @@ class ProfileFact(WorkspaceScoped):
     section = models.CharField(max_length=20, choices=SECTION_CHOICES)
     is_private = models.BooleanField(default=False)
     value = models.TextField(max_length=2000)
-    learned_on = models.DateField(default=timezone.localdate)
+    learned_on = models.DateField(default=timezone.localdate, validators=[validate_in_range])
     source_interaction = models.ForeignKey(
         "interactions.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="facts_learned"
     )

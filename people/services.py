@@ -15,11 +15,10 @@ from django.db.models import (
     Count,
     DateTimeField,
     ExpressionWrapper,
-    F,
     QuerySet,
     Value,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Lower
 from django.forms import BaseModelFormSet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -30,7 +29,7 @@ from interactions.models import Interaction
 from people.dates import PartialDate
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
-from reminders.selectors import effective_cadence
+from reminders.selectors import effective_cadence, stay_base
 
 PHOTO_SIZE = 400
 PHOTO_MAX_PIXELS = 40_000_000
@@ -80,9 +79,7 @@ def people_refresh_stay_due(people: QuerySet[Person]) -> int:
     cadence. The shortest cadence among the person's tags applies when they have none.
     Inside a transaction it runs once more after the commit (see below).
     """
-    due = ExpressionWrapper(
-        Coalesce(F("last_contacted_at"), F("created_at")) + effective_cadence(), output_field=DateTimeField()
-    )
+    due = ExpressionWrapper(stay_base() + effective_cadence(), output_field=DateTimeField())
     updated = people.order_by().update(stay_due_at=due)
     # A write committing at the same moment (someone tagged while the tag's default changes)
     # is invisible to this statement, and this one to it. Run it again once committed: of two

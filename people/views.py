@@ -42,6 +42,7 @@ from people.forms import (
     PersonForm,
     PetFormSetFactory,
     PreferencesForm,
+    add_service_error,
 )
 from people.models import Company, Person, ProfileFact
 from reminders.services import person_set_preferences
@@ -59,7 +60,7 @@ def _apply(form: BaseForm, write: Callable[[], Any]) -> Any:
     try:
         return write()
     except ValidationError as exc:
-        form.add_error(None, exc)
+        add_service_error(form, exc)
         return None
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from crm.models import WorkspaceScoped
+from people.dates import series_next, validate_every, validate_in_range
 
 
 class Unit(models.TextChoices):
@@ -21,10 +22,6 @@ class Unit(models.TextChoices):
     WEEKS = "weeks", "weeks"
     MONTHS = "months", "months"
     YEARS = "years", "years"
-
-
-def step(unit: str, every: int) -> relativedelta:
-    return relativedelta(**{unit: every})
 
 
 class FollowUp(WorkspaceScoped):
@@ -39,13 +36,15 @@ class FollowUp(WorkspaceScoped):
     interaction = models.ForeignKey(
         "interactions.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
-    due_on = models.DateField(help_text="The next scheduled occurrence.")
+    due_on = models.DateField(help_text="The next scheduled occurrence.", validators=[validate_in_range])
     note = models.CharField(max_length=200, blank=True)
     repeat_every = models.PositiveSmallIntegerField(null=True, blank=True)
     repeat_unit = models.CharField(max_length=6, choices=Unit.choices, default=Unit.WEEKS)
-    anchor_on = models.DateField(null=True, blank=True, help_text="First occurrence of a recurring series.")
+    anchor_on = models.DateField(
+        null=True, blank=True, help_text="First occurrence of a recurring series.", validators=[validate_in_range]
+    )
     occurrence = models.PositiveIntegerField(default=0, help_text="Index of due_on in the series.")
-    snoozed_until = models.DateField(null=True, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True, validators=[validate_in_range])
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -58,6 +57,12 @@ class FollowUp(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"Follow up with {self.person} on {self.effective_due}"
+
+    def clean(self) -> None:
+        try:
+            validate_every(self.repeat_every, self.repeat_unit)
+        except ValidationError as exc:
+            raise ValidationError({"repeat_every": exc.messages}) from exc
 
     @property
     def effective_due(self) -> date:
@@ -79,9 +84,13 @@ class FollowUp(WorkspaceScoped):
         unit = self.get_repeat_unit_display()
         return f"every {unit.rstrip('s')}" if self.repeat_every == 1 else f"every {self.repeat_every} {unit}"
 
-    def occurrence_on(self, index: int) -> date:
+    def next_after(self, day: date) -> tuple[int, date] | None:
+        """The series' first occurrence after ``day`` (its index and date), counted from the
+        anchor; None when it would fall past the dates Rapport keeps: the series has ended."""
         anchor = self.anchor_on or self.due_on
-        return anchor + step(self.repeat_unit, self.repeat_every * index)
+        return series_next(
+            anchor=anchor, unit=self.repeat_unit, every=self.repeat_every, index=self.occurrence + 1, after=day
+        )
 
 
 class TagCadence(WorkspaceScoped):
@@ -104,7 +113,7 @@ class DismissedDate(WorkspaceScoped):
     """A date reminder marked done for one year's occurrence ("wished Anna happy birthday")."""
 
     key = models.CharField(max_length=50, help_text="e.g. person:12:birthday, family:5, pet:7, date:9")
-    occurs_on = models.DateField()
+    occurs_on = models.DateField(validators=[validate_in_range])
     dismissed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import (
     Case,
     DateField,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -27,12 +28,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Least, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Greatest, Least, RowNumber, TruncDate
 from django.utils import timezone
 
 from crm.models import User, Workspace
 from interactions.models import Interaction, Need, Promise
-from people.dates import PartialDate
+from people.dates import EARLIEST_INSTANT, LATEST_INSTANT, PartialDate
 from people.models import FamilyMember, ImportantDate, Person, Pet
 from reminders.models import DismissedDate, FollowUp, TagCadence
 
@@ -60,6 +61,17 @@ def effective_cadence() -> Coalesce:
     return Coalesce(F("cadence"), Subquery(tag_default, output_field=DurationField()))
 
 
+def stay_base() -> Greatest:
+    """Last contact, else creation: what a cadence is added to.
+
+    Held to the date range: a conversation stored in year 9999 before the range existed would
+    make "+ cadence" overflow (a 500 on every page listing that person, and on saving them).
+    """
+    moment = Coalesce(F("last_contacted_at"), F("created_at"))
+    latest, earliest = Value(LATEST_INSTANT, DateTimeField()), Value(EARLIEST_INSTANT, DateTimeField())
+    return Greatest(Least(moment, latest, output_field=DateTimeField()), earliest, output_field=DateTimeField())
+
+
 def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     """Annotate ``stay_due_on``: the day of last contact (or creation) in the current time zone
     + own cadence, else the tag default. Null when the person has no cadence at all.
@@ -69,9 +81,7 @@ def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
     """
     return qs.annotate(
         effective_cadence=effective_cadence(),
-        stay_base_on=TruncDate(
-            Coalesce(F("last_contacted_at"), F("created_at")), tzinfo=timezone.get_current_timezone()
-        ),
+        stay_base_on=TruncDate(stay_base(), tzinfo=timezone.get_current_timezone()),
         stay_due_on=ExpressionWrapper(F("stay_base_on") + F("effective_cadence"), output_field=DateField()),
     )
 
@@ -252,6 +262,8 @@ def upcoming_dates(
     ).select_related("person")
     family = family.only("name", "relation", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
     for f in _soonest(family.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
+        if f.birthday is None:  # stored before validation, and not a real date: nothing to remind
+            continue
         on = _occurrence(f.birthday, window)
         relation = f.get_relation_display().lower()
         items.append(
@@ -268,6 +280,8 @@ def upcoming_dates(
     ).select_related("person")
     pets = pets.only("name", "species", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
     for pet in _soonest(pets.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
+        if pet.birthday is None:
+            continue
         on = _occurrence(pet.birthday, window)
         species = pet.species or "pet"
         items.append(
@@ -284,6 +298,8 @@ def upcoming_dates(
     ).select_related("person")
     dates = dates.only("label", "date_day", "date_month", "date_year", "person", *(f"person__{f}" for f in _NAME))
     for d in _soonest(dates.filter(_pairs_q(window, "date")), _rank(window, "date"), limit):
+        if d.date is None:
+            continue
         on = _occurrence(d.date, window)
         items.append(DateItem(f"date:{d.pk}", on, d.person, f"{d.person.full_name}: {d.label}", "date"))
     dismissed = set(

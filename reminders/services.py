@@ -9,12 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import User, Workspace
+from people.dates import LATEST, RANGE_MESSAGE, in_range, validate_every
 from people.models import Person, Tag
 from people.services import normalise_tag, people_refresh_stay_due
 from reminders.models import DismissedDate, FollowUp, ReminderOccurrence, TagCadence, Unit
 
 DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
 MAX_SNOOZE_DAYS = 366
+SERIES_ENDED = f"That was the last of the series: the next would fall after {LATEST.year}."
 
 
 def cadence_duration(every: int | None, unit: str) -> timedelta | None:
@@ -39,6 +41,8 @@ def person_set_preferences(*, person: Person, **fields: object) -> Person:
 
 def _check_snooze(until: date) -> None:
     today = timezone.localdate()
+    if not in_range(until):
+        raise ValidationError({"until": RANGE_MESSAGE})
     if until <= today:
         raise ValidationError({"until": "Snooze to a day after today."})
     if until > today + timedelta(days=MAX_SNOOZE_DAYS):
@@ -88,19 +92,25 @@ def follow_up_update(
 def follow_up_done(*, follow_up: FollowUp, today: date | None = None) -> bool:
     """Mark a follow-up done. A recurring one moves to its next scheduled day after today.
 
+    A series whose next day would fall past the dates Rapport keeps (2200) ends: it is done,
+    and ``follow_up.done_at`` says so to the caller, who tells the user.
+
     The UPDATE is conditional on the occurrence it saw, so a double click (or two tabs) marks
     one occurrence once. Returns False when someone else already did.
     """
     today = today or timezone.localdate()
     current = FollowUp.objects.filter(pk=follow_up.pk, occurrence=follow_up.occurrence, done_at__isnull=True)
-    if not follow_up.is_recurring:
-        return current.update(done_at=timezone.now()) == 1
-    index = follow_up.occurrence + 1
-    while follow_up.occurrence_on(index) <= today:
-        index += 1
+    following = follow_up.next_after(today) if follow_up.is_recurring else None
+    if following is None:
+        now = timezone.now()
+        if current.update(done_at=now) != 1:
+            return False
+        follow_up.done_at = now
+        return True
+    index, due_on = following
     return (
         current.update(
-            due_on=follow_up.occurrence_on(index),
+            due_on=due_on,
             anchor_on=follow_up.anchor_on or follow_up.due_on,
             occurrence=index,
             snoozed_until=None,
@@ -138,8 +148,10 @@ def tag_cadence_set(*, workspace: Workspace, tag_name: str, every: int, unit: st
     name = normalise_tag(tag_name)
     if not name:
         raise ValidationError({"tag_name": "Type a tag."})
-    if not 1 <= every <= 365:
-        raise ValidationError({"every": "Choose a number between 1 and 365."})
+    try:
+        validate_every(every, unit)
+    except ValidationError as exc:
+        raise ValidationError({"every": exc.messages}) from exc
     tag = Tag.objects.for_workspace(workspace).filter(name=name, kind=Tag.Kind.LABEL).first()
     if tag is None:
         raise ValidationError({"tag_name": f"No person is tagged “{name}” yet."})

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
+from people.dates import in_range
+from people.forms import DateInput, add_service_error
 from people.models import Person
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
@@ -56,6 +58,11 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     if seen is not None:
         follow_up.occurrence = seen
     services.follow_up_done(follow_up=follow_up)
+    if follow_up.is_recurring and follow_up.done_at:
+        text = f"Done: follow-up with {follow_up.person}. {services.SERIES_ENDED}"
+        if request.headers.get("HX-Request"):
+            messages.info(request, text)  # the item leaves the list; the next page says why
+        return _back(request, text)
     return _back(request, f"Done: follow-up with {follow_up.person}.")
 
 
@@ -91,6 +98,8 @@ def date_dismiss(request: HttpRequest) -> HttpResponse:
         occurs_on = date.fromisoformat(request.POST.get("on", ""))
     except ValueError as exc:
         raise Http404 from exc
+    if not in_range(occurs_on):
+        raise Http404("No such day.")
     _check_date_key(request, key)
     services.date_dismiss(workspace=request.workspace, key=key, occurs_on=occurs_on)
     return _back(request, "Marked done.")
@@ -125,14 +134,8 @@ class FollowUpForm(forms.ModelForm):
             "repeat_every": "Repeat every",
             "repeat_unit": "Unit",
         }
-        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"due_on": DateInput()}
         help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
-
-    def clean_repeat_every(self) -> int | None:
-        value = self.cleaned_data["repeat_every"]
-        if value is not None and not 1 <= value <= 365:
-            raise forms.ValidationError("Choose a number between 1 and 365.")
-        return value
 
 
 @capability_required("write")
@@ -140,9 +143,13 @@ def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = FollowUpForm(request.POST or None, initial={"due_on": timezone.localdate() + timedelta(days=7)})
     if request.method == "POST" and form.is_valid():
-        services.follow_up_create(person=person, user=request.user, **form.cleaned_data)
-        messages.success(request, "Follow-up added.")
-        return redirect(person)
+        try:
+            services.follow_up_create(person=person, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Follow-up added.")
+            return redirect(person)
     return render(request, "reminders/follow_up_form.html", {"form": form, "person": person})
 
 
@@ -151,9 +158,13 @@ def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     form = FollowUpForm(request.POST or None, instance=follow_up)
     if request.method == "POST" and form.is_valid():
-        services.follow_up_update(follow_up=follow_up, **form.cleaned_data)
-        messages.success(request, "Follow-up saved.")
-        return redirect(follow_up.person)
+        try:
+            services.follow_up_update(follow_up=follow_up, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Follow-up saved.")
+            return redirect(follow_up.person)
     return render(
         request, "reminders/follow_up_form.html", {"form": form, "person": follow_up.person, "follow_up": follow_up}
     )
@@ -211,10 +222,13 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         first = date(year, month, 1)
     except (ValueError, OverflowError):
         year, month, first = today.year, today.month, today.replace(day=1)
-    if not 1900 <= year <= 2200:
+    if not in_range(first):
         year, month, first = today.year, today.month, today.replace(day=1)
+    # No link out of the range: the page there would only show this month again.
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
+    previous = previous if in_range(previous) else None
+    following = following if in_range(following) else None
     context = {
         "weeks": selectors.calendar_month(request.workspace, year=year, month=month),
         "first": first,

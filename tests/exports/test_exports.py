@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 import vobject
 from django.test import Client
 from django.urls import reverse
@@ -15,9 +16,11 @@ from icalendar import Calendar
 from crm.models import Membership, User, Workspace
 from exports.models import CalendarFeed
 from interactions import services as interaction_services
+from interactions.models import Promise
 from people import services as people_services
-from people.models import ContactMethod, FamilyMember, Pet
+from people.models import ContactMethod, FamilyMember, Person, Pet
 from reminders import services as reminder_services
+from reminders.models import FollowUp
 from tests.factories import PersonFactory
 
 
@@ -227,3 +230,26 @@ def test_vcard_labels_are_valid_types_or_grouped_labels_and_interests_are_not_ca
     assert read.contact.tags == ["vip"]
     assert read.contact.interests == ["golf"]
     assert ["email", "work inbox", "a@x.org", False] in read.contact.methods
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+def test_the_feed_leaves_out_dates_stored_outside_the_range_and_keeps_the_rest(
+    owner_client: Client, workspace: Workspace, anna
+) -> None:
+    far = reminder_services.follow_up_create(person=anna, due_on=date(2026, 12, 1), note="Far")
+    FollowUp.objects.filter(pk=far.pk).update(due_on=date(9999, 12, 31), repeat_every=365, repeat_unit="years")
+    promise = interaction_services.promise_create(person=anna, text="Someday", due_on=date(2026, 12, 3))
+    Promise.objects.filter(pk=promise.pk).update(due_on=date(9999, 12, 31))
+    reminder_services.follow_up_create(person=anna, due_on=date(2026, 12, 1), note="Quote")
+    Person.objects.filter(pk=anna.pk).update(birthday_year=9999)  # stored before years had a range
+
+    response = Client().get(_feed(owner_client))
+
+    assert response.status_code == 200
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    summaries = [str(e["summary"]) for e in events]
+    assert "Follow up with Anna Berg: Quote" in summaries
+    assert not any("Far" in s or "Someday" in s for s in summaries)
+    birthday = next(e for e in events if "birthday" in str(e["summary"]))
+    assert birthday.decoded("dtstart") == date(2000, 4, 15)  # as a birthday without a year

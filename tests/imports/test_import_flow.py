@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -357,3 +359,20 @@ def test_merging_a_card_keeps_one_spouse_and_one_phone(owner_client: Client, wor
     family = sorted((f.relation, f.name) for f in ngozi.family.all())
     assert family == [("child", "Ada"), ("spouse", "Chidi Okafor")]
     assert ngozi.contact_methods.filter(kind="phone").count() == 1
+
+
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+def test_it_stores_no_year_outside_the_range_and_says_what_it_left_out(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    data = b"BEGIN:VCARD\nVERSION:4.0\nFN:Far Future\nBDAY:99991231\nANNIVERSARY:00010615\nEND:VCARD\n"
+
+    job = import_file(owner_client, "far.vcf", data)
+
+    assert (job.created, job.failed) == (1, 0)
+    person = Person.objects.for_workspace(workspace).get()
+    assert (person.birthday_day, person.birthday_month, person.birthday_year) == (31, 12, None)
+    assert (person.anniversary_day, person.anniversary_month, person.anniversary_year) == (15, 6, None)
+    page = owner_client.get(job.get_absolute_url()).content.decode()
+    assert "Imported, with something left out" in page
+    assert "the year is outside 1850–2200" in page

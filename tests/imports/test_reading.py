@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from imports.contact import Contact
 from imports.csvfile import CsvFileError, column_plan, guess_mapping, open_csv, recognised_format, row_to_contact
@@ -13,6 +16,13 @@ from imports.vcard import VCardFileError, read_vcards
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VCARDS = [*sorted((FIXTURES / "vcard").glob("*.vcf")), FIXTURES / "csv" / "roundcube_roundcubemail__gmail.vcf"]
 CSVS = sorted((FIXTURES / "csv").glob("*.csv"))
+
+
+@pytest.fixture(autouse=True)
+def _today() -> Iterator[None]:
+    """Reading a birthday checks it is not in the future: the day is fixed."""
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        yield
 
 
 def cards(name: str) -> list[Contact]:
@@ -146,6 +156,37 @@ def test_it_reads_apples_omit_year_birthday() -> None:
     data = b"BEGIN:VCARD\nVERSION:3.0\nN:Doe;Ann;;;\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-04-07\nEND:VCARD\n"
     (card,) = read_vcards(data, max_cards=10)
     assert card.contact.birthday == [7, 4, None]
+
+
+def test_it_keeps_a_date_without_a_year_outside_1850_to_2200_and_says_so() -> None:
+    data = b"BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nBDAY:99991231\nANNIVERSARY:0001-06-15\nX-ABDATE:2201-01-01\nEND:VCARD\n"
+
+    (card,) = read_vcards(data, max_cards=10)
+
+    contact = card.contact
+    assert (contact.birthday, contact.anniversary) == ([31, 12, None], [15, 6, None])
+    assert contact.dates == [["Other date", 1, 1, None]]
+    assert len([w for w in contact.warnings if "the year is outside 1850–2200; kept without the year" in w]) == 3
+
+
+def test_it_keeps_a_birthday_in_the_future_without_its_year() -> None:
+    data = b"BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nBDAY:2026-03-03\nANNIVERSARY:2026-06-15\nEND:VCARD\n"
+
+    (card,) = read_vcards(data, max_cards=10)
+
+    assert card.contact.birthday == [3, 3, None]
+    assert card.contact.anniversary == [15, 6, 2026]  # a wedding can be planned
+    assert card.contact.warnings == ["Birthday “2026-03-03” is in the future; kept without the year."]
+
+
+def test_a_csv_birth_year_outside_the_range_is_left_out_with_a_reason() -> None:
+    table = open_csv(b"First Name,Birth Year,Birth Month,Birth Day\nAnn,1849,12,31\nBo,1850,1,1\n")
+    plan = column_plan(table.header, guess_mapping(table.header))
+
+    ann, bo = (row_to_contact(plan, row) for row in table.rows)
+
+    assert (ann.birthday, bo.birthday) == ([31, 12, None], [1, 1, 1850])
+    assert ann.warnings == ["Birthday “1849-12-31”: the year is outside 1850–2200; kept without the year."]
 
 
 def test_it_leaves_out_an_impossible_birthday_with_a_reason() -> None:

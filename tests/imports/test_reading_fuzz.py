@@ -16,6 +16,7 @@ LINES = st.sampled_from(
         b"BDAY:--0229", b"BDAY:19723101", b"ADR;HOME:;;1 St;Town;;;", b"item1.X-ABLabel:_$!<Spouse>!$_",
         b"item1.X-ABRELATEDNAMES:Bo", b"PHOTO;ENCODING=b:AAAA", b"CATEGORIES:a\\,b,c", b'X-Q;A="x:y";B=c:v',
         b"ORG:\\;;x", b"\xff\xfe", b"\x00", b"CHARSET=SHIFT_JIS", b"ADR;CHARSET=utf-16:x",
+        b"BDAY:99991231", b"ANNIVERSARY:0001-01-01", b"X-ABDATE:2201-01-01",  # outside the dates kept
     ]
 )  # fmt: skip
 

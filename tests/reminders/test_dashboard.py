@@ -321,6 +321,26 @@ def test_the_calendar_shows_the_month(owner_client: Client, owner: User, workspa
 
 
 @pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_the_calendar_stops_at_the_ends_of_the_range(owner_client: Client, workspace: Workspace) -> None:
+    last = owner_client.get(reverse("reminders:calendar"), {"year": "2200", "month": "12"}).content.decode()
+    first = owner_client.get(reverse("reminders:calendar"), {"year": "1900", "month": "1"}).content.decode()
+    beyond = owner_client.get(reverse("reminders:calendar"), {"year": "2201", "month": "1"}).content.decode()
+    dismissed = owner_client.post(
+        reverse("reminders:date_dismiss"),
+        {"key": f"person:{PersonFactory(workspace=workspace).pk}:birthday", "on": "9999-12-31"},
+    )
+
+    assert "December 2200" in last
+    assert 'rel="next"' not in last
+    assert 'rel="prev"' in last
+    assert "January 1900" in first
+    assert 'rel="prev"' not in first
+    assert "March 2026" in beyond  # out of range: this month
+    assert dismissed.status_code == 404
+
+
+@pytest.mark.django_db
 def test_hostile_calendar_and_dismiss_input_is_not_a_500(owner_client: Client) -> None:
     assert owner_client.get(reverse("reminders:calendar"), {"year": "9" * 25, "month": "1"}).status_code == 200
     assert (

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Workspace
+from crm.models import User, Workspace
+from digests.services import digest_action
 from reminders import services
 from reminders.models import FollowUp
 from tests.factories import PersonFactory
@@ -186,3 +187,59 @@ def test_done_twice_on_a_recurring_follow_up_marks_one_occurrence(owner_client: 
 
     follow_up.refresh_from_db()
     assert (follow_up.due_on, follow_up.occurrence) == (date(2026, 3, 11), 1)
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London")), tick=False)
+def test_done_on_a_series_whose_next_day_falls_after_2200_ends_it_and_says_so(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    person = PersonFactory(workspace=workspace)
+    follow_up = services.follow_up_create(person=person, due_on=date(2190, 1, 1), repeat_every=10, repeat_unit="years")
+    done = reverse("reminders:follow_up_done", args=[follow_up.pk])
+
+    owner_client.post(done, {"occurrence": "0"})
+    follow_up.refresh_from_db()
+    assert (follow_up.due_on, follow_up.done_at) == (date(2200, 1, 1), None)  # 2200 is still in range
+
+    response = owner_client.post(done, {"occurrence": "1", "next": person.get_absolute_url()}, follow=True)
+
+    assert "That was the last of the series: the next would fall after 2200." in response.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None
+    assert follow_up.due_on == date(2200, 1, 1)
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London")), tick=False)
+@pytest.mark.parametrize(
+    ("every", "unit", "message"),
+    [("101", "years", "Choose a number between 1 and 100."), ("366", "days", "Choose a number between 1 and 365.")],
+)
+def test_a_repeat_longer_than_the_unit_allows_is_refused_next_to_the_field(
+    owner_client: Client, workspace: Workspace, every: str, unit: str, message: str
+) -> None:
+    person = PersonFactory(workspace=workspace)
+
+    response = owner_client.post(
+        reverse("reminders:follow_up_create", args=[person.pk]),
+        {"due_on": "2026-03-09", "repeat_every": every, "repeat_unit": unit},
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/London")), tick=False)
+def test_done_from_a_digest_link_ends_a_series_past_2200_and_says_so(owner: User, workspace: Workspace) -> None:
+    follow_up = services.follow_up_create(
+        person=PersonFactory(workspace=workspace), due_on=date(2200, 1, 1), repeat_every=1, repeat_unit="years"
+    )
+
+    text = digest_action(user=owner, action="done", target=f"follow_up:{follow_up.pk}:0")
+
+    assert text.endswith("That was the last of the series: the next would fall after 2200.")
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None

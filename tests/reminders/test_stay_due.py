@@ -8,18 +8,22 @@ tags or a tag's default is walked here, and the stored value compared with the d
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
 
 from crm.models import User, Workspace
 from exports.backup import workspace_json
 from imports import services as import_services
 from interactions.services import interaction_delete, interaction_log, interaction_update
+from people.dates import LATEST_INSTANT
 from people.merge import person_merge
 from people.models import Person
 from people.services import people_bulk_update, person_create, person_save
@@ -167,3 +171,17 @@ def test_a_tag_default_set_while_someone_is_being_tagged_reaches_them(workspace:
 
     _assert_kept(workspace)
     assert Person.objects.get(pk=ben.pk).stay_due_at == ben.created_at + timedelta(weeks=1)
+
+
+@time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+def test_a_last_contact_stored_in_year_9999_counts_from_the_end_of_the_range(
+    workspace: Workspace, owner: User, owner_client: Client
+) -> None:
+    anna = person_create(workspace=workspace, created_by=owner, first_name="Anna", owner=owner)
+    # Stored before conversations had a range; adding a cadence to it overflowed.
+    Person.objects.filter(pk=anna.pk).update(last_contacted_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+
+    services.person_set_preferences(person=Person.objects.get(pk=anna.pk), contact_every=2, contact_every_unit="weeks")
+
+    assert Person.objects.get(pk=anna.pk).stay_due_at == LATEST_INSTANT + timedelta(weeks=2)
+    assert owner_client.get(reverse("people:list") + "?sort=stay_due").status_code == 200

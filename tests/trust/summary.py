@@ -22,6 +22,7 @@ ROWS = {
     "faults": ("faults injected", "notifications lost", "notifications duplicated"),
     "load": ("requests", "lost writes", "errors"),
     "broker": ("broker stops", "jobs lost", "jobs done twice"),
+    "dates": ("out-of-range dates tried", "server errors", "stored"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
