@@ -132,13 +132,13 @@ def test_the_bell_counts_new_reminders_until_they_are_seen(
 def test_the_dispatcher_fans_out_every_user_in_batches(
     owner: User, member: User, outsider: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sent: list[list[int]] = []
+    from tests.hints import broker_up
+
     monkeypatch.setattr(tasks, "BATCH", 2)
-    monkeypatch.setattr(tasks.materialise_reminders_task, "delay", sent.append)
+    with broker_up(tasks.materialise_reminders_task) as sent:
+        assert tasks.dispatch_reminders_task.run() == 2
 
-    assert tasks.dispatch_reminders_task.run() == 2
-
-    assert sorted(pk for batch in sent for pk in batch) == sorted([owner.pk, member.pk, outsider.pk])
+    assert sorted(pk for (batch,) in sent for pk in batch) == sorted([owner.pk, member.pk, outsider.pk])
     assert not ReminderOccurrence.objects.exists()  # the dispatcher only hands out work
 
 

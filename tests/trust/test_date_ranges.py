@@ -29,7 +29,7 @@ from django.urls import reverse
 from crm.models import User, Workspace
 from exports.backup import workspace_json
 from exports.models import CalendarFeed
-from imports.backup import BackupError, workspace_restore
+from imports.backup import BackupError, check_rows, load
 from interactions.models import Interaction, Need, Promise
 from people.dates import RANGE_MESSAGE, YEAR_MESSAGE
 from people.models import FamilyMember, ImportantDate, Person, Pet, ProfileFact
@@ -290,6 +290,6 @@ def test_a_backup_holding_a_far_future_date_is_refused_naming_the_row(owner: Use
     MembershipFactory(workspace=target, user=owner, role="owner")
 
     with pytest.raises(BackupError, match=r"Row 1 of reminders\.followup: Enter a date from 1900 to 2200\."):
-        workspace_restore(workspace=target, user=owner, data=data, max_bytes=10_000_000)
+        check_rows(load(data, max_bytes=10_000_000), workspace=target, user=owner)  # before anything is written
 
     assert not Person.objects.for_workspace(target).exists()
