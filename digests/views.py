@@ -55,7 +55,11 @@ def action(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             return _invalid(request, " ".join(exc.messages))
         return render(request, "digests/action_done.html", {"message": done})
-    return render(request, "digests/action_confirm.html", {"label": services.ACTIONS[verb]})
+    try:
+        question = services.action_question(user=user, action=verb, target=target)
+    except (ObjectDoesNotExist, ValueError):
+        return _invalid(request, "This reminder no longer exists.")
+    return render(request, "digests/action_confirm.html", {"label": services.ACTIONS[verb], "question": question})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client, without a form
