@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm import permissions, selectors, services
@@ -31,8 +32,9 @@ from crm.forms import (
     WorkspaceDeleteForm,
     WorkspaceForm,
 )
-from crm.models import Invitation, Membership
+from crm.models import Invitation, Membership, User
 from digests.models import DigestRun
+from digests.services import next_digest_text
 from people.selectors import has_people
 from reminders.selectors import TODO_SHOWN
 from reminders.selectors import dashboard as dashboard_items
@@ -85,11 +87,19 @@ class PasswordResetView(auth_views.PasswordResetView):
 def account_settings(request: HttpRequest) -> HttpResponse:
     form = UserSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.user_update_settings(user=request.user, **form.cleaned_data)
-        messages.success(request, "Settings saved.")
+        user = services.user_update_settings(user=request.user, **form.cleaned_data)
+        # Saying when it comes answers "why nothing today?" after choosing an hour already begun.
+        messages.success(request, f"Settings saved. Next digest: {next_digest_text(user=user, now=timezone.now())}.")
         return redirect("account_settings")
     runs = DigestRun.objects.filter(user=request.user).exclude(state=DigestRun.State.EMPTY)[:5]
-    return render(request, "crm/account_settings.html", {"form": form, "digest_runs": runs})
+    # From the stored row: an invalid form has already copied its unsaved choices onto the user.
+    stored = User.objects.get(pk=request.user.pk) if form.is_bound else request.user
+    context = {
+        "form": form,
+        "digest_runs": runs,
+        "next_digest": next_digest_text(user=stored, now=timezone.now()),
+    }
+    return render(request, "crm/account_settings.html", context)
 
 
 @require_POST

@@ -18,8 +18,9 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from crm import permissions
 from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
@@ -37,6 +38,22 @@ def period_length(user: User) -> timedelta:
     return timedelta(days=7 if user.digest == User.Digest.WEEKLY else 1)
 
 
+def _send_time(user: User, day: date) -> datetime:
+    return datetime.combine(day, time(user.digest_hour), tzinfo=user.zone)
+
+
+def _latest_send(user: User, now: datetime) -> tuple[date, datetime]:
+    """The user's latest scheduled send (local day, instant) at or before ``now``."""
+    day = now.astimezone(user.zone).date()
+    if user.digest == User.Digest.WEEKLY:
+        day -= timedelta(days=(day.weekday() - user.digest_weekday) % 7)
+    scheduled = _send_time(user, day)
+    if scheduled > now:
+        day -= period_length(user)
+        scheduled = _send_time(user, day)
+    return day, scheduled
+
+
 def due_period(user: User, now: datetime) -> tuple[date, datetime] | None:
     """The user's latest scheduled send (local day, instant) at or before ``now``, if any.
 
@@ -44,18 +61,33 @@ def due_period(user: User, now: datetime) -> tuple[date, datetime] | None:
     """
     if user.digest == User.Digest.OFF:
         return None
-    zone = user.zone
-    local = now.astimezone(zone)
-    day = local.date()
-    if user.digest == User.Digest.WEEKLY:
-        day -= timedelta(days=(day.weekday() - user.digest_weekday) % 7)
-    scheduled = datetime.combine(day, time(user.digest_hour), tzinfo=zone)
-    if scheduled > now:
-        day -= period_length(user)
-        scheduled = datetime.combine(day, time(user.digest_hour), tzinfo=zone)
+    day, scheduled = _latest_send(user, now)
     if scheduled < user.digest_since:
         return None  # chosen after this send time: the first digest is the next scheduled one
     return day, scheduled
+
+
+def next_send(user: User, now: datetime) -> datetime | None:
+    """When the dispatcher will next find a digest of this user due, after ``now`` (None: off).
+
+    The send after the latest one ``due_period`` knows of, so a schedule chosen at 08:20 for
+    08:00 says tomorrow: today's send time had passed when it was chosen.
+    """
+    if user.digest == User.Digest.OFF:
+        return None
+    day, _ = _latest_send(user, now)
+    return _send_time(user, day + period_length(user))
+
+
+def next_digest_text(*, user: User, now: datetime) -> str:
+    """ "tomorrow 08:00 (Africa/Lagos)", "Monday 8 December 08:00 (Africa/Lagos)" or "Off"."""
+    at = next_send(user, now)
+    if at is None:
+        return "Off"
+    local = at.astimezone(user.zone)
+    days = (local.date() - now.astimezone(user.zone).date()).days
+    day = {0: "today", 1: "tomorrow"}.get(days) or dateformat.format(local, "l j F")
+    return f"{day} {local:%H:%M} ({user.zone.key})"
 
 
 def digest_dispatch(*, users: list[User], now: datetime) -> list[int]:
@@ -114,25 +146,52 @@ class Digest:
         return len({i.person.pk for i in self.overdue + self.this_week} | {p.pk for p in self.going_cold})
 
     @property
-    def birthdays(self) -> int:
-        return sum(1 for d in self.dates if d.kind == "birthday")
-
-    @property
     def is_empty(self) -> bool:
         return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold)
 
     @property
     def subject(self) -> str:
-        lead = "This week" if self.weekly else "Today"
+        """What the digest holds and when, each part with its own time: "1 person to contact
+        today, 2 birthdays this week (Thu, Sat)", never a week's birthdays called today's."""
+        when = "this week" if self.weekly else "today"
         parts = []
         if self.people_to_contact:
-            n = self.people_to_contact
-            parts.append(f"{n} {'person' if n == 1 else 'people'} to contact")
-        if self.birthdays:
-            parts.append(f"{self.birthdays} birthday{'s' if self.birthdays != 1 else ''}")
+            parts.append(f"{_count(self.people_to_contact, 'person', 'people')} to contact {when}")
+        for kind, (one, many) in DATE_KINDS.items():
+            days = sorted(d.on for d in self.dates if d.kind == kind)
+            if days:
+                parts.append(_dates_phrase(days, self.today, one, many))
         if self.promises:
-            parts.append(f"{len(self.promises)} open promise{'s' if len(self.promises) != 1 else ''}")
-        return f"{lead}: {', '.join(parts)}" if parts else f"{lead}: nothing due"
+            parts.append(_count(len(self.promises), "open promise", "open promises"))
+        return ", ".join(parts) if parts else f"Nothing due {when}"
+
+
+DATE_KINDS = {
+    "birthday": ("birthday", "birthdays"),
+    "anniversary": ("anniversary", "anniversaries"),
+    "date": ("important date", "important dates"),
+}
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _dates_phrase(days: list[date], today: date, one: str, many: str) -> str:
+    """ "2 birthdays this week (Thu, Sat)", "1 birthday today and 1 more in the next 9 days"."""
+    on_today = days.count(today)
+    ahead = [d for d in days if d > today]
+    phrases = [f"{_count(on_today, one, many)} today"] if on_today else []
+    if ahead:
+        if ahead[-1] == today + timedelta(days=1):
+            when = "tomorrow"
+        elif ahead[-1] <= reminder_selectors.end_of_week(today):
+            names = list(dict.fromkeys(dateformat.format(d, "D") for d in ahead))
+            when = "this week" + (f" ({', '.join(names)})" if len(names) <= 3 else "")
+        else:
+            when = f"in the next {(ahead[-1] - today).days} days"
+        phrases.append(f"{f'{len(ahead)} more' if on_today else _count(len(ahead), one, many)} {when}")
+    return " and ".join(phrases)
 
 
 def digest_content(*, user: User, today: date) -> Digest:
@@ -210,30 +269,53 @@ def digest_unsubscribe(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(digest=User.Digest.OFF)
 
 
-def digest_action(*, user: User, action: str, target: str) -> str:
-    """Carry out a digest link's action; the reminder must be in one of the user's workspaces."""
-    from reminders import services as reminder_services
+def _action_target(*, user: User, target: str) -> tuple[Any, str]:
+    """The follow-up (and the occurrence seen in the email) or person a link acts on, found
+    only in the user's workspaces."""
     from reminders.models import FollowUp
 
     kind, _, raw = target.partition(":")
     workspaces = Membership.objects.filter(user=user).values("workspace_id")
-    until = timezone.localdate() + timedelta(days=7)
     if kind == "follow_up":
         pk, _, seen = raw.partition(":")
-        follow_up = FollowUp.objects.select_related("person").get(pk=int(pk), workspace__in=workspaces)
-        if action == "done":
-            if seen.isdigit():
-                follow_up.occurrence = int(seen)  # the occurrence in the email: a second click is a no-op
-            reminder_services.follow_up_done(follow_up=follow_up)
-            ended = f" {reminder_services.SERIES_ENDED}" if follow_up.is_recurring and follow_up.done_at else ""
-            return f"Done: follow-up with {follow_up.person}.{ended}"
-        reminder_services.follow_up_snooze(follow_up=follow_up, until=until)
-        return f"Follow-up with {follow_up.person} snoozed for a week."
-    if kind == "person" and action == "snooze":
-        person = Person.objects.get(pk=int(raw), workspace__in=workspaces)
-        reminder_services.cadence_snooze(person=person, until=until)
-        return f"{person} snoozed for a week."
+        return FollowUp.objects.select_related("person").get(pk=int(pk), workspace__in=workspaces), seen
+    if kind == "person":
+        return Person.objects.get(pk=int(raw), workspace__in=workspaces), ""
     raise Person.DoesNotExist
+
+
+def action_question(*, user: User, action: str, target: str) -> str:
+    """What the confirm page asks, naming the item: "Mark “Send the quote” for Anna Berg done?"."""
+    obj, _ = _action_target(user=user, target=target)
+    if isinstance(obj, Person):
+        if action != "snooze":
+            raise Person.DoesNotExist
+        return f"Snooze staying in touch with {obj} for a week?"
+    what = f"“{obj.note}” for {obj.person}" if obj.note else f"the follow-up with {obj.person}"
+    return f"Mark {what} done?" if action == "done" else f"Snooze {what} for a week?"
+
+
+def digest_action(*, user: User, action: str, target: str) -> str:
+    """Carry out a digest link's action; the reminder must be in one of the user's workspaces."""
+    from reminders import services as reminder_services
+
+    obj, seen = _action_target(user=user, target=target)
+    # The link is the user's: it does only what their role in that workspace lets them do.
+    permissions.require_user(user=user, workspace=obj.workspace, capability="write")
+    until = timezone.localdate() + timedelta(days=7)
+    if isinstance(obj, Person):
+        if action != "snooze":
+            raise Person.DoesNotExist
+        reminder_services.cadence_snooze(person=obj, until=until)
+        return f"{obj} snoozed for a week."
+    if action == "done":
+        if seen.isdigit():
+            obj.occurrence = int(seen)  # the occurrence in the email: a second click is a no-op
+        reminder_services.follow_up_done(follow_up=obj)
+        ended = f" {reminder_services.SERIES_ENDED}" if obj.is_recurring and obj.done_at else ""
+        return f"Done: follow-up with {obj.person}.{ended}"
+    reminder_services.follow_up_snooze(follow_up=obj, until=until)
+    return f"Follow-up with {obj.person} snoozed for a week."
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -279,34 +361,37 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
             "log_url": site + reverse("interactions:create") + f"?person={person.pk}",
         }
 
+    told: set[int] = set()
+
+    def context(person: Person) -> PersonContext | None:
+        """The "Ask about" block under a person's first item only: under each of their items
+        it would repeat word for word. Called in the order the email lists the sections."""
+        if person.pk in told:
+            return None
+        told.add(person.pk)
+        return digest.context.get(person.pk)
+
     def due(item: Any) -> dict[str, Any]:
         target = (
             f"follow_up:{item.follow_up.pk}:{item.follow_up.occurrence}"
             if item.follow_up
             else f"person:{item.person.pk}"
         )
-        entry = {"item": item, **person_links(item.person), "context": digest.context.get(item.person.pk)}
+        entry = {"item": item, **person_links(item.person), "context": context(item.person)}
         entry["snooze_url"] = link("snooze", target)
         entry["done_url"] = link("done", target) if item.follow_up else ""
         return entry
 
-    return {
-        "overdue": [due(i) for i in digest.overdue],
-        "this_week": [due(i) for i in digest.this_week],
-        "dates": [
-            {"item": d, **person_links(d.person), "context": digest.context.get(d.person.pk)} for d in digest.dates
-        ],
-        "promises": [{"item": p, **person_links(p.person)} for p in digest.promises],
-        "going_cold": [
-            {
-                "item": p,
-                **person_links(p),
-                "context": digest.context.get(p.pk),
-                "snooze_url": link("snooze", f"person:{p.pk}"),
-            }
-            for p in digest.going_cold
-        ],
-    }
+    items: dict[str, list[dict[str, Any]]] = {}
+    items["overdue"] = [due(i) for i in digest.overdue]
+    items["this_week"] = [due(i) for i in digest.this_week]
+    items["dates"] = [{"item": d, **person_links(d.person), "context": context(d.person)} for d in digest.dates]
+    items["promises"] = [{"item": p, **person_links(p.person)} for p in digest.promises]
+    items["going_cold"] = [
+        {"item": p, **person_links(p), "context": context(p), "snooze_url": link("snooze", f"person:{p.pk}")}
+        for p in digest.going_cold
+    ]
+    return items
 
 
 def digest_send(*, run_id: int, now: datetime | None = None) -> str:

@@ -12,7 +12,7 @@ from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -57,10 +57,16 @@ def action(request: HttpRequest, token: str) -> HttpResponse:
                 done = services.digest_action(user=user, action=verb, target=target)
         except (ObjectDoesNotExist, ValueError):
             return _invalid(request, "This reminder no longer exists.")
+        except PermissionDenied as exc:  # the user's role there changed since the email
+            return render(request, "digests/link_invalid.html", {"reason": str(exc)}, status=403)
         except ValidationError as exc:
             return _invalid(request, " ".join(exc.messages))
         return render(request, "digests/action_done.html", {"message": done})
-    return render(request, "digests/action_confirm.html", {"label": services.ACTIONS[verb]})
+    try:
+        question = services.action_question(user=user, action=verb, target=target)
+    except (ObjectDoesNotExist, ValueError):
+        return _invalid(request, "This reminder no longer exists.")
+    return render(request, "digests/action_confirm.html", {"label": services.ACTIONS[verb], "question": question})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe is a POST from the mail client, without a form

@@ -3,6 +3,10 @@
 Each section holds typed facts that are learned one at a time. Facts of sensitive kinds
 (health, religion, politics, topics to avoid) are private: they never appear in list views,
 CSV exports or digests.
+
+Some of what a section asks is kept in the person's record instead (family members, pets,
+birthday, company, preferences): those ``RECORDED`` items count as known from the record, so
+the profile never asks for what the person page already shows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ class FactType:
     label: str
     prompt: str
     private: bool = False
+    # A recorded item: filled in on this page of the person (a ``people:`` URL name taking the
+    # person's id), not typed as a fact.
+    edit_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,12 @@ class Section:
     key: str
     label: str
     fact_types: tuple[FactType, ...]
+    recorded: tuple[FactType, ...] = ()
+
+    @property
+    def items(self) -> tuple[FactType, ...]:
+        """What the section asks: the record's items first, as the page shows them first."""
+        return self.recorded + self.fact_types
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -36,6 +49,7 @@ SECTIONS: tuple[Section, ...] = (
             FactType("status_symbols", "Status symbols", "What do they take pride in owning or showing?"),
             FactType("health", "Health", "Any health matters to be mindful of?", private=True),
         ),
+        (FactType("birthday", "Birthday", "When is their birthday?", edit_url="people:edit"),),
     ),
     Section(
         "education",
@@ -58,6 +72,11 @@ SECTIONS: tuple[Section, ...] = (
             FactType("children_education", "Children's schooling", "Where do their children go to school?"),
             FactType("family_plans", "Family plans", "Anything coming up: a wedding, a move, a new baby?"),
         ),
+        (
+            FactType("children", "Children", "Do they have children? What are their names?", edit_url="people:family"),
+            FactType("pets", "Pets", "Any pets? What are they called?", edit_url="people:pets"),
+            FactType("anniversary", "Anniversary", "Is there an anniversary to remember?", edit_url="people:edit"),
+        ),
     ),
     Section(
         "business",
@@ -70,6 +89,7 @@ SECTIONS: tuple[Section, ...] = (
             FactType("decision_role", "Role in decisions", "What do they decide, and who else is involved?"),
             FactType("office_notes", "Office and workplace", "What is on their wall or desk?"),
         ),
+        (FactType("company", "Company and role", "Where do they work, and what do they do?", edit_url="people:edit"),),
     ),
     Section(
         "interests",
@@ -81,6 +101,7 @@ SECTIONS: tuple[Section, ...] = (
             FactType("politics", "Political views", "Anything about politics worth remembering?", private=True),
             FactType("religion", "Religion", "Religious practices to respect?", private=True),
         ),
+        (FactType("interests", "Interests", "What are they interested in?", edit_url="people:edit"),),
     ),
     Section(
         "lifestyle",
@@ -93,6 +114,7 @@ SECTIONS: tuple[Section, ...] = (
             FactType("vacation", "Holidays", "Where do they like to go on holiday?"),
             FactType("reading", "Books and media", "What are they reading or watching?"),
         ),
+        (FactType("likes", "Likes and dislikes", "What do they like, and what not?", edit_url="people:preferences"),),
     ),
     Section(
         "relationship",
@@ -104,6 +126,15 @@ SECTIONS: tuple[Section, ...] = (
             FactType("competitors", "Other suppliers", "Who else do they work with?"),
             FactType("obligations", "What we owe each other", "Favours, introductions, promises?"),
             FactType("topics_to_avoid", "Topics to avoid", "Anything not to bring up?", private=True),
+        ),
+        (
+            FactType("how_we_met", "How we met", "How did you meet?", edit_url="people:edit"),
+            FactType(
+                "contact_preferences",
+                "How to reach them",
+                "How and when do they like to be contacted?",
+                edit_url="people:preferences",
+            ),
         ),
     ),
 )
@@ -136,26 +167,28 @@ class Completeness:
         return round(100 * sum(s.known for s in self.sections) / total) if total else 0
 
 
-def completeness(known_fact_types: set[str]) -> Completeness:
+def completeness(known: set[str]) -> Completeness:
     """How much of each section is known, and the next thing to learn from the emptiest one.
 
-    Private kinds are never suggested: nobody should be nudged to ask about health or faith.
+    ``known``: the fact types with a fact and the recorded items the record holds (the keys
+    of ``people.selectors.recorded_profile``). Private kinds are never suggested: nobody
+    should be nudged to ask about health or faith.
     """
     progress = tuple(
         SectionProgress(
             section=section,
-            known=sum(1 for ft in section.fact_types if ft.key in known_fact_types),
-            total=len(section.fact_types),
+            known=sum(1 for item in section.items if item.key in known),
+            total=len(section.items),
         )
         for section in SECTIONS
     )
     candidates = [
         (p.known / p.total, index, p.section)
         for index, p in enumerate(progress)
-        if any(ft.key not in known_fact_types and not ft.private for ft in p.section.fact_types)
+        if any(item.key not in known and not item.private for item in p.section.items)
     ]
     if not candidates:
         return Completeness(progress, None, None)
     _, _, section = min(candidates)
-    next_fact = next(ft for ft in section.fact_types if ft.key not in known_fact_types and not ft.private)
-    return Completeness(progress, next_fact, section)
+    next_item = next(item for item in section.items if item.key not in known and not item.private)
+    return Completeness(progress, next_item, section)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from crm.models import Workspace
 from crm.pagination import Key, Ordering
@@ -149,14 +149,51 @@ def person_for_page(workspace: Workspace, pk: int) -> QuerySet[Person]:
 class ProfileView:
     sections: list[tuple[Any, list[ProfileFact]]]
     completeness: Completeness
+    # Per section as ``sections``: its progress, what the record answers (label, value), its facts.
+    rows: list[tuple[Any, list[tuple[str, str]], list[ProfileFact]]]
+
+
+def recorded_profile(person: Person, *, include_private: bool = True) -> dict[str, str]:
+    """What the person's record already answers of the profile, by item or fact type key,
+    read from the person page's prefetched relations (no query of its own)."""
+    family = list(person.family.all())
+    partners = [f for f in family if f.relation in ("spouse", "partner")]
+    pets = list(person.pets.all())
+    interests = [t.name for t in person.tags.all() if t.kind == Tag.Kind.INTEREST]
+    addresses = [c.value for c in person.contact_methods.all() if c.kind == "address"]
+    reach = [person.get_preferred_channel_display(), person.best_time, person.cadence_text]
+    found = {
+        "birthday": str(person.birthday or ""),
+        "anniversary": str(person.anniversary or ""),
+        "marital_status": ", ".join(f"{f.name} ({f.get_relation_display().lower()})" for f in partners),
+        "spouse_interests": "; ".join(f"{f.name}: {f.interests}" for f in partners if f.interests),
+        "children": ", ".join(f.name for f in family if f.relation == "child"),
+        "pets": ", ".join(f"{p.name} ({p.species})" if p.species else p.name for p in pets),
+        "company": ", ".join(str(part) for part in (person.job_title, person.company) if part),
+        "residence": addresses[0] if addresses else "",
+        "interests": ", ".join(interests),
+        "likes": "; ".join(part for part in (person.likes, person.dislikes and f"not {person.dislikes}") if part),
+        "how_we_met": person.how_we_met
+        or (f"met {dateformat.format(person.met_on, 'j M Y')}" if person.met_on else ""),
+        "contact_preferences": ", ".join(part for part in reach if part),
+    }
+    if include_private:
+        found["topics_to_avoid"] = person.topics_to_avoid
+    return {key: value for key, value in found.items() if value}
 
 
 def profile_view(person: Person, *, include_private: bool = True) -> ProfileView:
-    """Facts grouped by Mackay section (from the prefetched ``facts``) and the completeness."""
+    """Facts grouped by Mackay section (from the prefetched ``facts``), what the record
+    already answers, and the completeness of both."""
     facts = [f for f in person.facts.all() if include_private or not f.is_private]
-    done = completeness({f.fact_type for f in facts})
+    recorded = recorded_profile(person, include_private=include_private)
+    done = completeness({f.fact_type for f in facts} | set(recorded))
     sections = [(p, [f for f in facts if f.section == p.section.key]) for p in done.sections]
-    return ProfileView(sections=sections, completeness=done)
+    rows = [
+        (p, [(item.label, recorded[item.key]) for item in p.section.items if item.key in recorded], section_facts)
+        for p, section_facts in sections
+    ]
+    return ProfileView(sections=sections, completeness=done, rows=rows)
 
 
 def tag_names(workspace: Workspace, *, prefix: str = "", limit: int = 20) -> list[str]:

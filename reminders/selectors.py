@@ -29,7 +29,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, RowNumber, TruncDate
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from crm.models import User, Workspace
 from interactions.models import Interaction, Need, Promise
@@ -126,6 +126,36 @@ def stay_in_touch_state(person: Person, today: date) -> str:
     if due_on <= today + timedelta(days=DUE_SOON_DAYS):
         return "soon"
     return "ok"
+
+
+@dataclass(frozen=True)
+class StayStatus:
+    """A person's one stay-in-touch state, the same wherever they appear (lists, their page,
+    the dashboard). Someone never contacted is not "in touch": what is due is a first contact."""
+
+    state: str  # ok, soon, overdue
+    due_on: date
+    first_contact: bool
+
+    @property
+    def due_words(self) -> str:
+        return "was due" if self.state == "overdue" else "due"
+
+    @property
+    def label(self) -> str:
+        if self.first_contact:
+            return f"First contact {self.due_words} {dateformat.format(self.due_on, 'j M')}"
+        return {"overdue": "Overdue", "soon": "Due soon", "ok": "In touch"}[self.state]
+
+
+def stay_status(person: Person, today: date) -> StayStatus | None:
+    """The state of a person annotated by ``with_stay_in_touch``; None without a cadence."""
+    state = stay_in_touch_state(person, today)
+    if not state:
+        return None
+    due_on = as_date(person.stay_due_on)
+    pushed = max(filter(None, (person.do_not_contact_until, person.cadence_snoozed_until)), default=due_on)
+    return StayStatus(state, max(due_on, pushed), first_contact=person.last_contacted_at is None)
 
 
 def end_of_week(today: date) -> date:

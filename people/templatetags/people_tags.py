@@ -99,22 +99,25 @@ def last_contact(person: Person) -> str:
     return f"Last contact {timesince(person.last_contacted_at, depth=1)} ago"
 
 
-_BADGES = {
-    "overdue": ("text-bg-danger", "was due", "Overdue"),
-    "soon": ("text-bg-warning", "due", "Due soon"),
-    "ok": ("text-bg-success", "next due", "In touch"),
-}
+_COLOURS = {"overdue": "text-bg-danger", "soon": "text-bg-warning", "ok": "text-bg-success"}
 
 
 @register.simple_tag
 def stay_badge(person: Person, today: date) -> str:
-    """ok / due soon / overdue, as a coloured badge wherever a person appears (lists: every row)."""
-    from reminders.selectors import as_date, stay_in_touch_state
+    """ok / due soon / overdue, as a coloured badge wherever a person appears (lists: every row).
 
-    badge = _BADGES.get(stay_in_touch_state(person, today))
-    if badge is None:
+    Never contacted: "First contact due 3 Dec", never "In touch" beside "never contacted".
+    """
+    from reminders.selectors import stay_status
+
+    status = stay_status(person, today)
+    if status is None:
         return ""
-    colour, due, text = badge
-    on = as_date(getattr(person, "stay_due_on", None))
-    title = f"Stay in touch: {due} {dateformat.format(on, 'j M')}" if on else "Stay in touch"
-    return format_html('<span class="badge {}" title="{}">{}</span>', colour, title, text)
+    colour = "text-bg-info" if status.first_contact and status.state == "ok" else _COLOURS[status.state]
+    on = dateformat.format(status.due_on, "j M")
+    title = (
+        f"Never contacted: first contact {status.due_words} {on}"
+        if status.first_contact
+        else f"Stay in touch: {status.due_words} {on}"
+    )
+    return format_html('<span class="badge {}" title="{}">{}</span>', colour, title, status.label)

@@ -28,6 +28,19 @@
     }
   });
 
+  // Parts of a form that only matter for some choices of another field, shown with the page
+  // (usable without JavaScript) and hidden here: <div data-shown-if="digest=daily,weekly">.
+  document.querySelectorAll("[data-shown-if]").forEach(function (block) {
+    var rule = block.getAttribute("data-shown-if").split("=");
+    var form = block.closest("form");
+    var control = form && form.elements.namedItem(rule[0]);
+    if (!control) { return; }
+    var values = rule[1].split(",");
+    function sync() { block.hidden = values.indexOf(control.value) === -1; }
+    control.addEventListener("change", sync);
+    sync();
+  });
+
   // Destructive forms ask first: <form data-confirm="Remove X?">.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");

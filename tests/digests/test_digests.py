@@ -117,7 +117,7 @@ def test_the_digest_says_what_to_do_with_context_and_nothing_private(workspace: 
 
     (message,) = mail.outbox
     html = message.alternatives[0][0]
-    assert message.subject == "This week: 1 person to contact"
+    assert message.subject == "1 person to contact this week"
     assert message.to == ["dana@example.com"]
     for body in (message.body, html):
         assert "Anna Berg" in body
@@ -144,7 +144,7 @@ def test_an_empty_week_sends_nothing_unless_asked(workspace: Workspace) -> None:
     states = dict(DigestRun.objects.values_list("user__email", "state"))
     assert states == {"quiet@example.com": "empty", "always@example.com": "sent"}
     assert [m.to for m in mail.outbox] == [["always@example.com"]]
-    assert mail.outbox[0].subject == "This week: nothing due"
+    assert mail.outbox[0].subject == "Nothing due this week"
 
 
 @pytest.mark.django_db
@@ -223,7 +223,7 @@ def test_email_links_ask_before_acting_and_work_without_login(workspace: Workspa
 
     confirm = client.get(link)
     follow_up.refresh_from_db()
-    assert "Mark done?" in confirm.content.decode()
+    assert f"Mark the follow-up with {person} done?" in confirm.content.decode()
     assert follow_up.done_at is None  # a link scanner opening it changes nothing
 
     done = client.post(link)
@@ -240,6 +240,19 @@ def test_snooze_a_week_from_the_email(workspace: Workspace, owner: User) -> None
 
     person.refresh_from_db()
     assert person.cadence_snoozed_until is not None
+
+
+@pytest.mark.django_db
+def test_a_link_does_only_what_the_users_role_allows_now(workspace: Workspace, owner: User, viewer: User) -> None:
+    person = PersonFactory(workspace=workspace, owner=viewer)  # sent while they were a member
+    link = _action_link(viewer, "snooze", f"person:{person.pk}")
+
+    response = Client().post(link)
+
+    assert response.status_code == 403
+    assert "Viewers can look, but not add or change anything." in response.content.decode()
+    person.refresh_from_db()
+    assert person.cadence_snoozed_until is None
 
 
 @pytest.mark.django_db

@@ -316,11 +316,16 @@ def test_it_switches_to_a_weekly_digest_and_sends_a_test_digest(
     page.get_by_role("button", name="Sam Seller").click()
     page.get_by_role("link", name="Settings").click()
     me.audit()
+    expect(field(me, "On (weekly)")).to_be_hidden()  # a daily digest has no day to choose
     field(me, "Email digest").select_option(label="Weekly")
+    expect(field(me, "On (weekly)")).to_be_visible()
     field(me, "On (weekly)").select_option(label="Friday")
     field(me, "At").select_option(label="07:00")
     page.get_by_role("button", name="Save settings").click()
     me.audit()
+    # Whatever day the test runs on, the page says when the first weekly digest comes.
+    next_digest = re.compile(r"Settings saved\. Next digest: (today|tomorrow|Friday \d+ [A-Z][a-z]+) 07:00 \(")
+    expect(page.get_by_text(next_digest)).to_be_visible()
     seller.refresh_from_db()
     assert (seller.digest, seller.digest_weekday, seller.digest_hour) == (User.Digest.WEEKLY, 4, 7)
 

@@ -373,16 +373,18 @@ def test_completeness_and_next_thing_to_learn_come_from_the_emptiest_section(
 ) -> None:
     from people import services
 
-    person = PersonFactory(workspace=workspace)
+    person = PersonFactory(workspace=workspace, company=None)
     for fact_type in ("hometown", "residence", "languages", "high_school", "college", "marital_status"):
         services.fact_add(person=person, fact_type=fact_type, value="x")
 
     page = owner_client.get(reverse("people:detail", args=[person.pk])).content.decode()
 
-    # 6 of 38 known; business background is the first of the empty sections.
-    assert "Profile · 16% known" in page
+    # 6 of 47 known (38 facts, 9 items of the record); business background is the first of
+    # the empty sections, and its first question is about the record: where they work.
+    assert "Profile · 13% known" in page
     assert "Next thing to learn:" in page
-    assert "Where did they work before?" in page
+    assert "Where do they work, and what do they do?" in page
+    assert f'href="/people/{person.pk}/edit/"' in page
 
 
 @pytest.mark.django_db
