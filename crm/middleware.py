@@ -1,11 +1,13 @@
-"""Per-request context: the signed-in user's time zone."""
+"""Per-request context (the signed-in user's time zone) and what every request must pass first."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 
 
@@ -24,3 +26,47 @@ class TimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+# C0 control characters but tab, newline and carriage return; DEL; lone surrogates. PostgreSQL
+# refuses NUL in any text value (a ValueError, so a 500, wherever a view passed one to a query),
+# vCard and XML can hold none of them, and no one means to type them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _without_control_characters(data: QueryDict) -> QueryDict:
+    dirty = any(
+        CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(value) for value in values)
+        for key, values in data.lists()
+    )
+    if not dirty:
+        return data
+    cleaned = QueryDict(mutable=True, encoding=data.encoding)
+    for key, values in data.lists():
+        for value in values:
+            cleaned.appendlist(CONTROL_CHARACTERS.sub("", key), CONTROL_CHARACTERS.sub("", value))
+    return QueryDict(cleaned.urlencode(), encoding=data.encoding)  # immutable again, as Django gives it
+
+
+class ControlCharactersMiddleware:
+    """Strips control characters from every query parameter and form field, once, before any
+    view, so no view can forget to; a URL part carrying one names no page (404).
+
+    Before CsrfViewMiddleware, which reads the form only later. Uploaded files are bytes and are
+    left alone (Django already drops unprintable characters from their names).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        if any(isinstance(part, str) and CONTROL_CHARACTERS.search(part) for part in (*args, *kwargs.values())):
+            raise Http404("No page has that address.")
+        request.GET = _without_control_characters(request.GET)
+        if request.method == "POST":
+            request.POST = _without_control_characters(request.POST)

@@ -21,6 +21,7 @@ ROWS = {
     "fuzz": ("hostile requests", "server errors"),
     "faults": ("faults injected", "notifications lost", "notifications duplicated"),
     "load": ("requests", "lost writes", "errors"),
+    "control chars": ("inputs tried", "server errors"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
