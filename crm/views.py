@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
@@ -32,12 +33,14 @@ from crm.forms import (
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership
+from crm.ratelimit import rate_limited
 from digests.models import DigestRun
 from people.selectors import has_people
 from reminders.selectors import TODO_SHOWN
 from reminders.selectors import dashboard as dashboard_items
 
 
+@rate_limited("signup_per_ip", "signup_per_address")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
@@ -64,6 +67,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
 
@@ -116,6 +120,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
+@rate_limited("invitation_per_user", "invitation_per_address")
 def members(request: HttpRequest) -> HttpResponse:
     """Everyone sees who is in the workspace; owners also invite and manage here."""
     membership: Membership = request.membership
@@ -154,6 +159,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
+@rate_limited("invitation_per_user", "invitation_resend_per_invitation")
 def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     try:
         invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)

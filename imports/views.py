@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
+from crm.ratelimit import rate_limited
 from imports import services
 from imports.csvfile import CsvFileError, open_csv
 from imports.forms import DecisionForm, MappingForm, UploadForm
@@ -24,6 +25,7 @@ DUPLICATES_SHOWN = 100
 
 
 @workspace_required
+@rate_limited("import_upload_per_user")
 def import_page(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

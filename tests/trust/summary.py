@@ -22,6 +22,7 @@ ROWS = {
     "faults": ("faults injected", "notifications lost", "notifications duplicated"),
     "load": ("requests", "lost writes", "errors"),
     "control chars": ("inputs tried", "server errors"),
+    "rate limits": ("requests tried", "over the limit let through"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
