@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
+from django.utils.deprecation import MiddlewareMixin
 
 
 class TimezoneMiddleware:
@@ -48,19 +52,13 @@ def _without_control_characters(data: QueryDict) -> QueryDict:
     return QueryDict(cleaned.urlencode(), encoding=data.encoding)  # immutable again, as Django gives it
 
 
-class ControlCharactersMiddleware:
+class ControlCharactersMiddleware(MiddlewareMixin):
     """Strips control characters from every query parameter and form field, once, before any
     view, so no view can forget to; a URL part carrying one names no page (404).
 
     Before CsrfViewMiddleware, which reads the form only later. Uploaded files are bytes and are
     left alone (Django already drops unprintable characters from their names).
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -70,3 +68,22 @@ class ControlCharactersMiddleware:
         request.GET = _without_control_characters(request.GET)
         if request.method == "POST":
             request.POST = _without_control_characters(request.POST)
+
+
+class AdminAllowListMiddleware(MiddlewareMixin):
+    """Django's admin answers only clients from ADMIN_ALLOWED_IPS; to anyone else it does not exist.
+
+    The client address as axes reads it; one that cannot be read (a proxy chain shorter than
+    TRUSTED_PROXY_COUNT) is refused, never taken from the proxy's own address.
+    """
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        match = request.resolver_match
+        if match is None or "admin" not in match.app_names:
+            return
+        address = get_client_ip_address(request)
+        client = ipaddress.ip_address(address) if address else None
+        if client is None or not any(client in network for network in settings.ADMIN_ALLOWED_IPS):
+            raise Http404("No page has that address.")

@@ -7,6 +7,7 @@ Redis; ``EMAIL_URL`` switches email from the console to SMTP. README.md lists ev
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "crm.middleware.ControlCharactersMiddleware",
+    "crm.middleware.AdminAllowListMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -331,6 +333,18 @@ if SITE_URL.startswith("https://"):
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Django's admin: not mounted at all unless ADMIN_ENABLED, and then answered only to clients
+# from ADMIN_ALLOWED_IPS (addresses or networks, e.g. 10.1.0.0/16; the client address read as
+# for login throttling, so behind a proxy set TRUSTED_PROXY_COUNT). Anyone else gets a 404.
+ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=False)
+try:
+    ADMIN_ALLOWED_IPS = [
+        ipaddress.ip_network(entry, strict=False)
+        for entry in env.list("ADMIN_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ADMIN_ALLOWED_IPS: {exc}") from exc
 
 LOGGING = {
     "version": 1,
