@@ -54,11 +54,17 @@ def _without_control_characters(data: QueryDict) -> QueryDict:
 
 class ControlCharactersMiddleware(MiddlewareMixin):
     """Strips control characters from every query parameter and form field, once, before any
-    view, so no view can forget to; a URL part carrying one names no page (404).
+    view, so no view can forget to; a URL part carrying one names no page (404), and a cookie
+    carrying one is dropped (``sessionid="\\000..."`` spells NUL in a cookie's octal escapes).
 
-    Before CsrfViewMiddleware, which reads the form only later. Uploaded files are bytes and are
-    left alone (Django already drops unprintable characters from their names).
+    Before SessionMiddleware, which reads its cookie first thing. Uploaded files are bytes and
+    are left alone (Django already drops unprintable characters from their names).
     """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.COOKIES = {
+            name: value for name, value in request.COOKIES.items() if not CONTROL_CHARACTERS.search(name + value)
+        }
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -106,3 +106,13 @@ def test_it_answers_not_found_for_a_link_with_a_control_character(owner_client: 
     response = owner_client.get(reverse("exports:feed", args=["to\x00ken"]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_cookie_with_a_control_character_is_no_session(owner: User) -> None:
+    client = Client(raise_request_exception=False, HTTP_COOKIE='sessionid="abcdefgh\\000ijklmnop"')
+
+    response = client.get(reverse("people:list"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
