@@ -246,26 +246,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
-# --- Cache: rate-limit counters --------------------------------------------------------------
-# One cache shared by every web process (each gunicorn worker counting on its own would
-# multiply every limit): CACHE_URL if set (e.g. redis://host:6379/1), else the Redis broker,
-# else a table in the database (created by migration crm 0002).
+# --- Caches ---------------------------------------------------------------------------------
+# "default" holds rendered fragments: process memory, nothing to share, no query or round trip.
+# "ratelimit" holds the rate-limit counters, shared by every web process (each gunicorn worker
+# counting on its own would multiply every limit): CACHE_URL if set (e.g.
+# redis://host:6379/1), else the Redis broker, else a table in the database (migration crm 0002).
 CACHE_TABLE = "rapport_cache"
 if env.str("CACHE_URL", default=""):
-    CACHES = {"default": env.cache_url("CACHE_URL")}
+    _counters = env.cache_url("CACHE_URL")
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CELERY_BROKER_URL,
-            # A Redis that does not answer slows a request by a second, then the limit lets it
-            # through (crm.ratelimit): it never hangs a page.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+    _counters = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CELERY_BROKER_URL,
+        # A Redis that does not answer slows a request by a second, then the limit lets it
+        # through (crm.ratelimit): it never hangs a page.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
-CACHES["default"].setdefault("KEY_PREFIX", "rapport")
+    _counters = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"KEY_PREFIX": "rapport", **_counters},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
 # django-ratelimit's checks predate Django's own Redis cache (atomic INCR, so as good as the
 # ones it lists). The database cache adds one without a lock: a burst of parallel requests can
 # each read the same count, so a limit may be passed by about the number of web workers; set
@@ -273,7 +276,7 @@ CACHES["default"].setdefault("KEY_PREFIX", "rapport")
 SILENCED_SYSTEM_CHECKS = {
     "django.core.cache.backends.redis.RedisCache": ["django_ratelimit.W001"],
     "django.core.cache.backends.db.DatabaseCache": ["django_ratelimit.W001", "django_ratelimit.E003"],
-}.get(CACHES["default"]["BACKEND"], [])
+}.get(CACHES["ratelimit"]["BACKEND"], [])
 
 # Rates are "count/period", the period s, m, h or d (e.g. 3/h); each is RATE_LIMIT_<NAME> in
 # the environment (e.g. RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS=5/h). "Per address" counts the

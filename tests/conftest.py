@@ -60,7 +60,8 @@ def _plain_static_files(settings: Settings) -> None:
 def _own_rate_limit_counters(settings: Settings) -> None:
     """Each test counts its rate limits afresh, in the configured shared cache: under a key prefix
     of its own, as clearing a Redis cache would empty the broker's database too."""
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    counters = settings.CACHES["ratelimit"]
+    settings.CACHES = {**settings.CACHES, "ratelimit": {**counters, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture
