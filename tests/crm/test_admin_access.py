@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import ipaddress
 import os
@@ -29,11 +30,20 @@ def _remount(settings: SettingsWrapper, *, enabled: bool) -> None:
     clear_url_caches()
 
 
+@contextlib.contextmanager
+def _mounted(settings: SettingsWrapper, *, enabled: bool) -> Iterator[None]:
+    was = settings.ADMIN_ENABLED
+    _remount(settings, enabled=enabled)
+    try:
+        yield
+    finally:
+        _remount(settings, enabled=was)
+
+
 @pytest.fixture
 def admin_enabled(settings: SettingsWrapper) -> Iterator[None]:
-    _remount(settings, enabled=True)
-    yield
-    _remount(settings, enabled=False)
+    with _mounted(settings, enabled=True):
+        yield
 
 
 @pytest.fixture
@@ -43,11 +53,12 @@ def superuser_client(db: None) -> Client:
     return client
 
 
-def test_the_admin_is_not_mounted_by_default(superuser_client: Client) -> None:
-    assert superuser_client.get("/admin/").status_code == 404
-    assert superuser_client.get("/admin/login/").status_code == 404
-    with pytest.raises(NoReverseMatch):
-        reverse("admin:index")
+def test_the_admin_is_not_mounted_when_not_enabled(superuser_client: Client, settings: SettingsWrapper) -> None:
+    with _mounted(settings, enabled=False):
+        assert superuser_client.get("/admin/").status_code == 404
+        assert superuser_client.get("/admin/login/").status_code == 404
+        with pytest.raises(NoReverseMatch):
+            reverse("admin:index")
 
 
 @pytest.mark.usefixtures("admin_enabled")
