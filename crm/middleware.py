@@ -1,11 +1,17 @@
-"""Per-request context: the signed-in user's time zone."""
+"""Per-request context (the signed-in user's time zone) and what every request must pass first."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
+from django.utils.deprecation import MiddlewareMixin
 
 
 class TimezoneMiddleware:
@@ -20,3 +26,66 @@ class TimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+# C0 control characters but tab, newline and carriage return; DEL; lone surrogates. PostgreSQL
+# refuses NUL in any text value (a ValueError, so a 500, wherever a view passed one to a query),
+# vCard and XML can hold none of them, and no one means to type them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _without_control_characters(data: QueryDict) -> QueryDict:
+    dirty = any(
+        CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(value) for value in values)
+        for key, values in data.lists()
+    )
+    if not dirty:
+        return data
+    cleaned = QueryDict(mutable=True, encoding=data.encoding)
+    for key, values in data.lists():
+        for value in values:
+            cleaned.appendlist(CONTROL_CHARACTERS.sub("", key), CONTROL_CHARACTERS.sub("", value))
+    return QueryDict(cleaned.urlencode(), encoding=data.encoding)  # immutable again, as Django gives it
+
+
+class ControlCharactersMiddleware(MiddlewareMixin):
+    """Strips control characters from every query parameter and form field, once, before any
+    view, so no view can forget to; a URL part carrying one names no page (404), and a cookie
+    carrying one is dropped (``sessionid="\\000..."`` spells NUL in a cookie's octal escapes).
+
+    Before SessionMiddleware, which reads its cookie first thing. Uploaded files are bytes and
+    are left alone (Django already drops unprintable characters from their names).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.COOKIES = {
+            name: value for name, value in request.COOKIES.items() if not CONTROL_CHARACTERS.search(name + value)
+        }
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        if any(isinstance(part, str) and CONTROL_CHARACTERS.search(part) for part in (*args, *kwargs.values())):
+            raise Http404("No page has that address.")
+        request.GET = _without_control_characters(request.GET)
+        if request.method == "POST":
+            request.POST = _without_control_characters(request.POST)
+
+
+class AdminAllowListMiddleware(MiddlewareMixin):
+    """Django's admin answers only clients from ADMIN_ALLOWED_IPS; to anyone else it does not exist.
+
+    The client address as axes reads it; one that cannot be read (a proxy chain shorter than
+    TRUSTED_PROXY_COUNT) is refused, never taken from the proxy's own address.
+    """
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        match = request.resolver_match
+        if match is None or "admin" not in match.app_names:
+            return
+        address = get_client_ip_address(request)
+        client = ipaddress.ip_address(address) if address else None
+        if client is None or not any(client in network for network in settings.ADMIN_ALLOWED_IPS):
+            raise Http404("No page has that address.")

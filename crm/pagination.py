@@ -26,6 +26,8 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet, Window
 
+from crm.middleware import CONTROL_CHARACTERS
+
 
 @dataclass(frozen=True)
 class Key:
@@ -108,10 +110,16 @@ def encode_cursor(ordering: Ordering, obj: Model) -> str:
 
 
 def decode_cursor(ordering: Ordering, model: type[Model], cursor: str) -> list[Any] | None:
-    """The position in a cursor, typed per field; None when it is not one of ours."""
+    """The position in a cursor, typed per field; None when it is not one of ours.
+
+    Ours hold only text or null, and never a control character: JSON can spell NUL or a lone
+    surrogate (``"\\u0000"``), which PostgreSQL cannot take in a query.
+    """
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(ordering.keys):
+            return None
+        if any(v is not None and (not isinstance(v, str) or CONTROL_CHARACTERS.search(v)) for v in raw):
             return None
         return [
             None if v is None else _field(model, k.path).to_python(v) for k, v in zip(ordering.keys, raw, strict=True)

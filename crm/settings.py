@@ -7,6 +7,8 @@ Redis; ``EMAIL_URL`` switches email from the console to SMTP. README.md lists ev
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.forms",
     "axes",
+    "django_ratelimit",
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -65,8 +68,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.middleware.ControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "crm.middleware.AdminAllowListMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -261,6 +266,63 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
+# --- Caches ---------------------------------------------------------------------------------
+# "default" holds rendered fragments: process memory, nothing to share, no query or round trip.
+# "ratelimit" holds the rate-limit counters, shared by every web process (each gunicorn worker
+# counting on its own would multiply every limit): CACHE_URL if set (e.g.
+# redis://host:6379/1), else the Redis broker, else a table in the database (migration crm 0002).
+CACHE_TABLE = "rapport_cache"
+if env.str("CACHE_URL", default=""):
+    _counters = env.cache_url("CACHE_URL")
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _counters = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CELERY_BROKER_URL,
+        # A Redis that does not answer slows a request by a second, then the limit lets it
+        # through (crm.ratelimit): it never hangs a page.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+else:
+    _counters = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"KEY_PREFIX": "rapport", **_counters},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# django-ratelimit's checks predate Django's own Redis cache (atomic INCR, so as good as the
+# ones it lists). The database cache adds one without a lock: a burst of parallel requests can
+# each read the same count, so a limit may be passed by about the number of web workers; set
+# CACHE_URL to Redis or memcached where that matters.
+SILENCED_SYSTEM_CHECKS = {
+    "django.core.cache.backends.redis.RedisCache": ["django_ratelimit.W001"],
+    "django.core.cache.backends.db.DatabaseCache": ["django_ratelimit.W001", "django_ratelimit.E003"],
+}.get(CACHES["ratelimit"]["BACKEND"], [])
+
+# Rates are "count/period", the period s, m, h or d (e.g. 3/h); each is RATE_LIMIT_<NAME> in
+# the environment (e.g. RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS=5/h). "Per address" counts the
+# email typed in the form, lower-cased; "per ip" the client's address (as TRUSTED_PROXY_COUNT
+# says to read it); "per user" the signed-in account.
+RATE_LIMITS = {
+    name: env.str(f"RATE_LIMIT_{name.upper()}", default=rate)
+    for name, rate in {
+        "password_reset_per_address": "3/h",
+        "password_reset_per_ip": "20/h",
+        "signup_per_address": "3/h",
+        "signup_per_ip": "5/h",
+        "invitation_per_address": "3/h",
+        "invitation_per_user": "20/h",
+        "invitation_resend_per_invitation": "3/h",
+        "digest_test_per_user": "5/h",
+        "search_per_user": "120/m",
+        "import_upload_per_user": "10/h",
+    }.items()
+}
+for _name, _rate in RATE_LIMITS.items():
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", _rate):
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_name.upper()}={_rate!r}: write it as count/period, e.g. 3/h.")
+# A counter the cache could not read or write lets the request through (and is logged).
+RATELIMIT_FAIL_OPEN = True
+
 # --- Security -------------------------------------------------------------------------------
 # Scripts and styles only from our own files (no inline scripts; a nonce for any that must be
 # inline). No inline styles either: an injected style="" or <style> can restyle a page into a
@@ -296,6 +358,18 @@ if SITE_URL.startswith("https://"):
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Django's admin: not mounted at all unless ADMIN_ENABLED, and then answered only to clients
+# from ADMIN_ALLOWED_IPS (addresses or networks, e.g. 10.1.0.0/16; the client address read as
+# for login throttling, so behind a proxy set TRUSTED_PROXY_COUNT). Anyone else gets a 404.
+ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=False)
+try:
+    ADMIN_ALLOWED_IPS = [
+        ipaddress.ip_network(entry, strict=False)
+        for entry in env.list("ADMIN_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ADMIN_ALLOWED_IPS: {exc}") from exc
 
 LOGGING = {
     "version": 1,

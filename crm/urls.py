@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
@@ -47,7 +48,8 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
-    path("admin/", admin.site.urls),
 ]
+if settings.ADMIN_ENABLED:  # off by default: the admin is not on the internet unless asked for
+    urlpatterns.append(path("admin/", admin.site.urls))
 
 handler500 = "crm.views.server_error"

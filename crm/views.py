@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -11,15 +14,17 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
+from kombu import Connection
 
 from crm import permissions, selectors, services
 from crm.access import owner_required, workspace_required
@@ -33,6 +38,7 @@ from crm.forms import (
     WorkspaceForm,
 )
 from crm.models import Invitation, Membership, User
+from crm.ratelimit import rate_limited
 from digests.models import DigestRun
 from digests.services import next_digest_text
 from people.selectors import has_people
@@ -40,6 +46,7 @@ from reminders.selectors import TODO_SHOWN
 from reminders.selectors import dashboard as dashboard_items
 
 
+@rate_limited("signup_per_ip", "signup_per_address")
 def signup(request: HttpRequest) -> HttpResponse:
     """The same answer for any address: whether it has an account is told only in an email to it."""
     if request.user.is_authenticated:
@@ -79,6 +86,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
 
@@ -142,6 +150,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
+@rate_limited("invitation_per_user", "invitation_per_address")
 def members(request: HttpRequest) -> HttpResponse:
     """Everyone sees who is in the workspace; owners also invite and manage here."""
     membership: Membership = request.membership
@@ -185,6 +194,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
+@rate_limited("invitation_per_user", "invitation_resend_per_invitation")
 def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     try:
         invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)
@@ -331,8 +341,62 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
+# Beat touches its heartbeat every minute: a quarter of an hour without one is a warning.
+BEAT_STALE_AFTER = timedelta(minutes=15)
+# A load balancer may ask every second; the broker is asked at most this often per process.
+BROKER_CHECK_SECONDS = 5
+_broker_checked: dict[str, tuple[float, str]] = {}
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return f"down: {type(exc).__name__}"
+    return "ok"
+
+
+def _broker_state() -> str:
+    """One connection attempt (1 s at most), or for the filesystem broker its folders writable."""
+    url = settings.CELERY_BROKER_URL
+    checked_at, state = _broker_checked.get(url, (0.0, ""))
+    if state and time.monotonic() - checked_at < BROKER_CHECK_SECONDS:
+        return state
+    if url.startswith("filesystem://"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        folders = [options[name] for name in ("data_folder_in", "data_folder_out", "control_folder")]
+        unwritable = [folder for folder in folders if not os.access(folder, os.W_OK | os.X_OK)]
+        state = "down: a folder is not writable" if unwritable else "ok"
+    else:
+        try:
+            with Connection(url, connect_timeout=1, transport_options={"socket_timeout": 1}) as broker:
+                broker.ensure_connection(max_retries=0, timeout=1)
+        except Exception as exc:  # whatever the transport raises, the broker is not there
+            state = f"down: {type(exc).__name__}"
+        else:
+            state = "ok"
+    _broker_checked[url] = (time.monotonic(), state)
+    return state
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """200 while the database and the broker answer, else 503; names what is down.
+
+    Beat being late is reported ("stale") but stays a 200: a load balancer taking the web
+    processes out of service would not bring the scheduler back, it would only add an outage.
+    """
+    report: dict[str, object] = {"database": _database_state(), "broker": _broker_state()}
+    if report["database"] == "ok":
+        last_beat = selectors.scheduler_last_beat()
+        stale = last_beat is None or timezone.now() - last_beat > BEAT_STALE_AFTER
+        report["beat"] = ("stale" if last_beat else "never seen") if stale else "ok"
+        report["beat_last_seen"] = last_beat.isoformat() if last_beat else None
+    down = [name for name in ("database", "broker") if report[name] != "ok"]
+    report["status"] = "down" if down else ("warning" if report["beat"] != "ok" else "ok")
+    response = JsonResponse(report, status=503 if down else 200)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from crm.ratelimit import rate_limited
 from digests import services
 from digests.models import DigestRun
 
@@ -38,6 +39,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limited("digest_test_per_user")
 def send_test(request: HttpRequest) -> HttpResponse:
     services.digest_request_test(user=request.user)
     messages.success(request, f"A test digest to {request.user.email} is queued: it will be sent shortly.")

@@ -17,6 +17,7 @@ from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
+from crm.ratelimit import rate_limited
 from imports import services
 from imports.csvfile import CsvFileError, open_csv
 from imports.forms import DecisionForm, MappingForm, UploadForm
@@ -27,6 +28,7 @@ DUPLICATES_SHOWN = 100
 
 
 @capability_required("import")
+@rate_limited("import_upload_per_user")
 def import_page(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
+from crm.ratelimit import search_limited
 from interactions import selectors, services
 from interactions.forms import (
     FactFormSet,
@@ -208,6 +209,7 @@ def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
+@search_limited("topic")
 def interested(request: HttpRequest) -> HttpResponse:
     """Who might be interested in X: interests, open needs, profile facts, family, notes."""
     topic = request.GET.get("topic", "").strip()[:100]
@@ -224,6 +226,7 @@ def interested(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
+@search_limited()
 def note_search(request: HttpRequest) -> HttpResponse:
     """Search what was written: conversations, profile facts and people's notes."""
     query = request.GET.get("q", "").strip()[:200]

@@ -23,6 +23,7 @@ from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
 from crm.permissions import capability_required
+from crm.ratelimit import search_limited
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
@@ -69,6 +70,7 @@ def _person(request: HttpRequest, pk: int) -> Person:
 
 
 @workspace_required
+@search_limited()
 def person_list(request: HttpRequest) -> HttpResponse:
     filters = PersonFilterForm(request.GET or None, workspace=request.workspace)
     values = filters.values()
@@ -367,11 +369,13 @@ def person_photo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
+@search_limited(None)
 def tag_suggestions(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"tags": selectors.tag_names(request.workspace, prefix=request.GET.get("q", "")[:50])})
 
 
 @workspace_required
+@search_limited(None)
 def person_autocomplete(request: HttpRequest) -> JsonResponse:
     people = selectors.person_autocomplete(request.workspace, query=request.GET.get("q", "")[:100])
     return JsonResponse(
@@ -380,6 +384,7 @@ def person_autocomplete(request: HttpRequest) -> JsonResponse:
 
 
 @workspace_required
+@search_limited()
 def company_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = Paginator(selectors.company_list(request.workspace, query=query), PAGE_SIZE).get_page(
@@ -398,6 +403,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required("write")
+@search_limited()
 def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the other record (by search), compare field by field, then merge into this one."""
     person = _person(request, pk)

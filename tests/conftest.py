@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -92,6 +93,14 @@ def _plain_static_files(settings: Settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings: Settings) -> None:
+    """Each test counts its rate limits afresh, in the configured shared cache: under a key prefix
+    of its own, as clearing a Redis cache would empty the broker's database too."""
+    counters = settings.CACHES["ratelimit"]
+    settings.CACHES = {**settings.CACHES, "ratelimit": {**counters, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture

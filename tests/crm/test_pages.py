@@ -77,10 +77,6 @@ def test_it_warns_when_the_scheduler_is_over_an_hour_late(owner_client: Client) 
     assert "Is Celery beat running?" in page
 
 
-def test_healthz_answers_without_a_database(client: Client) -> None:
-    assert client.get(reverse("healthz")).content == b"ok"
-
-
 @pytest.mark.django_db
 @pytest.mark.trust
 def test_pages_carry_a_content_security_policy_without_inline_scripts(owner_client: Client) -> None:

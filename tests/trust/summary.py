@@ -23,6 +23,8 @@ ROWS = {
     "load": ("requests", "lost writes", "errors"),
     "broker": ("broker stops", "jobs lost", "jobs done twice"),
     "dates": ("out-of-range dates tried", "server errors", "stored"),
+    "control chars": ("inputs tried", "server errors"),
+    "rate limits": ("requests tried", "over the limit let through"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -57,9 +59,9 @@ def write_and_print(terminal: pytest.TerminalReporter) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_numbers, indent=2) + "\n")
     terminal.section("trust summary")
-    terminal.write_line(f"{'check':<10} | {'done':<24} | went wrong")
+    terminal.write_line(f"{'check':<13} | {'done':<24} | went wrong")
     for row, (done, *wrong) in ROWS.items():
         if row in _numbers:
             numbers = _numbers[row]
             failed = ", ".join(f"{column} {numbers[column]}" for column in wrong)
-            terminal.write_line(f"{row:<10} | {f'{done} {numbers[done]}':<24} | {failed}")
+            terminal.write_line(f"{row:<13} | {f'{done} {numbers[done]}':<24} | {failed}")

@@ -11,7 +11,6 @@ Derandomised: CI sees the same examples every run; a failure shows the URL and t
 
 from __future__ import annotations
 
-import html5lib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -24,7 +23,7 @@ from crm.models import User, Workspace
 from interactions import services as interaction_services
 from tests.factories import PersonFactory
 from tests.trust.summary import record
-from tests.trust.urls import PUBLIC, TOKEN_ARGUMENTS, url_kwargs, url_patterns, workspace_objects
+from tests.trust.urls import PUBLIC, TOKEN_ARGUMENTS, form_fields, url_kwargs, url_patterns, workspace_objects
 
 EXAMPLES = 6
 # Fields that actions read from request.POST without a form on a page to discover them from.
@@ -38,22 +37,6 @@ EDGE_VALUES = [
     "' OR 1=1 --", "=cmd|' /C calc'!A0", "\u202e", "😀", "a" * 300,
     "x" * 25_000,  # longer than any field; rare, as a form echoing it back is slow to render
 ]  # fmt: skip
-
-
-def _form_fields(client: Client, url: str) -> tuple[list[str], list[str]]:
-    """The names of the fields, and of the file fields, of the forms the page shows."""
-    response = client.get(url)
-    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-        return [], []
-    tree = html5lib.parse(response.content, namespaceHTMLElements=False)
-    fields, files = set(), set()
-    for element in tree.iter():
-        if element.tag in {"input", "select", "textarea"} and element.get("name"):
-            if element.get("type") == "file":
-                files.add(element.get("name"))
-            elif element.get("name") != "csrfmiddlewaretoken":
-                fields.add(element.get("name"))
-    return sorted(fields), sorted(files)
 
 
 def _data(fields: list[str], files: list[str], own_ids: list[int]) -> st.SearchStrategy[dict[str, object]]:
@@ -114,7 +97,7 @@ def test_no_post_to_any_view_is_a_server_error(
             continue  # token links are fuzzed through their token below
         url = reverse(name, kwargs=url_kwargs(name, converters, ids))
         client.force_login(owner)
-        fields, files = _form_fields(client, url)
+        fields, files = form_fields(client, url)
         strategy = _data(sorted({*fields, *ACTION_FIELDS}), files, own_ids)
         views += 1
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import html5lib
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from crm.models import Membership, User, Workspace
@@ -101,3 +103,19 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
               "job_id": ids["import_job"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
+
+
+def form_fields(client: Client, url: str) -> tuple[list[str], list[str]]:
+    """The names of the fields, and of the file fields, of the forms the page shows."""
+    response = client.get(url)
+    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+        return [], []
+    tree = html5lib.parse(response.content, namespaceHTMLElements=False)
+    fields, files = set(), set()
+    for element in tree.iter():
+        if element.tag in {"input", "select", "textarea"} and element.get("name"):
+            if element.get("type") == "file":
+                files.add(element.get("name"))
+            elif element.get("name") != "csrfmiddlewaretoken":
+                fields.add(element.get("name"))
+    return sorted(fields), sorted(files)
