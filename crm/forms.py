@@ -117,3 +117,11 @@ class QueuedPasswordResetForm(PasswordResetForm):
         from crm import services
 
         services.password_reset_request(user=context["user"])
+
+
+class SignupConfirmForm(forms.Form):
+    """The password chosen at sign-up, typed again to finish it (see ``signup_confirm``)."""
+
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -121,14 +121,26 @@ def signup_from_token(token: str) -> Signup:
     return signup
 
 
+class SignupWrongPassword(ValidationError):
+    """The password typed on the confirm page is not the one chosen at sign-up."""
+
+
 @transaction.atomic
-def signup_confirm(*, token: str) -> User:
+def signup_confirm(*, token: str, password: str) -> User:
     """Finish a sign-up from its emailed link: the user and their own workspace, as it was typed.
 
+    Only with the password chosen at sign-up: the link proves the address, the password proves
+    the same person signed up, so nobody can sign up with someone else's address, wait for them
+    to click the link, and then log in to their account with a password of their choosing.
     The link works once: the row is claimed with a conditional UPDATE. When the address got an
     account meanwhile (an invitation, another tab), nothing is created: SignupAccountExists.
     """
     signup = signup_from_token(token)
+    if not check_password(password, signup.password):
+        raise SignupWrongPassword(
+            {"password": "That is not the password chosen when signing up with this address. Forgotten it, or "
+             "was it not you? Sign up again: only the newest link works."}
+        )  # fmt: skip
     claimed = Signup.objects.filter(pk=signup.pk, status=Signup.Status.PENDING).update(
         status=Signup.Status.CONFIRMED, confirmed_at=timezone.now()
     )

@@ -32,6 +32,7 @@ from crm.forms import (
     EmailAuthenticationForm,
     InviteForm,
     QueuedPasswordResetForm,
+    SignupConfirmForm,
     SignUpForm,
     UserSettingsForm,
     WorkspaceDeleteForm,
@@ -65,12 +66,16 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: GET shows it, a POST creates the account (link scanners only GET)."""
+    form = SignupConfirmForm(request.POST or None)
     try:
         signup = services.signup_from_token(token)
-        if request.method == "POST":
-            user = services.signup_confirm(token=token)
-        else:
-            return render(request, "registration/signup_confirm.html", {"signup": signup})
+        if request.method != "POST" or not form.is_valid():
+            return render(request, "registration/signup_confirm.html", {"signup": signup, "form": form})
+        try:
+            user = services.signup_confirm(token=token, password=form.cleaned_data["password"])
+        except services.SignupWrongPassword as exc:
+            form.add_error("password", exc.message_dict["password"])
+            return render(request, "registration/signup_confirm.html", {"signup": signup, "form": form})
     except services.SignupInvalid as exc:
         return render(request, "registration/signup_invalid.html", {"reason": str(exc)}, status=410)
     except services.SignupAccountExists:

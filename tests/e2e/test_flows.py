@@ -69,6 +69,7 @@ def test_it_signs_up_and_records_a_person_with_family_pets_and_preferences(
     mail_worker.remove(confirmation)  # the list is the package's: later tests look for sam's digest in it
     assert confirmation["Subject"] == "Confirm your email to finish signing up for Rapport"
     me.goto(_link_in(confirmation, r"http://127\.0\.0\.1:\d+/signup/confirm/\S+/"))
+    field(me, "Your password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_text("Welcome to Rapport!")).to_be_visible()
     expect(page.get_by_text("Your book of customers is empty")).to_be_visible()
