@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    F,
     FloatField,
     IntegerField,
     OuterRef,
@@ -382,3 +383,31 @@ def note_mentions(workspace: Workspace, *, query: str, limit: int = 5) -> NoteMe
         .order_by("last_name", "first_name", "id")[:limit]
     )
     return NoteMentions([(p, sorted(set(kinds[p.pk]))) for p in people], more=len(kinds) > limit)
+
+
+# The top-bar search: one selector per group. People and companies match by name as the people
+# list does (substrings, trigram indexes); conversations, needs and promises match their words
+# as Search notes does (full text on PostgreSQL). Each is a queryset in the order its full list
+# shows, so the results page takes its first few and a group's own page paginates it.
+
+
+def conversation_search(workspace: Workspace, *, query: str) -> QuerySet[Interaction]:
+    """Conversations whose summary or notes mention ``query``, newest first."""
+    found = _text_filter(Interaction.objects.for_workspace(workspace), ("summary", "notes"), query.strip()[:200])
+    people_only = Person.objects.only("id", "first_name", "last_name", "workspace_id")
+    return found.prefetch_related(Prefetch("people", queryset=people_only)).order_by("-occurred_at", "-id")
+
+
+def need_search(workspace: Workspace, *, query: str) -> QuerySet[Need]:
+    """Needs whose title or details mention ``query``: open ones first, then newest first."""
+    found = _text_filter(Need.objects.for_workspace(workspace), ("title", "details"), query.strip()[:200])
+    still_open = Case(When(status__in=Need.OPEN_STATUSES, then=Value(0)), default=Value(1))
+    return found.select_related("person").order_by(still_open, "-opened_on", "-id")
+
+
+def promise_search(workspace: Workspace, *, query: str) -> QuerySet[Promise]:
+    """Promises that mention ``query``: unkept ones first, soonest due first."""
+    found = _text_filter(Promise.objects.for_workspace(workspace), ("text",), query.strip()[:200])
+    return found.select_related("person").order_by(
+        F("kept_at").asc(nulls_first=True), Coalesce("due_on", Value("9999-12-31")).asc(), "-id"
+    )
