@@ -248,8 +248,12 @@ document.addEventListener("change", function (event) {
     box.select();
   });
 
+  // The first Escape closes the results and keeps the words (a search box would clear them).
   box.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { close(); }
+    if (event.key === "Escape" && results.childElementCount) {
+      event.preventDefault();
+      close();
+    }
   });
 
   document.addEventListener("click", function (event) {
