@@ -77,7 +77,7 @@ def test_every_page_has_the_search_box_and_the_slash_key_goes_to_it(owner_client
 
     assert f'action="{URL}"' in page
     assert 'id="site-search"' in page
-    assert "press /" in page
+    assert "Search everything (press /)" in page
     app_js = (Path(settings.BASE_DIR) / "static/js/app.js").read_text()
     assert (
         'event.key !== "/"' in app_js
