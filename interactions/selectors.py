@@ -343,15 +343,8 @@ class NoteMentions:
     more: bool  # more people than shown
 
 
-MENTION_KIND_LABELS = {
-    "conversation": "conversation",
-    "fact": "profile",
-    "notes": "notes",
-    "need": "need",
-    "promise": "promise",
-    "family": "family",
-    "interest": "interest",
-}
+# How the hint names a kind of text (a fact is what the profile page shows).
+MENTION_LABELS = {"fact": "profile"}
 
 
 def note_mentions(workspace: Workspace, *, query: str, limit: int = 5) -> NoteMentions:
@@ -375,7 +368,7 @@ def note_mentions(workspace: Workspace, *, query: str, limit: int = 5) -> NoteMe
     kinds: dict[int, list[str]] = {}
     for person_id, kind in pairs:
         if person_id is not None:
-            kinds.setdefault(person_id, []).append(MENTION_KIND_LABELS[kind])
+            kinds.setdefault(person_id, []).append(MENTION_LABELS.get(kind, kind))
     people = (
         Person.objects.for_workspace(workspace)
         .filter(pk__in=list(kinds))
