@@ -271,12 +271,11 @@ OWN_LISTS = ("conversations", "needs", "promises")
 def search(request: HttpRequest) -> HttpResponse:
     """One box for everything: each group's first hits and a link to its full list."""
     query = request.GET.get("q", "").strip()[:200]
-    dropdown = request.headers.get("HX-Request") == "true"
+    dropdown = request.headers.get("HX-Request") == "true"  # typed into the top-bar box
+    template = "interactions/_search_dropdown.html" if dropdown else "interactions/search.html"
     context: dict[str, Any] = {"query": query, "groups": [], "page": None, "today": timezone.localdate()}
     if not query:
-        return render(
-            request, "interactions/_search_dropdown.html" if dropdown else "interactions/search.html", context
-        )
+        return render(request, template, context)
     groups = _search_groups(request, query)
     only = request.GET.get("in", "")
     if only in OWN_LISTS and not dropdown:
@@ -287,9 +286,9 @@ def search(request: HttpRequest) -> HttpResponse:
             "groups": [SearchGroup(key, title, list(page), more=False, full_url=full_url)],
             "query_string": urlencode({"q": query, "in": only}),
         }
-        return render(request, "interactions/search.html", context)
+        return render(request, template, context)
     shown = DROPDOWN_PREVIEW if dropdown else SEARCH_PREVIEW
     for key, title, matches, full_url in groups:
         rows = list(matches[: shown + 1])  # one more than shown says whether there are more
         context["groups"].append(SearchGroup(key, title, rows[:shown], more=len(rows) > shown, full_url=full_url))
-    return render(request, "interactions/_search_dropdown.html" if dropdown else "interactions/search.html", context)
+    return render(request, template, context)
