@@ -42,6 +42,7 @@ urlpatterns = [
     path("invite/<str:token>/signup/", views.invitation_signup, name="invitation_signup"),
     path("people/", include("people.urls")),
     path("interactions/", include("interactions.urls")),
+    path("search/", include("interactions.search_urls")),
     path("reminders/", include("reminders.urls")),
     path("digest/", include("digests.urls")),
     path("exports/", include("exports.urls")),

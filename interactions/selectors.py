@@ -8,7 +8,20 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, Exists, FloatField, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from crm.models import Workspace
@@ -208,61 +221,186 @@ RANKED_MATCHES = 300
 
 @dataclass(frozen=True)
 class NoteHit:
-    """One place a search matched: a conversation, a profile fact, or a person's own notes."""
+    """One place a search matched: a conversation, a fact, notes, a need, a promise, family, an interest."""
 
-    kind: str  # conversation, fact, notes
+    kind: str  # conversation, fact, notes, need, promise, family, interest
     person: Person
     text: str
     at: datetime | date
     rank: float
     interaction: Interaction | None = None
     private: bool = False
+    need: Need | None = None
+    promise: Promise | None = None
+
+    @property
+    def label(self) -> str:
+        """The badge a hit wears: what kind of text matched."""
+        if self.interaction is not None:
+            return self.interaction.get_kind_display()
+        if self.need is not None:
+            return f"Need ({self.need.get_status_display().lower()})"
+        return HIT_LABELS[self.kind]
 
 
-def _text_match(qs: QuerySet[Any], fields: tuple[str, ...], query: str) -> QuerySet[Any]:
-    """Full-text match ranked on PostgreSQL (the GIN indexes of the search migrations use the
-    very same expressions); every word as a substring on SQLite, newest first there."""
+HIT_LABELS = {"fact": "Profile", "notes": "Notes", "promise": "Promise", "family": "Family", "interest": "Interest"}
+
+
+def _text_filter(qs: QuerySet[Any], fields: tuple[str, ...], query: str) -> QuerySet[Any]:
+    """The rows whose ``fields`` match ``query``: full text on PostgreSQL (answered by the GIN
+    indexes of the search migrations, which use the very same expressions), every word as a
+    substring on SQLite."""
     if connection.vendor == "postgresql":
-        vector = SearchVector(*fields, config="english")
         search = SearchQuery(query, config="english", search_type="websearch")
-        matching = qs.alias(document=vector).filter(document=search).order_by("-id")
-        # Ranking re-reads each row's text, so a common word in a big workspace (thousands of
-        # matches) would cost thousands of parses: rank the newest matches only.
-        newest = matching.values("pk")[:RANKED_MATCHES]
-        return qs.filter(pk__in=newest).annotate(rank=SearchRank(vector, search)).order_by("-rank", "-id")
+        return qs.alias(document=SearchVector(*fields, config="english")).filter(document=search)
     for word in query.split()[:8]:
         match = Q()
         for name in fields:
             match |= Q(**{f"{name}__icontains": word})
         qs = qs.filter(match)
-    return qs.annotate(rank=Value(1.0, output_field=FloatField())).order_by("-id")
+    return qs
+
+
+def _text_match(qs: QuerySet[Any], fields: tuple[str, ...], query: str) -> QuerySet[Any]:
+    """``_text_filter`` ranked on PostgreSQL; newest first on SQLite (no ranking there)."""
+    matching = _text_filter(qs, fields, query)
+    if connection.vendor == "postgresql":
+        # Ranking re-reads each row's text, so a common word in a big workspace (thousands of
+        # matches) would cost thousands of parses: rank the newest matches only.
+        newest = matching.order_by("-pk").values("pk")[:RANKED_MATCHES]
+        vector = SearchVector(*fields, config="english")
+        search = SearchQuery(query, config="english", search_type="websearch")
+        return qs.filter(pk__in=newest).annotate(rank=SearchRank(vector, search)).order_by("-rank", "-pk")
+    return matching.annotate(rank=Value(1.0, output_field=FloatField())).order_by("-pk")
+
+
+# What each kind of written text is searched in: (rows, their searched fields). The person's
+# own notes, their facts, their conversations, what they need, what was promised, what their
+# family cares about, and their interest tags: everything written about someone.
+def _written(workspace: Workspace) -> dict[str, tuple[QuerySet[Any], tuple[str, ...]]]:
+    return {
+        "conversation": (Interaction.objects.for_workspace(workspace), ("summary", "notes")),
+        "fact": (ProfileFact.objects.for_workspace(workspace), ("value",)),
+        "notes": (Person.objects.for_workspace(workspace), ("notes",)),
+        "need": (Need.objects.for_workspace(workspace), ("title", "details")),
+        "promise": (Promise.objects.for_workspace(workspace), ("text",)),
+        "family": (FamilyMember.objects.for_workspace(workspace), ("notes", "interests")),
+        "interest": (
+            Person.tags.through.objects.filter(tag__workspace=workspace, tag__kind=Tag.Kind.INTEREST),
+            ("tag__name",),
+        ),
+    }
 
 
 def note_search(workspace: Workspace, *, query: str, limit: int = 30) -> list[NoteHit]:
-    """What was written about anyone that mentions ``query``: conversations, facts, notes.
+    """What was written about anyone that mentions ``query``: conversations, profile facts,
+    notes, needs (any status), promises, family members' notes and interests, interest tags.
 
-    Three queries, each the ``limit`` best matches (index-backed on PostgreSQL), merged by rank
-    and then recency. Private facts are found too (members see them on the person page) and
-    are marked private.
+    One query per kind, each the ``limit`` best matches (index-backed on PostgreSQL), merged by
+    rank and then recency, so a word in a need ranks as the same word in a conversation.
+    Private facts are found too (members see them on the person page) and are marked private.
     """
     query = query.strip()[:200]
     if not query:
         return []
     people_only = Person.objects.only("id", "first_name", "last_name", "workspace_id")
+    written = _written(workspace)
+
+    def matches(kind: str) -> QuerySet[Any]:
+        return _text_match(*written[kind], query)
+
     hits: list[NoteHit] = []
-    talks = _text_match(Interaction.objects.for_workspace(workspace), ("summary", "notes"), query)
-    for i in talks.prefetch_related(Prefetch("people", queryset=people_only))[:limit]:
+    for i in matches("conversation").prefetch_related(Prefetch("people", queryset=people_only))[:limit]:
         for person in i.people.all()[:1]:
             hits.append(NoteHit("conversation", person, i.notes or i.summary, i.occurred_at, i.rank, interaction=i))
-    facts = _text_match(ProfileFact.objects.for_workspace(workspace), ("value",), query)
-    for f in facts.select_related("person")[:limit]:
+    for f in matches("fact").select_related("person")[:limit]:
         hits.append(NoteHit("fact", f.person, f"{f.label}: {f.value}", f.learned_on, f.rank, private=f.is_private))
-    noted = _text_match(Person.objects.for_workspace(workspace), ("notes",), query)
-    for p in noted[:limit]:
+    for p in matches("notes")[:limit]:
         hits.append(NoteHit("notes", p, p.notes, p.updated_at, p.rank))
+    for n in matches("need").select_related("person")[:limit]:
+        hits.append(NoteHit("need", n.person, n.details or n.title, n.opened_on, n.rank, need=n))
+    for pr in matches("promise").select_related("person")[:limit]:
+        text = f"{pr.get_direction_display()}: {pr.text}"
+        hits.append(NoteHit("promise", pr.person, text, pr.created_at, pr.rank, promise=pr))
+    for m in matches("family").select_related("person")[:limit]:
+        said = " · ".join(part for part in (m.interests, m.notes) if part)
+        hits.append(NoteHit("family", m.person, f"{m}: {said}", m.person.updated_at, m.rank))
+    for t in matches("interest").select_related("person", "tag")[:limit]:
+        hits.append(NoteHit("interest", t.person, f"Interested in {t.tag.name}", t.person.updated_at, t.rank))
 
     def newest(hit: NoteHit) -> float:
         at = hit.at if isinstance(hit.at, datetime) else datetime.combine(hit.at, datetime.min.time(), tzinfo=UTC)
         return at.timestamp()
 
     return sorted(hits, key=lambda h: (-h.rank, -newest(h)))[:limit]
+
+
+@dataclass(frozen=True)
+class NoteMentions:
+    """Who is mentioned in writing, for the people search's "also in notes" hint."""
+
+    people: list[tuple[Person, list[str]]]  # (person, the kinds of text that mention them)
+    more: bool  # more people than shown
+
+
+# How the hint names a kind of text (a fact is what the profile page shows).
+MENTION_LABELS = {"fact": "profile"}
+
+
+def note_mentions(workspace: Workspace, *, query: str, limit: int = 5) -> NoteMentions:
+    """The first ``limit`` people whose written text matches ``query`` as Search notes matches it.
+
+    Two queries whatever the size: one UNION of (person, kind) from every kind of text, each
+    part unranked (index-backed on PostgreSQL), then the people shown.
+    """
+    query = query.strip()[:200]
+    if not query:
+        return NoteMentions([], more=False)
+    person_of = {"conversation": "people", "notes": "pk", "interest": "person_id"}
+    parts = [
+        _text_filter(qs, fields, query)
+        .order_by()
+        .annotate(written_in=Value(kind, output_field=CharField()))
+        .values_list(person_of.get(kind, "person_id"), "written_in")
+        for kind, (qs, fields) in _written(workspace).items()
+    ]
+    pairs = list(parts[0].union(*parts[1:])[:RANKED_MATCHES])
+    kinds: dict[int, list[str]] = {}
+    for person_id, kind in pairs:
+        if person_id is not None:
+            kinds.setdefault(person_id, []).append(MENTION_LABELS.get(kind, kind))
+    people = (
+        Person.objects.for_workspace(workspace)
+        .filter(pk__in=list(kinds))
+        .only("id", "first_name", "last_name")
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
+    return NoteMentions([(p, sorted(set(kinds[p.pk]))) for p in people], more=len(kinds) > limit)
+
+
+# The top-bar search: one selector per group. People and companies match by name as the people
+# list does (substrings, trigram indexes); conversations, needs and promises match their words
+# as Search notes does (full text on PostgreSQL). Each is a queryset in the order its full list
+# shows, so the results page takes its first few and a group's own page paginates it.
+
+
+def conversation_search(workspace: Workspace, *, query: str) -> QuerySet[Interaction]:
+    """Conversations whose summary or notes mention ``query``, newest first."""
+    found = _text_filter(Interaction.objects.for_workspace(workspace), ("summary", "notes"), query.strip()[:200])
+    people_only = Person.objects.only("id", "first_name", "last_name", "workspace_id")
+    return found.prefetch_related(Prefetch("people", queryset=people_only)).order_by("-occurred_at", "-id")
+
+
+def need_search(workspace: Workspace, *, query: str) -> QuerySet[Need]:
+    """Needs whose title or details mention ``query``: open ones first, then newest first."""
+    found = _text_filter(Need.objects.for_workspace(workspace), ("title", "details"), query.strip()[:200])
+    still_open = Case(When(status__in=Need.OPEN_STATUSES, then=Value(0)), default=Value(1))
+    return found.select_related("person").order_by(still_open, "-opened_on", "-id")
+
+
+def promise_search(workspace: Workspace, *, query: str) -> QuerySet[Promise]:
+    """Promises that mention ``query``: unkept ones first, soonest due first."""
+    found = _text_filter(Promise.objects.for_workspace(workspace), ("text",), query.strip()[:200])
+    return found.select_related("person").order_by(
+        F("kept_at").asc(nulls_first=True), Coalesce("due_on", Value("9999-12-31")).asc(), "-id"
+    )

@@ -1,7 +1,9 @@
-"""Conversation pages: log (full and quick), edit, delete; needs; promises; who might be interested."""
+"""Conversation pages: log (full and quick), edit, delete; needs; promises; who might be interested;
+the top-bar search across people, companies, conversations, needs and promises."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +35,7 @@ from interactions.forms import (
     build_outcomes,
 )
 from interactions.models import Interaction, Need, Promise
+from people import selectors as people_selectors
 from people.forms import add_service_error
 from people.models import Person
 
@@ -232,3 +235,66 @@ def note_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     hits = selectors.note_search(request.workspace, query=query)
     return render(request, "interactions/note_search.html", {"query": query, "hits": hits})
+
+
+# The results page shows each group's first few; the dropdown under the top-bar box fewer.
+SEARCH_PREVIEW = 5
+DROPDOWN_PREVIEW = 3
+SEARCH_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    key: str
+    title: str
+    hits: list[Any]
+    more: bool  # more hits than shown: the full list has them
+    full_url: str
+
+
+def _search_groups(request: HttpRequest, query: str) -> list[tuple[str, str, Any, str]]:
+    """(key, title, matches, full list URL) of every group: a selector each."""
+    ws = request.workspace
+    q = urlencode({"q": query})
+    own = reverse("search:results")
+    return [
+        ("people", "People", people_selectors.person_list(ws, query=query), f"{reverse('people:list')}?{q}"),
+        ("companies", "Companies", people_selectors.company_list(ws, query=query),
+         f"{reverse('people:companies')}?{q}"),
+        ("conversations", "Conversations", selectors.conversation_search(ws, query=query),
+         f"{own}?{q}&in=conversations"),
+        ("needs", "Needs", selectors.need_search(ws, query=query), f"{own}?{q}&in=needs"),
+        ("promises", "Promises", selectors.promise_search(ws, query=query), f"{own}?{q}&in=promises"),
+    ]  # fmt: skip
+
+
+# Groups whose full list is this page itself (people and companies have their own lists).
+OWN_LISTS = ("conversations", "needs", "promises")
+
+
+@workspace_required
+@search_limited()
+def search(request: HttpRequest) -> HttpResponse:
+    """One box for everything: each group's first hits and a link to its full list."""
+    query = request.GET.get("q", "").strip()[:200]
+    dropdown = request.headers.get("HX-Request") == "true"  # typed into the top-bar box
+    template = "interactions/_search_dropdown.html" if dropdown else "interactions/search.html"
+    context: dict[str, Any] = {"query": query, "groups": [], "page": None, "today": timezone.localdate()}
+    if not query:
+        return render(request, template, context)
+    groups = _search_groups(request, query)
+    only = request.GET.get("in", "")
+    if only in OWN_LISTS and not dropdown:
+        key, title, matches, full_url = next(g for g in groups if g[0] == only)
+        page = Paginator(matches, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        context |= {
+            "page": page,
+            "groups": [SearchGroup(key, title, list(page), more=False, full_url=full_url)],
+            "query_string": urlencode({"q": query, "in": only}),
+        }
+        return render(request, template, context)
+    shown = DROPDOWN_PREVIEW if dropdown else SEARCH_PREVIEW
+    for key, title, matches, full_url in groups:
+        rows = list(matches[: shown + 1])  # one more than shown says whether there are more
+        context["groups"].append(SearchGroup(key, title, rows[:shown], more=len(rows) > shown, full_url=full_url))
+    return render(request, template, context)

@@ -27,6 +27,7 @@ from crm.ratelimit import search_limited
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
+    note_mentions,
     person_open_follow_ups,
     person_open_needs,
     person_open_promises,
@@ -108,6 +109,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
             for value, label in BulkActionForm.ACTIONS
             if value != "delete" or permissions.can(request.membership, "delete_people")
         ],
+        # Words that name nobody may still be in what was written about someone (a need, a promise).
+        "mentions": note_mentions(request.workspace, query=values["q"]) if values.get("q") else None,
     }
     template = "people/_person_results.html" if request.headers.get("HX-Request") else "people/person_list.html"
     return render(request, template, context)

@@ -172,3 +172,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.trust.summary import write_and_print
 
     write_and_print(terminalreporter)
+
+
+@pytest.fixture
+def counters_in_memory(settings: Settings) -> None:
+    """Rate-limit counters in process memory, for query pins of pages that search: the pin is
+    then the page's own queries (on the embedded default the counters are SQL rows too, a
+    constant few per request whatever the data; with Redis, none)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "counters"},
+    }

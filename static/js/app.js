@@ -236,3 +236,40 @@
 document.addEventListener("change", function (event) {
   if (event.target.matches && event.target.matches("[data-autosubmit]")) { event.target.form.submit(); }
 });
+
+// The top-bar search: "/" on any page puts the cursor in it (as L opens the quick log); Escape
+// or a click elsewhere closes its as-you-type results.
+(function () {
+  "use strict";
+  var box = document.getElementById("site-search");
+  var results = document.getElementById("site-search-results");
+  if (!box || !results) { return; }
+
+  function close() { results.replaceChildren(); }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var el = document.activeElement;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) { return; }
+    if (document.querySelector(".modal.show")) { return; }
+    event.preventDefault();
+    var collapse = box.closest(".navbar-collapse");
+    if (collapse && !collapse.classList.contains("show") && window.getComputedStyle(collapse).display === "none" && window.bootstrap) {
+      bootstrap.Collapse.getOrCreateInstance(collapse).show();  // phones: the box is in the folded menu
+    }
+    box.focus();
+    box.select();
+  });
+
+  // The first Escape closes the results and keeps the words (a search box would clear them).
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && results.childElementCount) {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest(".site-search")) { close(); }
+  });
+})();

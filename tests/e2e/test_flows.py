@@ -248,6 +248,45 @@ def test_it_finds_a_person_by_a_fragment_of_their_company_and_exports_the_result
     assert "Analytical Engines Ltd" in rows[1]
 
 
+def test_it_searches_everything_from_the_top_bar_with_the_slash_key(
+    visit: Callable[..., Visitor], seller: User
+) -> None:
+    from interactions import services as interaction_services
+
+    ada = Person.objects.get(first_name="Ada")
+    interaction_services.need_open(person=ada, title="Cheaper shipping to Abuja")
+    interaction_services.promise_create(person=ada, text="Send the Abuja warehouse rates")
+    me = visit()
+    page = me.page
+    log_in(me, seller.email)
+
+    page.keyboard.press("/")  # from anywhere on the page, straight into the box
+    box = page.locator("#site-search")
+    expect(box).to_be_focused()
+    page.keyboard.type("abuja")
+    dropdown = page.locator("#site-search-results")
+    expect(dropdown).to_contain_text("Cheaper shipping to Abuja")  # as you type
+    expect(dropdown).to_contain_text("Send the Abuja warehouse rates")
+    me.audit()
+    page.keyboard.press("Escape")
+    expect(dropdown).to_be_hidden()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Search results for “abuja”")).to_be_visible()
+    expect(page.locator("#search-needs")).to_contain_text("Cheaper shipping to Abuja")
+    expect(page.locator("#search-promises")).to_contain_text("Send the Abuja warehouse rates")
+    expect(page.locator("#search-people")).to_contain_text("No people match")
+    me.audit()
+    page.get_by_role("link", name="Cheaper shipping to Abuja").click()
+    expect(page.get_by_role("heading", name="Cheaper shipping to Abuja")).to_be_visible()
+    me.audit()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
+    me.audit()
+    field(me, "Search").fill("abuja")  # nobody is called that, but it is written about Ada
+    expect(page.locator("#note-mentions")).to_contain_text("Ada Lovelace (need, promise)")
+    me.audit()
+
+
 def _link_in(message: Message, pattern: str) -> str:
     text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
     body = text.get_payload(decode=True).decode()

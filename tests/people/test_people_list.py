@@ -336,3 +336,55 @@ def test_bulk_change_owner_needs_an_owner(owner_client: Client, book: dict[str, 
     assert "Choose the new owner." in response.content.decode()
     book["anna"].refresh_from_db()
     assert book["anna"].owner == owner
+
+
+def _hint(response: HttpResponse) -> str:
+    page = response.content.decode()
+    start = page.find('id="note-mentions"')
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page[start : page.find("</div>", start)])))
+
+
+@pytest.mark.django_db
+def test_a_word_only_in_a_need_promise_or_family_note_is_hinted_in_the_people_search(
+    owner_client: Client, outsider_client: Client, workspace: Workspace
+) -> None:
+    from interactions import services as interaction_services
+    from people.models import FamilyMember
+
+    ada = PersonFactory(workspace=workspace, first_name="Ada", last_name="Obi")
+    interaction_services.need_open(person=ada, title="Cheaper shipping to Abuja")
+    ben = PersonFactory(workspace=workspace, first_name="Ben", last_name="Eze")
+    interaction_services.promise_create(person=ben, text="Send the Abuja rates")
+    cy = PersonFactory(workspace=workspace, first_name="Cy", last_name="Uba")
+    FamilyMember.objects.create(workspace=workspace, person=cy, relation="child", name="Tobi", notes="Studies in Abuja")
+
+    response = owner_client.get(reverse("people:list"), {"q": "abuja"})
+
+    assert response.context["page"].count == 0  # nobody is called Abuja...
+    hint = _hint(response)  # ...but three people are written about with it
+    assert "Also in notes: Ben Eze (promise), Ada Obi (need), Cy Uba (family)" in hint
+    assert "Search notes for “abuja”" in hint
+    assert reverse("interactions:search") + "?q=abuja" in response.content.decode()
+    as_you_type = owner_client.get(reverse("people:list"), {"q": "abuja"}, HTTP_HX_REQUEST="true")
+    assert "Ada Obi (need)" in _hint(as_you_type)
+    outsider = outsider_client.get(reverse("people:list"), {"q": "abuja"})
+    assert 'id="note-mentions"' not in outsider.content.decode()  # another workspace's needs stay unseen
+    assert 'id="note-mentions"' not in owner_client.get(reverse("people:list"), {"q": "ada"}).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [5, 50])
+@pytest.mark.usefixtures("counters_in_memory")
+def test_the_people_search_costs_the_same_queries_for_any_size(
+    owner_client: Client, workspace: Workspace, count: int, django_assert_max_num_queries
+) -> None:
+    from interactions import services as interaction_services
+
+    for person in PersonFactory.create_batch(count, workspace=workspace, last_name="Abuja", tags=["vip"]):
+        interaction_services.need_open(person=person, title="Shipping to Abuja")
+
+    with django_assert_max_num_queries(12):
+        response = owner_client.get(reverse("people:list"), {"q": "abuja"})
+
+    assert response.context["page"].count == count
+    assert len(response.context["mentions"].people) == 5  # the hint names a few, whatever the size

@@ -29,11 +29,15 @@ def test_no_url_reaches_another_workspaces_data(
     workspace_a: dict[str, int], outsider: User, outsider_client: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tried, checked, leaks = 0, [], []
-    # A's workspace name too, so a delete that forgot the membership check would go through.
+    # A's workspace name too, so a delete that forgot the membership check would go through;
+    # and a search for the secret's first word, so a search that forgot the workspace would show
+    # the whole secret (the page echoing the query shows only that word).
     data = {
         "ids": [workspace_a["person"]],
         "action": "archive",
         "confirm_name": Workspace.objects.get(pk=workspace_a["workspace"]).name,
+        "q": SECRET.split("-")[0],
+        "topic": SECRET.split("-")[0],
     }
     for name, converters in url_patterns():
         if name in PUBLIC or any(c == "token" or c in {"uidb64"} for c in converters):

@@ -68,6 +68,7 @@ def _cases(owner: User, person_pk: int, invitation_pk: int) -> dict[str, tuple[b
         "search_per_user (conversations)": search(reverse("interactions:search"), q="Ann"),
         "search_per_user (who might be interested)": search(reverse("interactions:interested"), topic="sail"),
         "search_per_user (merge)": search(reverse("people:merge", args=[person_pk]), q="Ann"),
+        "search_per_user (top-bar search)": search(reverse("search:results"), q="Ann"),
     }
 
 

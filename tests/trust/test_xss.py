@@ -222,9 +222,11 @@ def test_it_renders_every_payload_inert_everywhere(
             reverse("interactions:needs"),
             reverse("people:companies"),
             reverse("interactions:interested") + "?topic=" + CORPUS_TAG,
+            reverse("search:results") + "?q=" + CORPUS_TAG,  # the top-bar search
         ):
             pages.check_all_pages(owner_client, url)
         pages.check(owner_client, reverse("people:list") + "?q=" + CORPUS_TAG, HTTP_HX_REQUEST="true")
+        pages.check(owner_client, reverse("search:results") + "?q=" + CORPUS_TAG, HTTP_HX_REQUEST="true")
         pages.check(owner_client, reverse("dashboard") + "?scope=team")  # the member filter too
         pages.check(owner_client, reverse("reminders:calendar"))
         pages.check(owner_client, reverse("reminders:notifications"))

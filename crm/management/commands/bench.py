@@ -203,6 +203,7 @@ class Command(BaseCommand):
             "person page (500 conversations)": (reverse("people:detail", args=[person.pk]), {}),
             "search by name": (reverse("people:list"), {"q": last_name[:4]}),
             "search by note text": (reverse("interactions:search"), {"q": "beagle"}),
+            "top-bar search": (reverse("search:results"), {"q": last_name[:4]}),
             "who might be interested": (reverse("interactions:interested"), {"topic": "sailing"}),
             "calendar": (reverse("reminders:calendar"), {}),
             "calendar feed (.ics)": (reverse("exports:feed", args=[feed.token]), {}),
