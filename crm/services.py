@@ -56,7 +56,9 @@ def _user_with_workspace(user: User) -> User:
 
 
 @transaction.atomic
-def signup_request(*, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> Signup:
+def signup_request(
+    *, email: str, password: str, display_name: str = "", time_zone: str = "UTC", invitation: Invitation | None = None
+) -> Signup:
     """Record a sign-up from the page and queue its email, doing the same work for any address.
 
     A new address is emailed a link that finishes the sign-up (``signup_confirm``); an address
@@ -77,6 +79,7 @@ def signup_request(*, email: str, password: str, display_name: str = "", time_zo
         display_name=display_name.strip(),
         time_zone=time_zone,
         password="" if exists else password_hash,
+        invitation=invitation,
     )
     signup.full_clean()
     signup.save()
@@ -152,9 +155,16 @@ def signup_confirm(*, token: str, password: str) -> User:
     user.password = signup.password
     try:
         with transaction.atomic():
-            return _user_with_workspace(user)
+            user = _user_with_workspace(user)
     except IntegrityError as exc:  # the same address signed up a moment ago, in another request
         raise SignupAccountExists from exc
+    if signup.invitation is not None:
+        try:
+            with transaction.atomic():
+                invitation_accept(invitation=signup.invitation, user=user)
+        except InvitationInvalid:
+            pass  # withdrawn meanwhile: the account stands, in a workspace of its own
+    return user
 
 
 def signup_email_send(*, signup_id: int) -> bool:
@@ -427,20 +437,23 @@ ACCOUNT_EXISTS_FOR_INVITEE = "An account with this address already exists. Log i
 @transaction.atomic
 def invitation_sign_up(
     *, invitation: Invitation, password: str, display_name: str = "", time_zone: str = "UTC"
-) -> Membership:
-    """Create the invited person's account and join the workspace at once.
+) -> Signup:
+    """Sign up from an invitation: always the invited address, confirmed by an email to it.
 
-    The invitation link was emailed to ``invitation.email``, so a sign-up from it proves the
-    address as a sign-up confirmation link would: the account always gets the invited address.
-    Telling the link's holder that this address already has an account reveals nothing new.
+    Holding the link is not enough: a forwarded invitation would otherwise give its holder an
+    account under the invitee's address. The confirmation link goes to that address; confirming
+    (with the password typed here) creates the account and joins the workspace. Telling the
+    link's holder that this address already has an account reveals nothing new.
     """
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise ValidationError({"email": ACCOUNT_EXISTS_FOR_INVITEE})
-    try:
-        user = user_sign_up(email=invitation.email, password=password, display_name=display_name, time_zone=time_zone)
-    except IntegrityError as exc:  # the address signed up a moment ago, in another request
-        raise ValidationError({"email": ACCOUNT_EXISTS_FOR_INVITEE}) from exc
-    return invitation_accept(invitation=invitation, user=user)
+    return signup_request(
+        email=invitation.email,
+        password=password,
+        display_name=display_name,
+        time_zone=time_zone,
+        invitation=invitation,
+    )
 
 
 def invitation_revoke(*, membership: Membership, invitation_id: int) -> Invitation:

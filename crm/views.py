@@ -82,7 +82,10 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
         reason = "An account with this address already exists. Log in instead."
         return render(request, "registration/signup_invalid.html", {"reason": reason, "exists": True}, status=409)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
+    if signup.invitation and user.current_workspace_id == signup.invitation.workspace_id:
+        messages.success(request, f"Welcome to Rapport! You joined “{user.current_workspace}”.")
+    else:
+        messages.success(request, f"Welcome to Rapport! Your workspace “{user.current_workspace}” is ready.")
     return redirect("dashboard")
 
 
@@ -270,7 +273,7 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
     form = SignUpForm(request.POST or None, invited_email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.invitation_sign_up(
+            services.invitation_sign_up(
                 invitation=invitation,
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
@@ -278,12 +281,8 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-        except services.InvitationInvalid as exc:
-            return render(request, "crm/invitation_invalid.html", {"reason": str(exc)}, status=410)
         else:
-            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Rapport! You joined “{invitation.workspace}”.")
-            return redirect("dashboard")
+            return render(request, "registration/signup_sent.html", {"max_age_hours": settings.SIGNUP_MAX_AGE_HOURS})
     context = {"form": form, "next": accept_path, "invitation": invitation}
     return render(request, "registration/signup.html", context)
 

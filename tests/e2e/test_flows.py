@@ -325,7 +325,15 @@ def test_it_invites_a_teammate_who_joins_and_logs_in(
     field(tess, "Password").fill(PASSWORD)
     field(tess, "Password confirmation").fill(PASSWORD)
     tess.page.get_by_role("button", name="Sign up").click()
-    # The emailed invitation proved the address: the account is created and joins at once.
+    # Confirmed by an email to the invited address, as every sign-up is.
+    expect(tess.page.get_by_role("heading", name="Check your email to continue")).to_be_visible()
+    confirmation = wait_for(
+        lambda: next((m for m in mail_worker if m["To"] == "tess@example.com" and "Confirm" in m["Subject"]), None),
+        what="the confirmation email",
+    )
+    tess.goto(_link_in(confirmation, r"http://127\.0\.0\.1:\d+/signup/confirm/\S+/"))
+    field(tess, "Your password").fill(PASSWORD)
+    tess.page.get_by_role("button", name="Create my account").click()
     expect(tess.page.get_by_text("Welcome to Rapport! You joined “Seller's workspace”.")).to_be_visible()
     tess.audit()
 
