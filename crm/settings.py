@@ -310,8 +310,8 @@ SILENCED_SYSTEM_CHECKS = {
 
 # Rates are "count/period", the period s, m, h or d (e.g. 3/h); each is RATE_LIMIT_<NAME> in
 # the environment (e.g. RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS=5/h). "Per address" counts the
-# email typed in the form, lower-cased; "per ip" the client's address (as TRUSTED_PROXY_COUNT
-# says to read it); "per user" the signed-in account.
+# email typed in the form, case-folded (NFKC); "per ip" the client's address (as
+# TRUSTED_PROXY_COUNT says to read it); "per user" the signed-in account.
 RATE_LIMITS = {
     name: env.str(f"RATE_LIMIT_{name.upper()}", default=rate)
     for name, rate in {

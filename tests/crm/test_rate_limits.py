@@ -265,6 +265,18 @@ def test_each_rate_can_be_set_in_the_environment(tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db
+def test_a_request_one_limit_refuses_uses_up_none_of_the_others(client: Client) -> None:
+    for i in range(20):
+        _reset(client, f"someone{i}@example.com", REMOTE_ADDR="203.0.113.66")
+    # This client address is spent: its requests for someone else's address must not count against it.
+    assert all(_limited(_reset(client, "victim@example.com", REMOTE_ADDR="203.0.113.66")) for _ in range(5))
+
+    answers = [_reset(client, "victim@example.com", REMOTE_ADDR="198.51.100.20") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [302] * 3  # the victim still has their three
+
+
+@pytest.mark.django_db
 def test_an_address_spelt_with_a_long_s_shares_the_count_of_the_plain_one(client: Client) -> None:
     # PostgreSQL's iexact (and so the reset form) takes "ſam@" for sam@; lower() would not.
     for _ in range(3):
