@@ -7,11 +7,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
+
+from crm.clientip import forwarded_client_ip
 
 
 class TimezoneMiddleware:
@@ -75,8 +76,8 @@ class ControlCharactersMiddleware(MiddlewareMixin):
 class AdminAllowListMiddleware(MiddlewareMixin):
     """Django's admin answers only clients from ADMIN_ALLOWED_IPS; to anyone else it does not exist.
 
-    The client address as axes reads it; one that cannot be read (a proxy chain shorter than
-    TRUSTED_PROXY_COUNT) is refused, never taken from the proxy's own address.
+    The client address as crm.clientip reads it; one that cannot be read (a proxy chain shorter
+    than TRUSTED_PROXY_COUNT) is refused, never taken from the proxy's own address.
     """
 
     def process_view(
@@ -85,7 +86,7 @@ class AdminAllowListMiddleware(MiddlewareMixin):
         match = request.resolver_match
         if match is None or "admin" not in match.app_names:
             return
-        address = get_client_ip_address(request)
+        address = forwarded_client_ip(request)
         client = ipaddress.ip_address(address) if address else None
         if client is None or not any(client in network for network in settings.ADMIN_ALLOWED_IPS):
             raise Http404("No page has that address.")

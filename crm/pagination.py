@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -109,6 +110,12 @@ def encode_cursor(ordering: Ordering, obj: Model) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+# Years a date or time in a cursor of ours can have: wider than any Rapport stores (people.dates
+# keeps 1850..2200), far from Python's own ends. "0001-01-01T00:00:00+14:00" is a valid datetime
+# that SQLite overflows on when the query converts it to UTC.
+SANE_YEARS = (1800, 2300)
+
+
 def decode_cursor(ordering: Ordering, model: type[Model], cursor: str) -> list[Any] | None:
     """The position in a cursor, typed per field; None when it is not one of ours.
 
@@ -121,9 +128,12 @@ def decode_cursor(ordering: Ordering, model: type[Model], cursor: str) -> list[A
             return None
         if any(v is not None and (not isinstance(v, str) or CONTROL_CHARACTERS.search(v)) for v in raw):
             return None
-        return [
+        position = [
             None if v is None else _field(model, k.path).to_python(v) for k, v in zip(ordering.keys, raw, strict=True)
         ]
+        if any(isinstance(v, date) and not SANE_YEARS[0] <= v.year <= SANE_YEARS[1] for v in position):
+            return None
+        return position
     except (ValueError, TypeError, binascii.Error, ValidationError, FieldDoesNotExist):
         return None
 

@@ -11,23 +11,20 @@ import functools
 import ipaddress
 import logging
 import math
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 
+from crm.clientip import client_ip
+
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address as axes reads it (X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies)."""
-    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104
 
 
 def _network(request: HttpRequest) -> str:
@@ -37,7 +34,9 @@ def _network(request: HttpRequest) -> str:
 
 
 def _address(request: HttpRequest) -> str:
-    return str(request.POST.get("email", "")).strip().lower()
+    # NFKC then casefold: "ſam@" and "SAM@" are the address PostgreSQL's iexact (and so the reset
+    # form) takes for sam@, so they must share its counter; lower() keeps "ſ" apart.
+    return unicodedata.normalize("NFKC", str(request.POST.get("email", "")).strip()).casefold()
 
 
 def _user(request: HttpRequest) -> str:
@@ -107,9 +106,11 @@ def rate_limited(
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method == method and (when is None or when(request)):
-                waits = [wait for name in names if (wait := _seconds_left(request, name)) is not None]
-                if waits:
-                    return too_many_requests(request, retry_after=max(waits))
+                # The first limit that refuses ends the counting: a refused request must not use
+                # up the other limits (an attacker's flood would then lock out the honest sharers).
+                for name in names:
+                    if (wait := _seconds_left(request, name)) is not None:
+                        return too_many_requests(request, retry_after=wait)
             return view(request, *args, **kwargs)
 
         return wrapper

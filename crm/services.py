@@ -282,11 +282,23 @@ def user_update_settings(*, user: User, **fields: object) -> User:
     return user
 
 
-def password_reset_request(*, user: User) -> PasswordResetRequest:
-    """Queue a reset email for ``user``: the row is the promise, the worker sends it."""
+def password_reset_request(*, user: User) -> PasswordResetRequest | None:
+    """Queue a reset email for ``user``: the row is the promise, the worker sends it.
+
+    At most PASSWORD_RESET_MAX_PER_HOUR rows an hour per user, counted in the database: the rate
+    limit in front of this lets requests through when its cache is down, and every row written
+    would be sent by the sweeper later. Past it nothing is queued and None is returned; the page
+    answers the same, so it tells no one whether the address has an account.
+    """
     from crm.tasks import send_password_reset_task
 
-    request = PasswordResetRequest.objects.create(user=user)
+    with transaction.atomic():
+        # The user's row locked: two requests at once cannot both see room for one more.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        recent = PasswordResetRequest.objects.filter(user=user, created_at__gt=timezone.now() - timedelta(hours=1))
+        if recent.count() >= settings.PASSWORD_RESET_MAX_PER_HOUR:
+            return None
+        request = PasswordResetRequest.objects.create(user=user)
     enqueue_on_commit(send_password_reset_task, request.pk)
     return request
 

@@ -141,6 +141,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+# Reset emails queued per account per hour, counted in the database (it holds when the
+# rate-limit cache is down and its limits let every request through).
+PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=3)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 # Background work claims its row (an email to send, an import to read or run); a claim with
 # no sign of life for longer than this is taken as abandoned (its worker died) and may be
@@ -169,10 +172,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_CALLABLE = "crm.access.login_username"
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# The client is the TRUSTED_PROXY_COUNT-th X-Forwarded-For entry from the right (crm.clientip);
+# with 0 it is REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "crm.clientip.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -283,7 +286,14 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 else:
-    _counters = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    # Django culls a third of the table past MAX_ENTRIES (300 by default): a few hundred requests
+    # from made-up addresses would reset everyone's counters. Counters are tiny rows and, past
+    # this ceiling, expired ones go first (a tenth of the rest only if that is not enough).
+    _counters = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": 10_000_000, "CULL_FREQUENCY": 10},
+    }
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {"KEY_PREFIX": "rapport", **_counters},
@@ -300,8 +310,8 @@ SILENCED_SYSTEM_CHECKS = {
 
 # Rates are "count/period", the period s, m, h or d (e.g. 3/h); each is RATE_LIMIT_<NAME> in
 # the environment (e.g. RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS=5/h). "Per address" counts the
-# email typed in the form, lower-cased; "per ip" the client's address (as TRUSTED_PROXY_COUNT
-# says to read it); "per user" the signed-in account.
+# email typed in the form, case-folded (NFKC); "per ip" the client's address (as
+# TRUSTED_PROXY_COUNT says to read it); "per user" the signed-in account.
 RATE_LIMITS = {
     name: env.str(f"RATE_LIMIT_{name.upper()}", default=rate)
     for name, rate in {

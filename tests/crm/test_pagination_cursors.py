@@ -13,7 +13,7 @@ from crm.models import Workspace
 from crm.pagination import decode_cursor, encode_cursor
 from people.models import Person
 from people.selectors import person_ordering
-from tests.factories import PersonFactory
+from tests.factories import InteractionFactory, PersonFactory
 
 
 def _cursor(values: object) -> str:
@@ -63,3 +63,25 @@ def test_it_still_pages_on_with_a_cursor_of_ours(people: list[Person], owner_cli
     response = owner_client.get(reverse("people:list"), {"after": cursor})
 
     assert [p.last_name for p in response.context["page"]] == ["Berg", "Cole"]
+
+
+# Valid datetimes at the ends of Python's range: SQLite overflowed turning them into UTC (a 500).
+EDGE_OF_TIME = {
+    "year 1, east of UTC": _cursor(["0001-01-01T00:00:00+14:00", "1"]),
+    "year 9999, west of UTC": _cursor(["9999-12-31T23:59:59-14:00", "1"]),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("which", EDGE_OF_TIME)
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_it_shows_the_first_timeline_page_for_a_cursor_at_the_edge_of_time(
+    workspace: Workspace, owner_client: Client, which: str, direction: str
+) -> None:
+    person = PersonFactory(workspace=workspace)
+    InteractionFactory(workspace=workspace, people=[person], summary="Coffee in March")
+
+    response = owner_client.get(reverse("people:detail", args=[person.pk]), {direction: EDGE_OF_TIME[which]})
+
+    assert response.status_code == 200
+    assert "Coffee in March" in response.content.decode()

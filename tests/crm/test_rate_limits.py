@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from crm.models import Invitation, User, Workspace
+from crm.models import Invitation, PasswordResetRequest, User, Workspace
 from tests.factories import PersonFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,15 +99,29 @@ def test_it_limits_resets_from_one_client_address_across_many_emails(client: Cli
 
 @pytest.mark.django_db
 def test_behind_a_proxy_it_counts_the_forwarded_client_address(client: Client, settings: SettingsWrapper) -> None:
-    settings.AXES_IPWARE_PROXY_COUNT = 1
-    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # the proxy; X-Forwarded-For ends with the one before it
+    settings.TRUSTED_PROXY_COUNT = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # the second proxy; X-Forwarded-For ends with the first one
 
     for i in range(20):
-        _reset(client, f"someone{i}@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1", **proxy)
+        # Whatever the client puts in front of the chain, it is counted as itself.
+        chain = f"203.0.113.{i}, 198.51.100.7, 10.0.0.1"
+        _reset(client, f"someone{i}@example.com", HTTP_X_FORWARDED_FOR=chain, **proxy)
 
     assert _limited(_reset(client, "x@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1", **proxy))
     assert _reset(client, "x@example.com", HTTP_X_FORWARDED_FOR="198.51.100.8, 10.0.0.1", **proxy).status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_one_proxy_each_honest_client_has_its_own_count(client: Client, settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}  # nginx on this machine: X-Forwarded-For holds just the client
+
+    answers = [
+        _reset(client, f"someone{i}@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy) for i in range(21)
+    ]
+
+    assert _limited(answers[20])
+    assert _reset(client, "x@example.com", HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy).status_code == 302
 
 
 def _sign_up(client: Client, email: str, **extra: str) -> HttpResponse:
@@ -200,7 +216,7 @@ def test_a_cache_that_does_not_answer_lets_the_reset_through(client: Client, own
 def _probe(tmp_path: Path, expression: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in {"CACHE_URL", "CELERY_BROKER_URL", "DATABASE_URL"}}
     base.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "RAPPORT_VAR_DIR": str(tmp_path), **env})
-    code = f"import django; django.setup(); from django.conf import settings as s; print({expression})"
+    code = f"import django, json; django.setup(); from django.conf import settings as s; print({expression})"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, check=False)
 
 
@@ -246,3 +262,60 @@ def test_each_rate_can_be_set_in_the_environment(tmp_path: Path) -> None:
     result = _probe(tmp_path, "1", DJANGO_DEBUG="1", RATE_LIMIT_SIGNUP_PER_IP="lots")
     assert result.returncode != 0
     assert "RATE_LIMIT_SIGNUP_PER_IP='lots': write it as count/period, e.g. 3/h." in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_request_one_limit_refuses_uses_up_none_of_the_others(client: Client) -> None:
+    for i in range(20):
+        _reset(client, f"someone{i}@example.com", REMOTE_ADDR="203.0.113.66")
+    # This client address is spent: its requests for someone else's address must not count against it.
+    assert all(_limited(_reset(client, "victim@example.com", REMOTE_ADDR="203.0.113.66")) for _ in range(5))
+
+    answers = [_reset(client, "victim@example.com", REMOTE_ADDR="198.51.100.20") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [302] * 3  # the victim still has their three
+
+
+@pytest.mark.django_db
+def test_an_address_spelt_with_a_long_s_shares_the_count_of_the_plain_one(client: Client) -> None:
+    # PostgreSQL's iexact (and so the reset form) takes "ſam@" for sam@; lower() would not.
+    for _ in range(3):
+        _reset(client, "sam@example.com", REMOTE_ADDR="203.0.113.1")
+
+    assert _limited(_reset(client, "ſam@example.com", REMOTE_ADDR="203.0.113.2"))
+    assert _limited(_reset(client, "ＳＡＭ@example.com", REMOTE_ADDR="203.0.113.3"))  # full-width, NFKC
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_one_account_still_gets_at_most_three_reset_emails_an_hour(
+    client: Client, owner: User, clock: time_machine.Coordinates
+) -> None:
+    from django.core.cache import caches
+
+    with mock.patch.object(type(caches["ratelimit"]), "add", side_effect=ConnectionError("cache down")):
+        answers = [_reset(client, "owner@example.com") for _ in range(15)]
+
+    assert [a.status_code for a in answers] == [302] * 15  # the page says the same each time
+    assert PasswordResetRequest.objects.filter(user=owner).count() == 3  # the sweeper will send three
+    clock.shift(timedelta(hours=1, minutes=1))
+    with mock.patch.object(type(caches["ratelimit"]), "add", side_effect=ConnectionError("cache down")):
+        _reset(client, "owner@example.com")
+    assert PasswordResetRequest.objects.filter(user=owner).count() == 4
+
+
+@pytest.mark.django_db
+def test_the_database_cache_keeps_a_limit_through_a_flood_of_made_up_addresses(
+    client: Client, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    # The database cache as settings.py builds it when there is no Redis, whatever this tier uses.
+    result = _probe(tmp_path, "json.dumps(s.CACHES['ratelimit'])", DJANGO_DEBUG="1")
+    counters = json.loads(result.stdout)
+    assert counters["BACKEND"] == "django.core.cache.backends.db.DatabaseCache", result.stderr
+    settings.CACHES = {**settings.CACHES, "ratelimit": {**counters, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    for _ in range(3):
+        _reset(client, "victim@example.com")
+
+    for i in range(400):  # two counters each: 800 rows, past Django's default of 300
+        _reset(client, f"made-up{i}@example.com", REMOTE_ADDR=f"10.{i // 250}.{i % 250}.1")
+
+    assert _limited(_reset(client, "victim@example.com", REMOTE_ADDR="203.0.113.9"))
