@@ -416,8 +416,8 @@ class PersonFilterForm(forms.Form):
     """The people list's search, filters and sort (the allow-list is ``selectors.ORDERINGS``)."""
 
     SORT_CHOICES = [
-        ("name", "Name A–Z"),
-        ("-name", "Name Z–A"),
+        ("name", "Last name A–Z"),
+        ("-name", "Last name Z–A"),
         ("company", "Company"),
         ("last_contacted", "Longest since contact"),
         ("-last_contacted", "Recently contacted"),

@@ -90,8 +90,17 @@ class Person(WorkspaceScoped):
         PHONE = "phone", "Phone"
         EMAIL = "email", "Email"
         TEXT = "text", "Text message"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        SIGNAL = "signal", "Signal"
+        TELEGRAM = "telegram", "Telegram"
+        LINKEDIN = "linkedin", "LinkedIn message"
         IN_PERSON = "in_person", "In person"
         VIDEO = "video", "Video call"
+
+    # Channels reached at the person's phone number, unless they gave a handle labelled with the
+    # channel's name ("Telegram: @ngozi"); the others at an address of their own.
+    PHONE_CHANNELS = frozenset({"phone", "text", "whatsapp", "signal", "telegram"})
+    BRANDS = frozenset({"whatsapp", "signal", "telegram", "linkedin"})  # keep their capitals in a sentence
 
     class CadenceUnit(models.TextChoices):
         DAYS = "days", "days"
@@ -182,6 +191,27 @@ class Person(WorkspaceScoped):
     @property
     def anniversary(self) -> PartialDate | None:
         return partial_date_or_none(self.anniversary_day, self.anniversary_month, self.anniversary_year)
+
+    @property
+    def channel_words(self) -> str:
+        """The preferred channel as a sentence says it: "phone", "text message", "WhatsApp"."""
+        label = self.get_preferred_channel_display()
+        return label if self.preferred_channel in self.BRANDS else label.lower()
+
+    @property
+    def channel_handle(self) -> str:
+        """Where to reach them on their preferred channel, from their contact methods (read from
+        the prefetched list: no query on pages that loaded them): "+234 803 555 0142"."""
+        channel = self.preferred_channel
+        if not channel or channel in {"in_person", "video"}:
+            return ""
+        methods = list(self.contact_methods.all())
+        labelled = [m for m in methods if m.kind in {"social", "website"} and channel in f"{m.label} {m.value}".lower()]
+        if channel in self.BRANDS and labelled:
+            return labelled[0].value
+        kind = "phone" if channel in self.PHONE_CHANNELS else "email" if channel == "email" else ""
+        ranked = sorted((m for m in methods if m.kind == kind), key=lambda m: not m.is_primary)
+        return ranked[0].value if ranked else ""
 
     @property
     def cadence_text(self) -> str:

@@ -337,6 +337,39 @@ def test_preferences_are_saved_and_shown(owner_client: Client, workspace: Worksp
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("channel", "methods", "shown"),
+    [
+        ("whatsapp", [("phone", "", "+2348035550142")], "prefers <strong>WhatsApp</strong>: +2348035550142"),
+        (
+            "signal",
+            [("email", "", "n@x.org"), ("phone", "", "+2348035550142")],
+            "<strong>Signal</strong>: +2348035550142",
+        ),
+        ("telegram", [("phone", "", "+2348035550142"), ("social", "Telegram", "@ngozi")], "Telegram</strong>: @ngozi"),
+        ("linkedin", [("website", "", "https://www.linkedin.com/in/ngozi")], "LinkedIn message</strong>: https://www"),
+        ("email", [("email", "work", "n@x.org")], "prefers <strong>email</strong>: n@x.org"),
+        ("whatsapp", [], "prefers <strong>WhatsApp</strong>, after 4pm"),  # no number yet: nothing invented
+    ],
+)
+def test_the_channel_they_use_is_shown_with_where_to_reach_them(
+    owner_client: Client, workspace: Workspace, channel: str, methods: list[tuple[str, str, str]], shown: str
+) -> None:
+    person = PersonFactory(workspace=workspace, first_name="Ngozi")
+    for kind, label, value in methods:
+        ContactMethod.objects.create(workspace=workspace, person=person, kind=kind, label=label, value=value)
+
+    response = owner_client.post(
+        reverse("people:preferences", args=[person.pk]),
+        {"preferred_channel": channel, "best_time": "after 4pm", "contact_every_unit": "weeks"},
+    )
+
+    assert response.status_code == 302
+    page = owner_client.get(reverse("people:detail", args=[person.pk])).content.decode()
+    assert shown in page
+
+
+@pytest.mark.django_db
 def test_a_zero_cadence_is_refused(owner_client: Client, workspace: Workspace) -> None:
     person = PersonFactory(workspace=workspace)
 
