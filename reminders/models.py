@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from crm.models import WorkspaceScoped
+from crm.models import WorkspaceQuerySet, WorkspaceScoped
 from people.dates import series_next, validate_every, validate_in_range
 
 
@@ -123,7 +123,7 @@ class DismissedDate(WorkspaceScoped):
         return f"{self.key} on {self.occurs_on}"
 
 
-class OccurrenceQuerySet(models.QuerySet):
+class OccurrenceQuerySet(WorkspaceQuerySet):
     def visible_to(self, user: object) -> OccurrenceQuerySet:
         """The user's occurrences in workspaces they are still a member of."""
         from crm.models import Membership
