@@ -1,4 +1,5 @@
-"""Reminder actions (done, snooze, dismiss), follow-up pages, tag cadences and the calendar.
+"""This week (the dashboard), reminder actions (done, snooze, dismiss), follow-up pages, tag cadences
+and the calendar.
 
 Actions answer htmx requests with an empty fragment (the item leaves the list) and plain
 form posts with a redirect back and a message, so they work with and without JavaScript.
@@ -7,6 +8,7 @@ form posts with a redirect back and a message, so they work with and without Jav
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -17,16 +19,50 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import permissions
+from crm import selectors as crm_selectors
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
+from crm.models import Membership
 from crm.permissions import capability_required
 from people.dates import in_range
 from people.forms import DateInput, add_service_error
 from people.models import Person
+from people.selectors import has_people
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
+
+
+@workspace_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """This week: what to do today and this week, overdue first. Mine, or (owners, viewers) the
+    team's; a viewer, who owns nobody, starts on the team's."""
+    membership: Membership = request.membership
+    scope, member = "mine", None
+    sees_team = permissions.can(membership, "see_team")
+    members = list(crm_selectors.workspace_members(workspace=request.workspace)) if sees_team else []
+    owner = request.user
+    wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
+    if sees_team and wants_team:
+        scope, owner = "team", None
+        member_id = request.GET.get("member", "")
+        member = next((m.user for m in members if str(m.user_id) == member_id), None)
+        owner = member
+    board = selectors.dashboard(request.workspace, user=request.user, owner=owner, per_part=selectors.TODO_SHOWN + 1)
+    context = {
+        "board": board,
+        "scope": scope,
+        "member": member,
+        "members": members,
+        "has_people": has_people(request.workspace),
+        # Everyone due, in the same scope as the page: mine, a member's, or the whole team's.
+        "people_due_url": reverse("people:list")
+        + "?"
+        + urlencode({"due": "on", "sort": "stay_due", **({"owner": owner.pk} if owner else {})}),
+    }
+    return render(request, "reminders/dashboard.html", context)
 
 
 def _back(request: HttpRequest, message: str, *, level: int = messages.SUCCESS) -> HttpResponse:
