@@ -50,7 +50,8 @@ from imports.models import WAITING, ImportJob, ImportRow
 from imports.vcard import VCardFileError, read_vcards
 from people.matching import fuller_name, method_key, phone_key, same_relative
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
-from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
+from people.services import normalise_tag, process_photo, tags_for_names
+from people.stay_in_touch import people_refresh_stay_due
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from django.db import transaction
 
 from people.matching import first_match, fuller_name, method_key, same_pet, same_relative
 from people.models import ContactMethod, FamilyMember, Person
-from people.services import contact_methods_ensure_primary, people_refresh_stay_due
-from reminders.services import cadence_duration
+from people.services import contact_methods_ensure_primary
+from people.stay_in_touch import cadence_duration, people_refresh_stay_due
 
 
 @dataclass(frozen=True)

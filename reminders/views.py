@@ -25,12 +25,12 @@ from crm.access import get_for_workspace_or_404, owner_required, safe_next, work
 from crm.ids import parse_id
 from crm.models import Membership
 from crm.permissions import capability_required
+from interactions.models import FollowUp
 from people.dates import in_range
 from people.forms import DateInput, add_service_error
-from people.models import Person
+from people.models import Person, TagCadence, Unit
 from people.selectors import has_people
 from reminders import selectors, services
-from reminders.models import FollowUp, TagCadence, Unit
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
 
