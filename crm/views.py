@@ -145,6 +145,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = dashboard_items(request.workspace, user=request.user, owner=owner, per_part=TODO_SHOWN + 1)
     context = {
         "board": board,
+        "today": board.today,  # the reminder rows read these, also when a Done or Snooze re-renders one
+        "week_end": board.week_end,
         "scope": scope,
         "member": member,
         "members": members,

@@ -164,6 +164,9 @@ class Person(WorkspaceScoped):
             # With the birthday index, "whose birthday or anniversary falls this fortnight" is two
             # index reads (a BitmapOr) instead of a scan of everyone.
             models.Index(fields=("workspace", "anniversary_month", "anniversary_day"), name="person_ws_anniversary"),
+            # The dashboard's "rest of the week" also reads who is snoozed into it (a second
+            # index read beside stay_due_at), so a snoozed person comes back on their day.
+            models.Index(fields=("workspace", "cadence_snoozed_until"), name="person_ws_snoozed"),
         )
 
     def __str__(self) -> str:

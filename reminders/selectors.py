@@ -158,6 +158,42 @@ def stay_status(person: Person, today: date) -> StayStatus | None:
     return StayStatus(state, max(due_on, pushed), first_contact=person.last_contacted_at is None)
 
 
+def stay_due_after_snooze(person: Person, today: date) -> date | None:
+    """The day a person (annotated by ``with_stay_in_touch``) is due: a snooze past today moves
+    it to the day the snooze ends, never earlier than the cadence says. None without a cadence."""
+    due_on = as_date(person.stay_due_on)
+    snoozed = person.cadence_snoozed_until
+    if due_on is None or snoozed is None or snoozed <= today:
+        return due_on
+    return max(due_on, snoozed)
+
+
+def stay_due_within(people: QuerySet[Person], today: date, first: date, last: date) -> QuerySet[Person]:
+    """People due to stay in touch from ``first`` to ``last`` (days after today), annotated by
+    ``with_stay_in_touch``, counting those snoozed into those days: a snooze ends on a day and
+    they are due again then (``stay_due_after_snooze``). Snoozing a day moves someone to
+    tomorrow instead of off the page until tomorrow (issue 16).
+
+    One query: two index reads (stay_due_at, and cadence_snoozed_until), a BitmapOr on PostgreSQL.
+    """
+    quiet_over = Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today)
+    candidates = with_stay_in_touch(people.filter(quiet_over, archived_at__isnull=True))
+    awake = Q(cadence_snoozed_until__isnull=True) | Q(cadence_snoozed_until__lte=today)
+    due = Q(
+        stay_due_at__lt=_day_start(last + timedelta(days=2)),
+        stay_due_at__gte=_day_start(first - timedelta(days=1)),
+        stay_due_on__lte=last,
+        stay_due_on__gte=first,
+    )
+    waking = Q(
+        cadence_snoozed_until__gt=today,
+        cadence_snoozed_until__gte=first,
+        cadence_snoozed_until__lte=last,
+        stay_due_on__lte=last,
+    )
+    return candidates.filter((awake & due) | waking)
+
+
 def end_of_week(today: date) -> date:
     """The week runs Monday to Sunday; on a Sunday, "the rest of the week" is the week ahead."""
     return today + timedelta(days=6 - today.weekday()) if today.weekday() < 6 else today + timedelta(days=7)
@@ -341,6 +377,12 @@ def upcoming_dates(
     return sorted(items, key=lambda i: (i.on, i.text))[:limit]
 
 
+def date_item(workspace: Workspace, *, key: str, on: date) -> DateItem | None:
+    """The one date line ``key`` on ``on`` (as the dashboard lists it), None if it is not there
+    any more (the birthday was edited since)."""
+    return next((i for i in upcoming_dates(workspace, today=on, days=0) if i.key == key), None)
+
+
 @dataclass
 class Dashboard:
     today: date
@@ -417,15 +459,14 @@ def dashboard(
     )
     items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=per_part)]
 
-    people = with_stay_in_touch(reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
+    people_of = _owned(Person.objects.for_workspace(workspace), owner)
+    people = with_stay_in_touch(reachable(people_of, today))
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
-    for first, last in (
-        (cold_before, today - timedelta(days=1)),
-        (today, today),
-        (today + timedelta(days=1), week_end),
-    ):
+    for first, last in ((cold_before, today - timedelta(days=1)), (today, today)):
         due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:per_part]
         items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in due]
+    rest = stay_due_within(people_of, today, today + timedelta(days=1), week_end).order_by("stay_due_at", "id")
+    items += [DueItem("stay_in_touch", stay_due_after_snooze(p, today), p) for p in rest[:per_part]]  # type: ignore[arg-type]
     cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:
