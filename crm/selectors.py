@@ -25,7 +25,7 @@ def membership_current(*, user: User, memberships: list[Membership]) -> Membersh
 
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("-role", "user__email")
+    return Membership.objects.for_workspace(workspace).select_related("user").order_by("-role", "user__email")
 
 
 def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:
@@ -52,7 +52,7 @@ def workspace_deletion_summary(*, workspace: Workspace) -> dict[str, int]:
         "needs": count(Need),
         "promises": count(Promise),
         "follow_ups": count(FollowUp),
-        "members": Membership.objects.filter(workspace=workspace).count(),
+        "members": Membership.objects.for_workspace(workspace).count(),
         "invitations": workspace_pending_invitations(workspace=workspace).count(),
     }
 

@@ -275,12 +275,11 @@ def _action_target(*, user: User, target: str) -> tuple[Any, str]:
     from reminders.models import FollowUp
 
     kind, _, raw = target.partition(":")
-    workspaces = Membership.objects.filter(user=user).values("workspace_id")
     if kind == "follow_up":
         pk, _, seen = raw.partition(":")
-        return FollowUp.objects.select_related("person").get(pk=int(pk), workspace__in=workspaces), seen
+        return FollowUp.objects.for_member(user).select_related("person").get(pk=int(pk)), seen
     if kind == "person":
-        return Person.objects.get(pk=int(raw), workspace__in=workspaces), ""
+        return Person.objects.for_member(user).get(pk=int(raw)), ""
     raise Person.DoesNotExist
 
 

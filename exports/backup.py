@@ -90,7 +90,7 @@ def _row(
 def workspace_json(workspace: Workspace) -> Iterator[str]:
     """The workspace as one JSON document, streamed model by model, row by row."""
     # People and conversations name their owner or author by email: ids mean nothing elsewhere.
-    emails = dict(Membership.objects.filter(workspace=workspace).values_list("user_id", "user__email"))
+    emails = dict(Membership.objects.for_workspace(workspace).values_list("user_id", "user__email"))
     encoder = BackupEncoder()
     yield json.dumps({"format": FORMAT, "version": VERSION, "exported_at": timezone.now(), "workspace": workspace.name},
                      cls=DjangoJSONEncoder)[:-1] + ', "models": {'  # fmt: skip

@@ -215,7 +215,7 @@ def feed_for(*, user: User, workspace: Workspace, regenerate: bool = False) -> C
 
 
 def feed_revoke(*, user: User, workspace: Workspace) -> None:
-    CalendarFeed.objects.filter(user=user, workspace=workspace).delete()
+    CalendarFeed.objects.for_workspace(workspace).filter(user=user).delete()
 
 
 _ICS_SPECIAL = re.compile(r"[\\;,\r\n]")

@@ -97,7 +97,7 @@ def _assign_dates(person: Person, **dates: PartialDate | None) -> None:
 
 
 def _check_owner(workspace: Workspace, owner: User | None) -> None:
-    if owner is not None and not Membership.objects.filter(workspace=workspace, user=owner).exists():
+    if owner is not None and not Membership.objects.for_workspace(workspace).filter(user=owner).exists():
         raise ValidationError({"owner": "The owner must be a member of this workspace."})
 
 

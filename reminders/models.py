@@ -7,13 +7,14 @@ the people's denormalised dates, so a reminder shows on its day even if no worke
 from __future__ import annotations
 
 from datetime import date
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from crm.models import WorkspaceScoped
+from crm.models import User, WorkspaceQuerySet, WorkspaceScoped
 from people.dates import series_next, validate_every, validate_in_range
 
 
@@ -123,12 +124,10 @@ class DismissedDate(WorkspaceScoped):
         return f"{self.key} on {self.occurs_on}"
 
 
-class OccurrenceQuerySet(models.QuerySet):
-    def visible_to(self, user: object) -> OccurrenceQuerySet:
+class OccurrenceQuerySet(WorkspaceQuerySet):
+    def visible_to(self, user: User) -> Self:
         """The user's occurrences in workspaces they are still a member of."""
-        from crm.models import Membership
-
-        return self.filter(user=user, workspace__in=Membership.objects.filter(user=user).values("workspace"))
+        return self.for_member(user).filter(user=user)
 
 
 class ReminderOccurrence(WorkspaceScoped):
