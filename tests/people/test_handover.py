@@ -371,3 +371,10 @@ def test_the_calendar_feed_names_a_teammates_promise(
     feed = Client().get(reverse("exports:feed", args=[CalendarFeed.objects.get(user=member).token]))
 
     assert "SUMMARY:Olivia Owner promised Anna Berg: Send the quote" in feed.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_edit_form_says_what_a_hand_over_does(owner_client: Client, anna: Person) -> None:
+    page = _text(owner_client.get(reverse("people:edit", args=[anna.pk])))
+
+    assert "the new owner is told; a promise stays with whoever made it" in page
