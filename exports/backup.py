@@ -19,7 +19,17 @@ from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction, Need, NeedUpdate, Promise
-from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
+from people.models import (
+    Company,
+    ContactMethod,
+    FamilyMember,
+    Handover,
+    ImportantDate,
+    Person,
+    Pet,
+    ProfileFact,
+    Tag,
+)
 from reminders.models import DismissedDate, FollowUp, TagCadence
 
 FORMAT = "rapport-workspace"
@@ -29,6 +39,7 @@ MODELS: list[type[models.Model]] = [
     Company,
     Tag,
     Person,
+    Handover,  # who had whom before: history a restore keeps
     ContactMethod,
     ImportantDate,
     FamilyMember,

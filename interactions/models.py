@@ -102,9 +102,15 @@ class NeedUpdate(WorkspaceScoped):
 
 
 class Promise(WorkspaceScoped):
-    """What I promised them, or what they promised me."""
+    """What we promised them, or what they promised us.
+
+    Ours is kept by whoever made it (``made_by``): handing the customer to a teammate does not
+    hand over someone's word. Theirs was made by the customer, so it follows the person.
+    """
 
     class Direction(models.TextChoices):
+        # The labels are the form's, where the person typing is the one who promised. Lists say
+        # who it was for whoever reads them: ``said_by``.
         MINE = "mine", "I promised"
         THEIRS = "theirs", "They promised"
 
@@ -114,6 +120,14 @@ class Promise(WorkspaceScoped):
     )
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.MINE)
     text = models.CharField(max_length=300)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who noted it down: for our promises, the teammate who gave their word.",
+    )
     due_on = models.DateField(null=True, blank=True, validators=[validate_in_range])
     kept_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -130,6 +144,19 @@ class Promise(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.text
+
+    def said_by(self, viewer: object) -> str:
+        """Who promised, as ``viewer`` reads it: "You promised", "Ngozi promised", "They promised".
+
+        Reads ``made_by``: select it with the promise wherever promises are listed.
+        """
+        if self.direction == self.Direction.THEIRS:
+            return "They promised"
+        if self.made_by_id is None:
+            return "We promised"  # the teammate's account is gone; the word was still given
+        if self.made_by_id == getattr(viewer, "pk", None):
+            return "You promised"
+        return f"{self.made_by.name} promised"
 
     def is_overdue(self, today: object) -> bool:
         return self.kept_at is None and self.due_on is not None and self.due_on < today

@@ -195,7 +195,7 @@ def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = PromiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.promise_create(person=person, **form.cleaned_data)
+        services.promise_create(person=person, user=request.user, **form.cleaned_data)
         messages.success(request, "Promise noted.")
         return redirect(person)
     return render(request, "interactions/person_item_form.html", {"form": form, "person": person, "what": "promise"})
@@ -233,7 +233,7 @@ def interested(request: HttpRequest) -> HttpResponse:
 def note_search(request: HttpRequest) -> HttpResponse:
     """Search what was written: conversations, profile facts and people's notes."""
     query = request.GET.get("q", "").strip()[:200]
-    hits = selectors.note_search(request.workspace, query=query)
+    hits = selectors.note_search(request.workspace, query=query, viewer=request.user)
     return render(request, "interactions/note_search.html", {"query": query, "hits": hits})
 
 

@@ -177,6 +177,10 @@ class PersonForm(forms.ModelForm):
         self.fields["owner"] = member_choices(workspace)
         person = self.instance
         if person.pk:
+            self.fields["owner"].help_text = (
+                "Handing them to a teammate? Their follow-ups and needs go along and the new owner "
+                "is told; a promise stays with whoever made it."
+            )
             self.fields["company_name"].initial = person.company.name if person.company else ""
             tags = list(person.tags.all())
             self.fields["tag_names"].initial = ", ".join(t.name for t in tags if t.kind == Tag.Kind.LABEL)

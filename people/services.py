@@ -27,6 +27,7 @@ from crm import permissions
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction
 from people.dates import PartialDate
+from people.handover import handovers_record
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
 from reminders.selectors import effective_cadence, stay_base
@@ -112,9 +113,20 @@ def person_save(
     anniversary: PartialDate | None = None,
     photo: UploadedFile | None = None,
     remove_photo: bool = False,
+    by: User | None = None,
 ) -> Person:
-    """Create or update a person with their company, tags, dates and photo, all or nothing."""
+    """Create or update a person with their company, tags, dates and photo, all or nothing.
+
+    A new owner is a hand-over, made ``by`` that user: recorded, and the new owner told.
+    """
     _check_owner(person.workspace, person.owner)
+    # The owner as stored, locked: two teammates handing the same person over at once make
+    # two hand-overs in turn, never two from the same previous owner.
+    stored_owner = (
+        Person.objects.select_for_update().filter(pk=person.pk).values_list("owner_id", flat=True).first()
+        if person.pk
+        else person.owner_id
+    )
     person.company = company_for_name(person.workspace, company_name)
     _assign_dates(person, birthday=birthday, anniversary=anniversary)
     old_photo = person.photo.name if person.photo else ""
@@ -140,6 +152,10 @@ def person_save(
     )
     people_refresh_stay_due(Person.objects.filter(pk=person.pk))
     person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
+    if stored_owner != person.owner_id:
+        handovers_record(
+            workspace=person.workspace, previous_owners={person.pk: stored_owner}, to_user=person.owner, by=by
+        )
     return person
 
 
@@ -243,7 +259,10 @@ def people_bulk_update(
         if owner is None:
             raise ValidationError({"owner": "Choose the new owner."})
         _check_owner(workspace, owner)
+        # Locked as read: the hand-overs name the owners the people really had.
+        previous = dict(Person.objects.select_for_update().filter(pk__in=ids).values_list("pk", "owner_id"))
         Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+        handovers_record(workspace=workspace, previous_owners=previous, to_user=owner, by=membership.user)
     elif action == "archive":
         Person.objects.filter(pk__in=ids, archived_at__isnull=True).update(archived_at=timezone.now())
     elif action == "restore":

@@ -208,7 +208,10 @@ def _timeline(request: HttpRequest, person: Person, page: KeysetPage, kind: str)
         # just before the page, so every event appears on exactly one page.
         newest = page.preceding[0] if page.preceding else None
         oldest = items[-1][0] if items and page.has_next() else None
-        for event in timeline_events(request.workspace, person=person, newer_than=oldest, older_than=newest):
+        events = timeline_events(
+            request.workspace, person=person, newer_than=oldest, older_than=newest, viewer=request.user
+        )
+        for event in events:
             items.append((event.at, 0, "event", event))
     items.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [(kind_, obj) for _, _, kind_, obj in items]
@@ -245,7 +248,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     dates = ImportantDateFormSetFactory(data, instance=person, prefix="dates")
     if request.method == "POST" and form.is_valid() and contacts.is_valid() and dates.is_valid():
         with transaction.atomic():
-            saved = _apply(form, lambda: services.person_save(person=form.instance, **form.service_kwargs()))
+            saved = _apply(
+                form, lambda: services.person_save(person=form.instance, by=request.user, **form.service_kwargs())
+            )
             if saved:
                 services.children_save(person=person, formset=contacts)
                 services.children_save(person=person, formset=dates)

@@ -211,6 +211,15 @@ def _owned(qs: QuerySet[Any], owner: User | None, path: str = "owner") -> QueryS
     return qs.filter(**{path: owner}) if owner is not None else qs
 
 
+def promises_of(owner: User | None) -> Q:
+    """The open promises that are ``owner``'s to see: their people's (a teammate's shows as
+    "Ngozi promised") and the ones they made themselves, about anyone: a promise stays with
+    whoever made it when the customer is handed over. Everyone's when ``owner`` is None."""
+    if owner is None:
+        return Q()
+    return Q(person__owner=owner) | Q(made_by=owner, direction=Promise.Direction.MINE)
+
+
 def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUp]:
     return (
         FollowUp.objects.for_workspace(workspace)
@@ -492,9 +501,9 @@ def dashboard(
     board.more_dates = len(board.dates) > DATES_LIMIT
     board.dates = board.dates[:DATES_LIMIT]
     board.promises = list(
-        _owned(Promise.objects.for_workspace(workspace), owner, "person__owner")
-        .filter(kept_at__isnull=True, person__archived_at__isnull=True)
-        .select_related("person")
+        Promise.objects.for_workspace(workspace)
+        .filter(promises_of(owner), kept_at__isnull=True, person__archived_at__isnull=True)
+        .select_related("person", "made_by")
         .order_by(F("due_on").asc(nulls_last=True), "id")[:LIST_LIMIT]
     )
     quiet_since = timezone.now() - timedelta(days=30)

@@ -187,7 +187,9 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     item = todo.get_by_role("listitem").filter(has_text="Ada Lovelace")
     expect(item).to_contain_text("Follow up")
     expect(item).to_contain_text("Wednesday")
-    expect(page.get_by_role("region", name="Open promises")).to_contain_text("I promised Send the quote · Ada Lovelace")
+    expect(page.get_by_role("region", name="Open promises")).to_contain_text(
+        "You promised Send the quote · Ada Lovelace"
+    )
     expect(page.get_by_role("region", name="Recent conversations")).to_contain_text("Asked about the new engine")
 
     item.get_by_role("button", name="Snooze").click()

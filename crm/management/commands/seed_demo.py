@@ -368,6 +368,7 @@ class Command(BaseCommand):
                         person=person,
                         direction=direction,
                         text=text,
+                        made_by_id=person.owner_id,
                         due_on=today + timedelta(days=rng.randint(-10, 20)),
                     )
                 )
