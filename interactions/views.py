@@ -115,7 +115,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
             outcomes=outcomes,
         )
         follow = f" Follow-up on {outcomes.follow_up_on:%-d %b}." if outcomes.follow_up_on else ""
-        messages.success(request, f"Logged {interaction.get_kind_display().lower()} with {person}.{follow}")
+        messages.success(request, f"Logged {interaction.kind_words} with {person}.{follow}")
         return redirect(safe_next(request, person.get_absolute_url()))
     context = {"quick_form": form, "next": safe_next(request, ""), "hide_quick_modal": True}
     return render(request, "interactions/quick_log.html", context, status=400)
