@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
-from people.dates import validate_in_range
+from people.dates import shifted, validate_in_range
 from people.forms import DateInput, DateTimeInput, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
@@ -168,6 +168,22 @@ def build_outcomes(outcomes: OutcomesForm, promises: Any, needs: Any, facts: Any
         mentioned_needs=list(data.get("mentioned_needs") or []),
         solved_needs=list(data.get("solved_needs") or []),
     )
+
+
+# The follow-up dates one click away: (what the chip says, how far from today).
+FOLLOW_UP_CHIPS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("Tomorrow", {"days": 1}),
+    ("+3 days", {"days": 3}),
+    ("Next week", {"weeks": 1}),
+    ("In a month", {"months": 1}),  # 31 January: 28 or 29 February
+)
+
+
+def follow_up_chips(today: date) -> list[tuple[str, date]]:
+    """The chips' dates from ``today``, the user's today in their own time zone (the server's
+    to say, not the browser's clock); a chip past the last date Rapport takes is left out."""
+    chips = ((label, shifted(today, **delta)) for label, delta in FOLLOW_UP_CHIPS)
+    return [(label, day) for label, day in chips if day is not None]
 
 
 class QuickLogForm(PersonPickerMixin, forms.Form):
