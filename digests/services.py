@@ -25,7 +25,7 @@ from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
-from interactions.models import Interaction
+from interactions.models import Interaction, kind_for_channel, kind_words
 from people.handover import handovers_mark_told, handovers_to_tell
 from people.models import FamilyMember, Handover, Person, Pet, Tag
 from reminders import selectors as reminder_selectors
@@ -128,6 +128,8 @@ class PersonContext:
 
     ask_about: list[str] = field(default_factory=list)
     last_summary: str = ""
+    last_kind: str = ""  # "WhatsApp message": the last conversation was on WhatsApp
+    log_kind: str = Interaction.Kind.CALL  # what "Log it" starts as: their preferred channel
 
 
 @dataclass
@@ -222,10 +224,10 @@ def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
     """ "Ask about..." lines for many people in four queries."""
     if not person_ids:
         return {}
-    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at").values("summary")[:1]
+    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
     people = (
         Person.objects.filter(pk__in=person_ids)
-        .annotate(last_summary=Subquery(last))
+        .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
         .prefetch_related(
             Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
             Prefetch("pets", queryset=Pet.objects.order_by("name")),
@@ -242,7 +244,12 @@ def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
             lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
         if p.interests:
             lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
-        result[p.pk] = PersonContext(ask_about=lines, last_summary=p.last_summary or "")
+        result[p.pk] = PersonContext(
+            ask_about=lines,
+            last_summary=p.last_summary or "",
+            last_kind=kind_words(p.last_kind) if p.last_kind else "",
+            log_kind=kind_for_channel(p.preferred_channel),
+        )
     return result
 
 
@@ -362,9 +369,11 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
     site = settings.SITE_URL
 
     def person_links(person: Person) -> dict[str, str]:
+        known = digest.context.get(person.pk)  # promises' people have none: their link logs a call
+        kind = f"&kind={known.log_kind}" if known else ""
         return {
             "person_url": site + reverse("people:detail", args=[person.pk]),
-            "log_url": site + reverse("interactions:create") + f"?person={person.pk}",
+            "log_url": site + reverse("interactions:create") + f"?person={person.pk}{kind}",
         }
 
     told: set[int] = set()

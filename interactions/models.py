@@ -17,6 +17,10 @@ class Interaction(WorkspaceScoped):
         MEETING = "meeting", "Meeting"
         EMAIL = "email", "Email"
         MESSAGE = "message", "Message"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        SIGNAL = "signal", "Signal"
+        TELEGRAM = "telegram", "Telegram"
+        LINKEDIN = "linkedin", "LinkedIn"
         VISIT = "visit", "Visit"
         VIDEO = "video", "Video call"
         NOTE = "note", "Note"
@@ -43,6 +47,41 @@ class Interaction(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def kind_words(self) -> str:
+        """The kind as a sentence says it: "call", "video call", "WhatsApp message"."""
+        return kind_words(self.kind)
+
+
+# Messaging apps keep their capitals in a sentence, and say what was sent on them.
+BRAND_KINDS = frozenset({"whatsapp", "signal", "telegram", "linkedin"})
+
+# What a conversation on each preferred channel is logged as: someone who prefers WhatsApp is
+# reached on WhatsApp, so "Log it" for them starts as a WhatsApp conversation.
+CHANNEL_KINDS = {
+    Person.Channel.PHONE: Interaction.Kind.CALL,
+    Person.Channel.EMAIL: Interaction.Kind.EMAIL,
+    Person.Channel.TEXT: Interaction.Kind.MESSAGE,
+    Person.Channel.WHATSAPP: Interaction.Kind.WHATSAPP,
+    Person.Channel.SIGNAL: Interaction.Kind.SIGNAL,
+    Person.Channel.TELEGRAM: Interaction.Kind.TELEGRAM,
+    Person.Channel.LINKEDIN: Interaction.Kind.LINKEDIN,
+    Person.Channel.IN_PERSON: Interaction.Kind.VISIT,
+    Person.Channel.VIDEO: Interaction.Kind.VIDEO,
+}
+
+
+def kind_words(kind: str) -> str:
+    """ "call", "video call", "WhatsApp message", "LinkedIn message" (unknown kinds: "conversation")."""
+    if kind in BRAND_KINDS:
+        return f"{Interaction.Kind(kind).label} message"
+    return Interaction.Kind(kind).label.lower() if kind in Interaction.Kind.values else "conversation"
+
+
+def kind_for_channel(channel: str) -> str:
+    """The conversation kind a person's preferred channel is logged as (a call when none)."""
+    return CHANNEL_KINDS.get(channel, Interaction.Kind.CALL)
 
 
 class Need(WorkspaceScoped):

@@ -27,7 +27,8 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})})
+        # A date input holds ISO dates only: a starting date in the locale's 27/03/2026 shows as empty.
+        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})}, format="%Y-%m-%d")
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -197,7 +197,13 @@
   var modal = bootstrap.Modal.getOrCreateInstance(modalEl);
   var personSelect = modalEl.querySelector("select[data-person-search]");
 
-  function open(personId, personName) {
+  var kindSelect = modalEl.querySelector("select[name$=kind]");
+
+  // kind: what the person prefers ("whatsapp"), so "Log" for them starts as that conversation.
+  function open(personId, personName, kind) {
+    if (kind && kindSelect && kindSelect.querySelector('option[value="' + CSS.escape(kind) + '"]')) {
+      kindSelect.value = kind;
+    }
     if (personId && personSelect) {
       var option = Array.prototype.find.call(personSelect.options, function (o) { return o.value === personId; });
       if (!option) { option = new Option(personName, personId, true, true); personSelect.add(option); }
@@ -217,7 +223,7 @@
     var trigger = event.target.closest("[data-quick-log], [data-quick-log-person]");
     if (!trigger) { return; }
     event.preventDefault();
-    open(trigger.getAttribute("data-quick-log-person"), trigger.getAttribute("data-quick-log-name"));
+    open(trigger.getAttribute("data-quick-log-person"), trigger.getAttribute("data-quick-log-name"), trigger.getAttribute("data-quick-log-kind"));
   });
 
   document.addEventListener("keydown", function (event) {
@@ -228,7 +234,7 @@
     if (document.querySelector(".modal.show")) { return; }
     event.preventDefault();
     var page = document.querySelector("[data-current-person]");
-    open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"));
+    open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"), page && page.getAttribute("data-current-person-kind"));
   });
 })();
 

@@ -172,6 +172,10 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     page.keyboard.type(next_week.strftime("%m%d%Y"))
     expect(dialog.get_by_label("Follow up on")).to_have_value(next_week.isoformat())
     page.keyboard.press("Tab")  # the date field's calendar button
+    page.keyboard.press("Tab")  # the follow-up date chips: one tab stop (test_quick_log_details.py)
+    expect(
+        dialog.get_by_role("toolbar", name="Follow up").get_by_role("button", name=re.compile("^Tomorrow"))
+    ).to_be_focused()
     page.keyboard.press("Tab")
     expect(field(me, "Summary")).to_be_focused()
     page.keyboard.type("Asked about the new engine")
