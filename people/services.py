@@ -159,6 +159,32 @@ def person_save(
     return person
 
 
+def person_save_with_records(*, person: Person, formsets: Iterable[BaseModelFormSet], **fields: Any) -> Person:
+    """``person_save`` and the records typed on the same form (contact methods, dates, family,
+    pets), all or nothing: when any write fails, no person is left without the records typed
+    with them, and no photo file is left behind without its person.
+
+    The formsets must be valid; each is saved for this person whatever instance it was built on
+    (on the Add form, a person not yet in the database).
+    """
+    had_photo = person.photo.name if person.photo else ""
+    was_new = person._state.adding
+    try:
+        with transaction.atomic():
+            person = person_save(person=person, **fields)
+            for formset in formsets:
+                children_save(person=person, formset=formset)
+    except Exception:
+        stored = person.photo.name if person.photo else ""
+        if stored and stored != had_photo:
+            person.photo.storage.delete(stored)  # the row that named it was rolled back
+        if was_new:  # the form shown again adds them, not edits a row that is not there
+            person.pk = None
+            person._state.adding = True
+        raise
+    return person
+
+
 def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> Person:
     """Add a person to the workspace; the creator owns them unless an owner is given."""
     keys = ("company_name", "tag_names", "interest_names", "birthday", "anniversary", "photo")
