@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -128,6 +128,29 @@ class Workspace(models.Model):
         return self.name
 
 
+class WorkspaceQuerySet(models.QuerySet):
+    """The one door to tenant data: every query for customer records starts here.
+
+    Every model that belongs to a workspace has a manager made from this queryset (or a
+    subclass), ``tests/crm/test_one_door.py`` makes sure of it. A model that belongs to one
+    only through a parent (a row of a job, say) says the way there in a subclass::
+
+        class JobRowQuerySet(WorkspaceQuerySet):
+            workspace_path = "job__workspace"
+    """
+
+    # The lookup from a row to its workspace: the row's own ``workspace``, or through parents.
+    workspace_path: ClassVar[str] = "workspace"
+
+    def for_workspace(self, workspace: Workspace) -> Self:
+        return self.filter(**{self.workspace_path: workspace})
+
+    def for_member(self, user: User) -> Self:
+        """Rows in any of the workspaces the user is a member of now (what a digest covers)."""
+        workspaces = Membership.objects.filter(user=user).values("workspace")
+        return self.filter(**{f"{self.workspace_path}__in": workspaces})
+
+
 class Membership(models.Model):
     """A user in a workspace, in a role; what each role may do is ``crm.permissions``."""
 
@@ -141,6 +164,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
 
+    objects = WorkspaceQuerySet.as_manager()
+
     class Meta:
         constraints = (models.UniqueConstraint(fields=("workspace", "user"), name="membership_unique"),)
         ordering = ("workspace", "user__email")
@@ -151,13 +176,6 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
-
-
-class WorkspaceQuerySet(models.QuerySet):
-    """The one door to tenant data: every query for customer records starts here."""
-
-    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet:
-        return self.filter(workspace=workspace)
 
 
 class WorkspaceScoped(models.Model):

@@ -116,7 +116,7 @@ class CapabilityDenied(PermissionDenied):
 
 
 def workspace_owners(workspace: Workspace) -> list[Membership]:
-    return list(Membership.objects.filter(workspace=workspace, role=Role.OWNER).select_related("user"))
+    return list(Membership.objects.for_workspace(workspace).filter(role=Role.OWNER).select_related("user"))
 
 
 def can(membership: Membership | None, capability: str) -> bool:
@@ -134,7 +134,7 @@ def require(membership: Membership | None, capability: str) -> None:
 
 def require_user(*, user: User, workspace: Workspace, capability: str) -> Membership:
     """``require`` for services handed a user and a workspace: the user's membership there."""
-    membership = Membership.objects.filter(user=user, workspace=workspace).select_related("workspace").first()
+    membership = Membership.objects.for_workspace(workspace).filter(user=user).select_related("workspace").first()
     if membership is None or not can(membership, capability):
         raise CapabilityDenied(membership, capability)
     return membership

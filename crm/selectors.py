@@ -26,7 +26,7 @@ def membership_current(*, user: User, memberships: list[Membership]) -> Membersh
 
 
 def workspace_members(*, workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("-role", "user__email")
+    return Membership.objects.for_workspace(workspace).select_related("user").order_by("-role", "user__email")
 
 
 def workspace_pending_invitations(*, workspace: Workspace) -> QuerySet[Invitation]:
@@ -50,7 +50,7 @@ def workspace_deletion_summary(*, workspace: Workspace) -> dict[str, int]:
         if issubclass(model, WorkspaceScoped)
     }
     counts["records"] = sum(counts.values())
-    counts["members"] = Membership.objects.filter(workspace=workspace).count()
+    counts["members"] = Membership.objects.for_workspace(workspace).count()
     counts["invitations"] = workspace_pending_invitations(workspace=workspace).count()
     return counts
 

@@ -380,7 +380,7 @@ def invitation_create(*, membership: Membership, email: str) -> Invitation:
     _require_owner(membership)
     email = email.strip().lower()
     workspace = membership.workspace
-    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+    if Membership.objects.for_workspace(workspace).filter(user__email=email).exists():
         raise ValidationError({"email": f"{email} is already a member of this workspace."})
     # One live invitation per address: a second invite replaces the first.
     Invitation.objects.for_workspace(workspace).filter(email=email, status=Invitation.Status.PENDING).update(
@@ -573,7 +573,7 @@ def membership_remove(*, membership: Membership, member_id: int) -> None:
     """Remove a member at once: their next request no longer sees the workspace."""
     _require_owner(membership)
     owners = _lock_owners(membership.workspace)
-    target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
+    target = Membership.objects.select_for_update().for_workspace(membership.workspace).get(pk=member_id)
     if target.is_owner and len(owners) <= 1:
         raise ValidationError("A workspace needs at least one owner.")
     target.delete()
@@ -584,7 +584,7 @@ def membership_remove(*, membership: Membership, member_id: int) -> None:
 def membership_set_role(*, membership: Membership, member_id: int, role: str) -> Membership:
     _require_owner(membership)
     owners = _lock_owners(membership.workspace)
-    target = Membership.objects.select_for_update().get(workspace=membership.workspace, pk=member_id)
+    target = Membership.objects.select_for_update().for_workspace(membership.workspace).get(pk=member_id)
     if role not in Membership.Role.values:
         raise ValidationError("Unknown role.")
     if target.is_owner and role != Membership.Role.OWNER and len(owners) <= 1:
@@ -597,7 +597,7 @@ def membership_set_role(*, membership: Membership, member_id: int, role: str) ->
 def _lock_owners(workspace: Workspace) -> list[Membership]:
     # Lock every owner row before counting: two owners demoting each other at once must not
     # both see "two owners" and leave the workspace with none.
-    return list(Membership.objects.select_for_update().filter(workspace=workspace, role=Membership.Role.OWNER))
+    return list(Membership.objects.select_for_update().for_workspace(workspace).filter(role=Membership.Role.OWNER))
 
 
 def heartbeat_record(*, name: str = "beat") -> None:

@@ -25,9 +25,10 @@ from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
-from interactions.models import Interaction
+from interactions.models import Interaction, kind_for_channel, kind_words
 from people.dates import end_of_week
-from people.models import FamilyMember, Person, Pet, Tag
+from people.handover import handovers_mark_told, handovers_to_tell
+from people.models import FamilyMember, Handover, Person, Pet, Tag
 from reminders import selectors as reminder_selectors
 
 ACTION_MAX_AGE = timedelta(days=14)
@@ -128,6 +129,8 @@ class PersonContext:
 
     ask_about: list[str] = field(default_factory=list)
     last_summary: str = ""
+    last_kind: str = ""  # "WhatsApp message": the last conversation was on WhatsApp
+    log_kind: str = Interaction.Kind.CALL  # what "Log it" starts as: their preferred channel
 
 
 @dataclass
@@ -140,6 +143,8 @@ class Digest:
     dates: list[Any] = field(default_factory=list)
     promises: list[Any] = field(default_factory=list)
     going_cold: list[Person] = field(default_factory=list)
+    # Customers handed over to the user since a digest last told them, with what came along.
+    received: list[Handover] = field(default_factory=list)
     context: dict[int, PersonContext] = field(default_factory=dict)
 
     @property
@@ -148,7 +153,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold)
+        return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold or self.received)
 
     @property
     def subject(self) -> str:
@@ -164,6 +169,9 @@ class Digest:
                 parts.append(_dates_phrase(days, self.today, one, many))
         if self.promises:
             parts.append(_count(len(self.promises), "open promise", "open promises"))
+        if self.received:
+            people = len({h.person_id for h in self.received})
+            parts.append(f"{_count(people, 'person', 'people')} handed over to you")
         return ", ".join(parts) if parts else f"Nothing due {when}"
 
 
@@ -206,6 +214,7 @@ def digest_content(*, user: User, today: date) -> Digest:
         digest.dates += [d for d in board.dates if not d.dismissed]
         digest.promises += board.promises
         digest.going_cold += board.going_cold
+    digest.received = handovers_to_tell(user=user)
     people = {i.person.pk for i in digest.overdue + digest.this_week} | {d.person.pk for d in digest.dates}
     people |= {p.pk for p in digest.going_cold}
     digest.context = person_context(people)
@@ -216,10 +225,10 @@ def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
     """ "Ask about..." lines for many people in four queries."""
     if not person_ids:
         return {}
-    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at").values("summary")[:1]
+    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
     people = (
         Person.objects.filter(pk__in=person_ids)
-        .annotate(last_summary=Subquery(last))
+        .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
         .prefetch_related(
             Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
             Prefetch("pets", queryset=Pet.objects.order_by("name")),
@@ -236,7 +245,12 @@ def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
             lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
         if p.interests:
             lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
-        result[p.pk] = PersonContext(ask_about=lines, last_summary=p.last_summary or "")
+        result[p.pk] = PersonContext(
+            ask_about=lines,
+            last_summary=p.last_summary or "",
+            last_kind=kind_words(p.last_kind) if p.last_kind else "",
+            log_kind=kind_for_channel(p.preferred_channel),
+        )
     return result
 
 
@@ -276,12 +290,11 @@ def _action_target(*, user: User, target: str) -> tuple[Any, str]:
     from interactions.models import FollowUp
 
     kind, _, raw = target.partition(":")
-    workspaces = Membership.objects.filter(user=user).values("workspace_id")
     if kind == "follow_up":
         pk, _, seen = raw.partition(":")
-        return FollowUp.objects.select_related("person").get(pk=int(pk), workspace__in=workspaces), seen
+        return FollowUp.objects.for_member(user).select_related("person").get(pk=int(pk)), seen
     if kind == "person":
-        return Person.objects.get(pk=int(raw), workspace__in=workspaces), ""
+        return Person.objects.for_member(user).get(pk=int(raw)), ""
     raise Person.DoesNotExist
 
 
@@ -357,9 +370,11 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
     site = settings.SITE_URL
 
     def person_links(person: Person) -> dict[str, str]:
+        known = digest.context.get(person.pk)  # promises' people have none: their link logs a call
+        kind = f"&kind={known.log_kind}" if known else ""
         return {
             "person_url": site + reverse("people:detail", args=[person.pk]),
-            "log_url": site + reverse("interactions:create") + f"?person={person.pk}",
+            "log_url": site + reverse("interactions:create") + f"?person={person.pk}{kind}",
         }
 
     told: set[int] = set()
@@ -387,12 +402,41 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
     items["overdue"] = [due(i) for i in digest.overdue]
     items["this_week"] = [due(i) for i in digest.this_week]
     items["dates"] = [{"item": d, **person_links(d.person), "context": context(d.person)} for d in digest.dates]
-    items["promises"] = [{"item": p, **person_links(p.person)} for p in digest.promises]
+    items["promises"] = [{"item": p, "said": p.said_by(digest.user), **person_links(p.person)} for p in digest.promises]
+    items["received"] = [
+        {
+            "item": h,
+            **person_links(h.person),
+            "what": received_words(h),
+            "promises": [{"said": p.said_by(digest.user), "item": p} for p in h.person.open_promises],
+        }
+        for h in digest.received
+    ]
     items["going_cold"] = [
         {"item": p, **person_links(p), "context": context(p), "snooze_url": link("snooze", f"person:{p.pk}")}
         for p in digest.going_cold
     ]
     return items
+
+
+def received_words(handover: Handover) -> str:
+    """ "from Olivia Owner, with 1 open follow-up and 2 open needs"."""
+    person = handover.person
+    parts = [
+        _count(len(items), one, many)
+        for items, one, many in (
+            (person.open_follow_ups, "open follow-up", "open follow-ups"),
+            (person.open_needs, "open need", "open needs"),
+            (person.open_promises, "open promise", "open promises"),
+        )
+        if items
+    ]
+    words = f"from {handover.from_user.name}" if handover.from_user else "handed over"
+    if handover.by and handover.by != handover.from_user:
+        words += f" by {handover.by.name}"
+    if parts:
+        words += ", with " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])
+    return words
 
 
 def digest_send(*, run_id: int, now: datetime | None = None) -> str:
@@ -426,7 +470,12 @@ def digest_send(*, run_id: int, now: datetime | None = None) -> str:
             state=DigestRun.State.QUEUED, error=str(exc)[:1000], attempts=run.attempts + 1
         )
         raise
-    return _finish(run, DigestRun.State.SENT, message_id=message_id(run))
+    state = _finish(run, DigestRun.State.SENT, message_id=message_id(run))
+    if not run.is_test:
+        # Told once sent, not before: a send that failed tells them in its retry. A worker
+        # killed right here tells them again in the next digest, which is the safe side.
+        handovers_mark_told(handover_ids=[h.pk for h in digest.received])
+    return state
 
 
 def _finish(run: DigestRun, state: str, *, error: str = "", message_id: str = "") -> str:

@@ -19,7 +19,18 @@ from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
-from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag, TagCadence
+from people.models import (
+    Company,
+    ContactMethod,
+    FamilyMember,
+    Handover,
+    ImportantDate,
+    Person,
+    Pet,
+    ProfileFact,
+    Tag,
+    TagCadence,
+)
 from reminders.models import DismissedDate
 
 FORMAT = "rapport-workspace"
@@ -29,6 +40,7 @@ MODELS: list[type[models.Model]] = [
     Company,
     Tag,
     Person,
+    Handover,  # who had whom before: history a restore keeps
     ContactMethod,
     ImportantDate,
     FamilyMember,
@@ -95,7 +107,7 @@ def _row(
 def workspace_json(workspace: Workspace) -> Iterator[str]:
     """The workspace as one JSON document, streamed model by model, row by row."""
     # People and conversations name their owner or author by email: ids mean nothing elsewhere.
-    emails = dict(Membership.objects.filter(workspace=workspace).values_list("user_id", "user__email"))
+    emails = dict(Membership.objects.for_workspace(workspace).values_list("user_id", "user__email"))
     encoder = BackupEncoder()
     yield json.dumps({"format": FORMAT, "version": VERSION, "exported_at": timezone.now(), "workspace": workspace.name},
                      cls=DjangoJSONEncoder)[:-1] + ', "models": {'  # fmt: skip

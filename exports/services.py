@@ -214,7 +214,7 @@ def feed_for(*, user: User, workspace: Workspace, regenerate: bool = False) -> C
 
 
 def feed_revoke(*, user: User, workspace: Workspace) -> None:
-    CalendarFeed.objects.filter(user=user, workspace=workspace).delete()
+    CalendarFeed.objects.for_workspace(workspace).filter(user=user).delete()
 
 
 _ICS_SPECIAL = re.compile(r"[\\;,\r\n]")
@@ -332,14 +332,22 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
         due = FollowUp.due_after_snooze(due_on, snoozed_until)
         cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
-    directions = dict(Promise.Direction.choices)
-    for pk, direction, text, due_on, person_id, first, last in (
+    for pk, direction, text, due_on, person_id, first, last, maker_id, maker_name, maker_email in (
         Promise.objects.for_workspace(workspace)
         .filter(kept_at__isnull=True, due_on__isnull=False, **live)
-        .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name")
+        .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name",
+                     "made_by_id", "made_by__display_name", "made_by__email")
         .iterator(chunk_size=CHUNK)
-    ):
-        summary = f"{directions.get(direction, direction)} {name(first, last)}: {text}"
+    ):  # fmt: skip
+        # The calendar is its user's own: their promise is "I promised", a teammate's is named.
+        # One with no maker on record reads as it always did, as the calendar user's.
+        if direction == Promise.Direction.THEIRS:
+            who = "They promised"
+        elif maker_id is None or maker_id == feed.user_id:
+            who = "I promised"
+        else:
+            who = f"{User(display_name=maker_name, email=maker_email).name} promised"
+        summary = f"{who} {name(first, last)}: {text}"
         cal.event(f"promise-{pk}@{host}", summary, url(person_id), due_on)
     cal.lines.append("END:VCALENDAR")
     return cal.to_bytes()

@@ -274,7 +274,7 @@ def _objects(
 
 
 def _members(workspace: Workspace) -> dict[str, int]:
-    return dict(Membership.objects.filter(workspace=workspace).values_list("user__email", "user_id"))
+    return dict(Membership.objects.for_workspace(workspace).values_list("user__email", "user_id"))
 
 
 def check_rows(doc: dict[str, Any], *, workspace: Workspace, user: User) -> int:

@@ -104,6 +104,17 @@ class ImportRow(WorkspaceScoped):
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
+    class MatchKind(models.TextChoices):
+        """Why a row may be someone already known; ``match_reason`` says it in words."""
+
+        NONE = "", "No match"
+        EMAIL = "email", "Same email"
+        PHONE = "phone", "Same phone"
+        SAME_NAME = "same_name", "Same name"
+        SIMILAR_NAME = "similar_name", "Very similar name"
+        # Repeats an earlier card or line of the same file (skipped; no existing person).
+        IN_FILE = "in_file", "Repeat in this file"
+
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
     number = models.PositiveIntegerField(help_text="Card or line number in the file.")
     name = models.CharField(max_length=300, blank=True)
@@ -113,6 +124,7 @@ class ImportRow(WorkspaceScoped):
     duplicate_of = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    match_kind = models.CharField(max_length=12, choices=MatchKind.choices, default=MatchKind.NONE, blank=True)
     match_reason = models.CharField(max_length=300, blank=True)
     action = models.CharField(max_length=6, choices=Action.choices, default=Action.CREATE)
     outcome = models.CharField(max_length=7, choices=Outcome.choices, default=Outcome.PENDING)
@@ -125,3 +137,14 @@ class ImportRow(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.job} #{self.number}"
+
+    @property
+    def is_uncertain_match(self) -> bool:
+        """Matched by a similar name only: it may well be someone else, so the preview
+        suggests skipping it unless the user chooses otherwise."""
+        return self.match_kind == self.MatchKind.SIMILAR_NAME
+
+    @property
+    def is_repeat_in_file(self) -> bool:
+        """Repeats an earlier card or line of the same file: skipped, not a second person."""
+        return self.match_kind == self.MatchKind.IN_FILE

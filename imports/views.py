@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,13 +14,9 @@ from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
 from crm.ratelimit import rate_limited
-from imports import services
-from imports.csvfile import CsvFileError, open_csv
+from imports import selectors, services
 from imports.forms import DecisionForm, MappingForm, UploadForm
 from imports.models import ImportJob, ImportRow
-
-PREVIEW_ROWS = 20
-DUPLICATES_SHOWN = 100
 
 
 @capability_required("import")
@@ -41,7 +33,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc.messages)
         else:
             return redirect(job)
-    jobs = ImportJob.objects.for_workspace(request.workspace).defer("data", "header", "mapping")[:10]
+    jobs = selectors.import_jobs_recent(request.workspace)
     return render(
         request,
         "imports/import_page.html",
@@ -53,46 +45,18 @@ def _job(request: HttpRequest, job_id: int) -> ImportJob:
     return get_for_workspace_or_404(request, ImportJob.objects.defer("data"), pk=job_id)
 
 
-def _samples(job: ImportJob) -> list[list[str]]:
-    job = ImportJob.objects.only("data").get(pk=job.pk)
-    try:
-        return list(itertools.islice(open_csv(bytes(job.data)).rows, 5))
-    except CsvFileError:
-        return []
-
-
 @workspace_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     context: dict[str, object] = {"job": job}
-    rows = ImportRow.objects.for_workspace(request.workspace).filter(job=job)
     if job.status == ImportJob.Status.MAPPING:
-        context["form"] = MappingForm(job=job, samples=_samples(job))
+        context["form"] = MappingForm(job=job, samples=selectors.import_csv_samples(job))
     elif job.status == ImportJob.Status.READY and job.kind != ImportJob.Kind.BACKUP:
-        context.update(_preview(rows))
+        context.update(selectors.import_preview(request.workspace, job=job))
         context["form"] = DecisionForm()
     elif job.status in {ImportJob.Status.DONE, ImportJob.Status.RUNNING}:
-        problems = rows.filter(outcome=ImportRow.Outcome.FAILED).order_by("number")
-        context["failures"] = Paginator(problems.only("number", "name", "error"), 100).get_page(request.GET.get("page"))
-        context["warned"] = rows.filter(has_warnings=True, error="").order_by("number")[:200]
+        context.update(selectors.import_result(request.workspace, job=job, page=request.GET.get("page")))
     return render(request, "imports/job_detail.html", context)
-
-
-def _preview(rows: QuerySet[ImportRow]) -> dict[str, object]:
-    """Counts and samples for the preview page, in a fixed number of queries."""
-    invalid = rows.exclude(error="")
-    duplicates = rows.filter(error="", duplicate_of__isnull=False)
-    in_file = rows.filter(error="", duplicate_of__isnull=True).exclude(match_reason="")
-    return {
-        "count_invalid": invalid.count(),
-        "count_duplicates": duplicates.count(),
-        "count_in_file": in_file.count(),
-        "count_new": rows.filter(error="", duplicate_of__isnull=True, match_reason="").count(),
-        "first_rows": rows.order_by("number")[:PREVIEW_ROWS],
-        "duplicates": duplicates.select_related("duplicate_of__company").order_by("number")[:DUPLICATES_SHOWN],
-        "invalid": invalid.order_by("number").only("number", "name", "error")[:DUPLICATES_SHOWN],
-        "actions": ImportRow.Action.choices,
-    }
 
 
 @workspace_required
@@ -108,7 +72,7 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @workspace_required
 def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
-    form = MappingForm(request.POST, job=job, samples=_samples(job))
+    form = MappingForm(request.POST, job=job, samples=selectors.import_csv_samples(job))
     if form.is_valid():
         try:
             services.import_set_mapping(job=job, mapping=form.mapping())

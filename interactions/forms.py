@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
-from people.dates import validate_in_range
+from people.dates import shifted, validate_in_range
 from people.forms import DateInput, DateTimeInput, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
@@ -166,6 +170,22 @@ def build_outcomes(outcomes: OutcomesForm, promises: Any, needs: Any, facts: Any
     )
 
 
+# The follow-up dates one click away: (what the chip says, how far from today).
+FOLLOW_UP_CHIPS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("Tomorrow", {"days": 1}),
+    ("+3 days", {"days": 3}),
+    ("Next week", {"weeks": 1}),
+    ("In a month", {"months": 1}),  # 31 January: 28 or 29 February
+)
+
+
+def follow_up_chips(today: date) -> list[tuple[str, date]]:
+    """The chips' dates from ``today``, the user's today in their own time zone (the server's
+    to say, not the browser's clock); a chip past the last date Rapport takes is left out."""
+    chips = ((label, shifted(today, **delta)) for label, delta in FOLLOW_UP_CHIPS)
+    return [(label, day) for label, day in chips if day is not None]
+
+
 class QuickLogForm(PersonPickerMixin, forms.Form):
     """The ten-second log: who, how, one line, and maybe when to follow up and what I promised."""
 
@@ -194,6 +214,51 @@ class QuickLogForm(PersonPickerMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._limit_picker_choices(workspace)
         self.fields["person"].widget.choices = [("", "Search for a person…"), *self.fields["person"].widget.choices]
+
+
+# What "More details" in the quick log carries to the full form, by the full form's names.
+QUICK_CARRIED = ("person", "kind", "summary", "follow_up_on", "promise")
+
+
+def quick_log_carried(data: QueryDict) -> str:
+    """The full form's query string for what was typed in the quick log (and where it was)."""
+    values = {name: data.get(f"quick-{name}", "").strip() for name in QUICK_CARRIED}
+    values["next"] = data.get("next", "")
+    return urlencode({name: value for name, value in values.items() if value})
+
+
+@dataclass(frozen=True)
+class FullLogStart:
+    """What the full form starts with: the quick log's words, or a "Log" link's person and kind."""
+
+    conversation: dict[str, Any]
+    outcomes: dict[str, Any]
+    promises: list[dict[str, Any]]
+
+
+def full_log_start(query: QueryDict) -> FullLogStart:
+    """The full form's first values from its address (``?person=3&kind=whatsapp&summary=…``).
+
+    Anything that is not a value the form could hold is left out, not an error: the address
+    may be an old bookmark, and the form checks everything again when it is sent.
+    """
+    conversation: dict[str, Any] = {}
+    if (person_id := parse_id(query.get("person", ""))) is not None:
+        conversation["people"] = [person_id]
+    if query.get("kind") in Interaction.Kind.values:
+        conversation["kind"] = query["kind"]
+    if summary := query.get("summary", "").strip():
+        conversation["summary"] = summary
+    outcomes: dict[str, Any] = {}
+    try:
+        follow_up_on = parse_date(query.get("follow_up_on", ""))
+    except ValueError:  # well formed but no such day: 2026-02-31
+        follow_up_on = None
+    if follow_up_on is not None:
+        outcomes["follow_up_on"] = follow_up_on
+    promise = query.get("promise", "").strip()
+    promises = [{"direction": Promise.Direction.MINE, "text": promise}] if promise else []
+    return FullLogStart(conversation, outcomes, promises)
 
 
 class NeedForm(forms.ModelForm):

@@ -21,6 +21,10 @@ class Interaction(WorkspaceScoped):
         MEETING = "meeting", "Meeting"
         EMAIL = "email", "Email"
         MESSAGE = "message", "Message"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        SIGNAL = "signal", "Signal"
+        TELEGRAM = "telegram", "Telegram"
+        LINKEDIN = "linkedin", "LinkedIn"
         VISIT = "visit", "Visit"
         VIDEO = "video", "Video call"
         NOTE = "note", "Note"
@@ -47,6 +51,41 @@ class Interaction(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def kind_words(self) -> str:
+        """The kind as a sentence says it: "call", "video call", "WhatsApp message"."""
+        return kind_words(self.kind)
+
+
+# Messaging apps keep their capitals in a sentence, and say what was sent on them.
+BRAND_KINDS = frozenset({"whatsapp", "signal", "telegram", "linkedin"})
+
+# What a conversation on each preferred channel is logged as: someone who prefers WhatsApp is
+# reached on WhatsApp, so "Log it" for them starts as a WhatsApp conversation.
+CHANNEL_KINDS = {
+    Person.Channel.PHONE: Interaction.Kind.CALL,
+    Person.Channel.EMAIL: Interaction.Kind.EMAIL,
+    Person.Channel.TEXT: Interaction.Kind.MESSAGE,
+    Person.Channel.WHATSAPP: Interaction.Kind.WHATSAPP,
+    Person.Channel.SIGNAL: Interaction.Kind.SIGNAL,
+    Person.Channel.TELEGRAM: Interaction.Kind.TELEGRAM,
+    Person.Channel.LINKEDIN: Interaction.Kind.LINKEDIN,
+    Person.Channel.IN_PERSON: Interaction.Kind.VISIT,
+    Person.Channel.VIDEO: Interaction.Kind.VIDEO,
+}
+
+
+def kind_words(kind: str) -> str:
+    """ "call", "video call", "WhatsApp message", "LinkedIn message" (unknown kinds: "conversation")."""
+    if kind in BRAND_KINDS:
+        return f"{Interaction.Kind(kind).label} message"
+    return Interaction.Kind(kind).label.lower() if kind in Interaction.Kind.values else "conversation"
+
+
+def kind_for_channel(channel: str) -> str:
+    """The conversation kind a person's preferred channel is logged as (a call when none)."""
+    return CHANNEL_KINDS.get(channel, Interaction.Kind.CALL)
 
 
 class Need(WorkspaceScoped):
@@ -106,9 +145,15 @@ class NeedUpdate(WorkspaceScoped):
 
 
 class Promise(WorkspaceScoped):
-    """What I promised them, or what they promised me."""
+    """What we promised them, or what they promised us.
+
+    Ours is kept by whoever made it (``made_by``): handing the customer to a teammate does not
+    hand over someone's word. Theirs was made by the customer, so it follows the person.
+    """
 
     class Direction(models.TextChoices):
+        # The labels are the form's, where the person typing is the one who promised. Lists say
+        # who it was for whoever reads them: ``said_by``.
         MINE = "mine", "I promised"
         THEIRS = "theirs", "They promised"
 
@@ -118,6 +163,14 @@ class Promise(WorkspaceScoped):
     )
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.MINE)
     text = models.CharField(max_length=300)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who noted it down: for our promises, the teammate who gave their word.",
+    )
     due_on = models.DateField(null=True, blank=True, validators=[validate_in_range])
     kept_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -134,6 +187,19 @@ class Promise(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.text
+
+    def said_by(self, viewer: object) -> str:
+        """Who promised, as ``viewer`` reads it: "You promised", "Ngozi promised", "They promised".
+
+        Reads ``made_by``: select it with the promise wherever promises are listed.
+        """
+        if self.direction == self.Direction.THEIRS:
+            return "They promised"
+        if self.made_by_id is None:
+            return "We promised"  # the teammate's account is gone; the word was still given
+        if self.made_by_id == getattr(viewer, "pk", None):
+            return "You promised"
+        return f"{self.made_by.name} promised"
 
     def is_overdue(self, today: object) -> bool:
         return self.kept_at is None and self.due_on is not None and self.due_on < today

@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from crm.models import Workspace
+from crm.models import User, Workspace
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import FamilyMember, Person, ProfileFact, Tag
 from people.stay_in_touch import with_stay_in_touch
@@ -53,7 +53,12 @@ class TimelineEvent:
 
 
 def timeline_events(
-    workspace: Workspace, *, person: Person, newer_than: datetime | None, older_than: datetime | None
+    workspace: Workspace,
+    *,
+    person: Person,
+    newer_than: datetime | None,
+    older_than: datetime | None,
+    viewer: User | None = None,
 ) -> list[TimelineEvent]:
     """Need moves, promises and facts about ``person`` between two times (for one timeline page).
 
@@ -75,13 +80,13 @@ def timeline_events(
     updates = NeedUpdate.objects.for_workspace(workspace).filter(window("at"), need__person=person)
     for u in updates.select_related("need")[:200]:
         events.append(TimelineEvent(u.at, f"need_{u.status}", u.need.title))
-    promises = Promise.objects.for_workspace(workspace).filter(person=person)
+    promises = Promise.objects.for_workspace(workspace).filter(person=person).select_related("made_by")
     if newer_than is not None or older_than is not None:
         # (An empty Q would vanish from the OR, so the unbounded case does not filter at all.)
         promises = promises.filter(window("created_at") | (window("kept_at") & Q(kept_at__isnull=False)))
     for p in promises[:200]:
         if inside(p.created_at):
-            events.append(TimelineEvent(p.created_at, "promise_made", f"{p.get_direction_display()}: {p.text}"))
+            events.append(TimelineEvent(p.created_at, "promise_made", f"{p.said_by(viewer)}: {p.text}"))
         if inside(p.kept_at):
             events.append(TimelineEvent(p.kept_at, "promise_kept", p.text))
     for f in person.facts.all():
@@ -98,6 +103,7 @@ def person_open_promises(workspace: Workspace, *, person: Person) -> QuerySet[Pr
     return (
         Promise.objects.for_workspace(workspace)
         .filter(person=person, kept_at__isnull=True)
+        .select_related("made_by")
         .order_by(Coalesce("due_on", Value("9999-12-31")).asc(), "id")
     )
 
@@ -291,7 +297,7 @@ def _written(workspace: Workspace) -> dict[str, tuple[QuerySet[Any], tuple[str, 
     }
 
 
-def note_search(workspace: Workspace, *, query: str, limit: int = 30) -> list[NoteHit]:
+def note_search(workspace: Workspace, *, query: str, limit: int = 30, viewer: User | None = None) -> list[NoteHit]:
     """What was written about anyone that mentions ``query``: conversations, profile facts,
     notes, needs (any status), promises, family members' notes and interests, interest tags.
 
@@ -318,8 +324,8 @@ def note_search(workspace: Workspace, *, query: str, limit: int = 30) -> list[No
         hits.append(NoteHit("notes", p, p.notes, p.updated_at, p.rank))
     for n in matches("need").select_related("person")[:limit]:
         hits.append(NoteHit("need", n.person, n.details or n.title, n.opened_on, n.rank, need=n))
-    for pr in matches("promise").select_related("person")[:limit]:
-        text = f"{pr.get_direction_display()}: {pr.text}"
+    for pr in matches("promise").select_related("person", "made_by")[:limit]:
+        text = f"{pr.said_by(viewer)}: {pr.text}"
         hits.append(NoteHit("promise", pr.person, text, pr.created_at, pr.rank, promise=pr))
     for m in matches("family").select_related("person")[:limit]:
         said = " · ".join(part for part in (m.interests, m.notes) if part)
@@ -400,6 +406,6 @@ def need_search(workspace: Workspace, *, query: str) -> QuerySet[Need]:
 def promise_search(workspace: Workspace, *, query: str) -> QuerySet[Promise]:
     """Promises that mention ``query``: unkept ones first, soonest due first."""
     found = _text_filter(Promise.objects.for_workspace(workspace), ("text",), query.strip()[:200])
-    return found.select_related("person").order_by(
+    return found.select_related("person", "made_by").order_by(
         F("kept_at").asc(nulls_first=True), Coalesce("due_on", Value("9999-12-31")).asc(), "-id"
     )

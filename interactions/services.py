@@ -213,6 +213,7 @@ def _record_outcomes(interaction: Interaction, user: User, people: list[Person],
             direction=p.direction,
             text=p.text.strip(),
             due_on=p.due_on,
+            made_by=user,
         )
         promise.full_clean()
         promise.save()
@@ -292,9 +293,23 @@ def need_set_status(*, need: Need, status: str, interaction: Interaction | None 
 
 
 def promise_create(
-    *, person: Person, text: str, direction: str = Promise.Direction.MINE, due_on: date | None = None
+    *,
+    person: Person,
+    text: str,
+    direction: str = Promise.Direction.MINE,
+    due_on: date | None = None,
+    user: User | None = None,
 ) -> Promise:
-    promise = Promise(workspace=person.workspace, person=person, text=text.strip(), direction=direction, due_on=due_on)
+    """Note a promise; ``user`` made it (or wrote theirs down). Without one (an import), the
+    person's owner is taken to have made it."""
+    promise = Promise(
+        workspace=person.workspace,
+        person=person,
+        text=text.strip(),
+        direction=direction,
+        due_on=due_on,
+        made_by_id=user.pk if user else person.owner_id,
+    )
     promise.full_clean()
     promise.save()
     return promise

@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
-from crm.ids import parse_id
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
 from interactions import selectors, services
 from interactions.forms import (
     FactFormSet,
+    FullLogStart,
     InteractionForm,
     NeedFilterForm,
     NeedForm,
@@ -33,6 +33,8 @@ from interactions.forms import (
     PromiseFormSet,
     QuickLogForm,
     build_outcomes,
+    full_log_start,
+    quick_log_carried,
 )
 from interactions.models import Interaction, Need, Promise
 from people import selectors as people_selectors
@@ -53,14 +55,15 @@ def interaction_index(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/interaction_list.html", context)
 
 
-def _log_forms(request: HttpRequest, initial: dict[str, Any] | None = None) -> dict[str, Any]:
+def _log_forms(request: HttpRequest, start: FullLogStart | None = None) -> dict[str, Any]:
     data = request.POST if request.method == "POST" else None
-    form = InteractionForm(data, workspace=request.workspace, initial=initial or {})
+    start = start or FullLogStart({}, {}, [])
+    form = InteractionForm(data, workspace=request.workspace, initial=start.conversation)
     people = list(Person.objects.for_workspace(request.workspace).filter(pk__in=form._raw_ids("people")))
     return {
         "form": form,
-        "outcomes": OutcomesForm(data, workspace=request.workspace, people=people),
-        "promises": PromiseFormSet(data, prefix="promises"),
+        "outcomes": OutcomesForm(data, workspace=request.workspace, people=people, initial=start.outcomes),
+        "promises": PromiseFormSet(data, prefix="promises", initial=start.promises),
         "needs": NeedFormSet(data, prefix="needs"),
         "facts": FactFormSet(data, prefix="facts"),
     }
@@ -68,12 +71,14 @@ def _log_forms(request: HttpRequest, initial: dict[str, Any] | None = None) -> d
 
 @capability_required("write")
 def interaction_create(request: HttpRequest) -> HttpResponse:
-    """The full log form: the conversation and everything it raised, in one save."""
-    person_id = parse_id(request.GET.get("person", ""))
-    initial = {"people": [person_id]} if person_id is not None else {}
-    if request.GET.get("kind") in Interaction.Kind.values:
-        initial["kind"] = request.GET["kind"]
-    forms = _log_forms(request, initial)
+    """The full log form: the conversation and everything it raised, in one save.
+
+    "More details" in the quick log posts here; what was typed there comes back as this page's
+    address, so the form starts with it (and a reload or a bookmark keeps it).
+    """
+    if request.method == "POST" and request.POST.get("more"):
+        return redirect(f"{reverse('interactions:create')}?{quick_log_carried(request.POST)}")
+    forms = _log_forms(request, full_log_start(request.GET))
     if request.method == "POST" and all(f.is_valid() for f in forms.values()):
         form = forms["form"]
         try:
@@ -115,7 +120,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
             outcomes=outcomes,
         )
         follow = f" Follow-up on {outcomes.follow_up_on:%-d %b}." if outcomes.follow_up_on else ""
-        messages.success(request, f"Logged {interaction.get_kind_display().lower()} with {person}.{follow}")
+        messages.success(request, f"Logged {interaction.kind_words} with {person}.{follow}")
         return redirect(safe_next(request, person.get_absolute_url()))
     context = {"quick_form": form, "next": safe_next(request, ""), "hide_quick_modal": True}
     return render(request, "interactions/quick_log.html", context, status=400)
@@ -195,7 +200,7 @@ def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = PromiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.promise_create(person=person, **form.cleaned_data)
+        services.promise_create(person=person, user=request.user, **form.cleaned_data)
         messages.success(request, "Promise noted.")
         return redirect(person)
     return render(request, "interactions/person_item_form.html", {"form": form, "person": person, "what": "promise"})
@@ -233,7 +238,7 @@ def interested(request: HttpRequest) -> HttpResponse:
 def note_search(request: HttpRequest) -> HttpResponse:
     """Search what was written: conversations, profile facts and people's notes."""
     query = request.GET.get("q", "").strip()[:200]
-    hits = selectors.note_search(request.workspace, query=query)
+    hits = selectors.note_search(request.workspace, query=query, viewer=request.user)
     return render(request, "interactions/note_search.html", {"query": query, "hits": hits})
 
 

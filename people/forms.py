@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 import phonenumbers
@@ -10,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.core.validators import EmailValidator, URLValidator
 from django.forms import BaseForm, BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 
 from crm.ids import parse_id
@@ -27,7 +29,8 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})})
+        # A date input holds ISO dates only: a starting date in the locale's 27/03/2026 shows as empty.
+        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})}, format="%Y-%m-%d")
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -177,6 +180,10 @@ class PersonForm(forms.ModelForm):
         self.fields["owner"] = member_choices(workspace)
         person = self.instance
         if person.pk:
+            self.fields["owner"].help_text = (
+                "Handing them to a teammate? Their follow-ups and needs go along and the new owner "
+                "is told; a promise stays with whoever made it."
+            )
             self.fields["company_name"].initial = person.company.name if person.company else ""
             tags = list(person.tags.all())
             self.fields["tag_names"].initial = ", ".join(t.name for t in tags if t.kind == Tag.Kind.LABEL)
@@ -336,11 +343,15 @@ class BirthdayFormMixin(forms.ModelForm):
 
 
 class FamilyMemberForm(BirthdayFormMixin):
+    # The shared person picker (static/js/app.js, select[data-person-search]): a select holding
+    # only the person already chosen, which the picker fills by searching the workspace. The
+    # choices it validates against are the workspace's people, never an id typed by hand.
     linked_person = forms.ModelChoiceField(
         queryset=Person.objects.none(),
         required=False,
         label="Also a person in Rapport",
-        widget=forms.NumberInput(attrs={"data-person-picker": "1", "placeholder": "Person number"}),
+        empty_label="Nobody: not in Rapport",
+        widget=forms.Select(attrs={"data-person-search": "1"}),
     )
 
     class Meta:
@@ -348,10 +359,54 @@ class FamilyMemberForm(BirthdayFormMixin):
         fields = ("relation", "name", "birthday", "interests", "notes", "linked_person")
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args: Any, workspace: Workspace, person: Person, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        workspace: Workspace,
+        person: Person,
+        picked_names: dict[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["linked_person"]
         # Scoped: an id from another workspace is "not one of the available choices".
-        self.fields["linked_person"].queryset = Person.objects.for_workspace(workspace).exclude(pk=person.pk)
+        field.queryset = Person.objects.for_workspace(workspace).exclude(pk=person.pk)
+        if self.is_bound:
+            chosen = parse_id(self.data.get(self.add_prefix("linked_person")) or "")
+        else:
+            chosen = self.instance.linked_person_id
+        names = picked_names if picked_names is not None else _linked_names(workspace, [chosen])
+        shown = [(chosen, names[chosen])] if chosen in names else []
+        field.widget.choices = [("", field.empty_label), *shown]
+
+
+def _linked_names(workspace: Workspace, ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the workspace's people among ``ids``, in one query (none when there are no ids)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    people = Person.objects.for_workspace(workspace).filter(pk__in=wanted).only("first_name", "last_name")
+    return {p.pk: p.full_name for p in people}
+
+
+class FamilyFormSet(BaseInlineFormSet):
+    """Family rows; the people they link to are named in one query for all rows, not one each."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", FamilyMember.objects.select_related("linked_person"))
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def picked_names(self) -> dict[int, str]:
+        workspace = self.form_kwargs["workspace"]
+        if self.is_bound:
+            keys = [k for k in self.data if k.startswith(f"{self.prefix}-") and k.endswith("-linked_person")]
+            return _linked_names(workspace, (parse_id(self.data.get(k) or "") for k in keys))
+        # Unbound rows show what is stored: their linked people came with the rows.
+        return {m.linked_person_id: m.linked_person.full_name for m in self.get_queryset() if m.linked_person_id}
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "picked_names": self.picked_names}
 
 
 class PetForm(BirthdayFormMixin):
@@ -389,6 +444,8 @@ def _formset(model: type, form: type, extra: int, formset: type = BaseInlineForm
         extra=extra,
         can_delete=True,
         max_num=50,
+        # A row not yet saved has nothing to delete: it is left empty instead.
+        can_delete_extra=False,
         # Without it Django builds up to max_num + 1000 forms for a forged TOTAL_FORMS, and
         # renders them all back: one request kept a worker busy for half a minute.
         absolute_max=50,
@@ -397,7 +454,7 @@ def _formset(model: type, form: type, extra: int, formset: type = BaseInlineForm
 
 
 ContactMethodFormSetFactory = _formset(ContactMethod, ContactMethodForm, 2, ContactMethodFormSet)
-FamilyFormSetFactory = _formset(FamilyMember, FamilyMemberForm, 1)
+FamilyFormSetFactory = _formset(FamilyMember, FamilyMemberForm, 1, FamilyFormSet)
 PetFormSetFactory = _formset(Pet, PetForm, 1)
 ImportantDateFormSetFactory = _formset(ImportantDate, ImportantDateForm, 1)
 

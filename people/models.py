@@ -196,6 +196,9 @@ class Person(WorkspaceScoped):
             # With the birthday index, "whose birthday or anniversary falls this fortnight" is two
             # index reads (a BitmapOr) instead of a scan of everyone.
             models.Index(fields=("workspace", "anniversary_month", "anniversary_day"), name="person_ws_anniversary"),
+            # The dashboard's "rest of the week" also reads who is snoozed into it (a second
+            # index read beside stay_due_at), so a snoozed person comes back on their day.
+            models.Index(fields=("workspace", "cadence_snoozed_until"), name="person_ws_snoozed"),
         )
 
     def __str__(self) -> str:
@@ -408,3 +411,32 @@ class ProfileFact(WorkspaceScoped):
     @property
     def label(self) -> str:
         return FACT_TYPES[self.fact_type].label
+
+
+class Handover(WorkspaceScoped):
+    """A person handed from one owner to another: kept as history, and what the new owner is
+    told about (a bell notification at once, a line in their next digest).
+
+    The owner's follow-ups and the person's open needs and their own promises come with them;
+    a teammate's promise stays that teammate's (see ``Promise``).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="handovers")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="handovers_received"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    # Set when a sent digest told the new owner; null for who is still to be told. Someone
+    # who took a customer over themselves is not told: ``told_at`` is set at once.
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-at", "-id")
+        indexes = (models.Index(fields=("to_user", "told_at"), name="handover_to_untold"),)
+
+    def __str__(self) -> str:
+        return f"{self.person} to {self.to_user}"

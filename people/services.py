@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from crm import permissions
 from crm.models import Membership, User, Workspace
 from people.dates import PartialDate
+from people.handover import handovers_record
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
 from people.stay_in_touch import people_refresh_stay_due
@@ -76,7 +77,7 @@ def _assign_dates(person: Person, **dates: PartialDate | None) -> None:
 
 
 def _check_owner(workspace: Workspace, owner: User | None) -> None:
-    if owner is not None and not Membership.objects.filter(workspace=workspace, user=owner).exists():
+    if owner is not None and not Membership.objects.for_workspace(workspace).filter(user=owner).exists():
         raise ValidationError({"owner": "The owner must be a member of this workspace."})
 
 
@@ -91,9 +92,20 @@ def person_save(
     anniversary: PartialDate | None = None,
     photo: UploadedFile | None = None,
     remove_photo: bool = False,
+    by: User | None = None,
 ) -> Person:
-    """Create or update a person with their company, tags, dates and photo, all or nothing."""
+    """Create or update a person with their company, tags, dates and photo, all or nothing.
+
+    A new owner is a hand-over, made ``by`` that user: recorded, and the new owner told.
+    """
     _check_owner(person.workspace, person.owner)
+    # The owner as stored, locked: two teammates handing the same person over at once make
+    # two hand-overs in turn, never two from the same previous owner.
+    stored_owner = (
+        Person.objects.select_for_update().filter(pk=person.pk).values_list("owner_id", flat=True).first()
+        if person.pk
+        else person.owner_id
+    )
     person.company = company_for_name(person.workspace, company_name)
     _assign_dates(person, birthday=birthday, anniversary=anniversary)
     old_photo = person.photo.name if person.photo else ""
@@ -119,6 +131,36 @@ def person_save(
     )
     people_refresh_stay_due(Person.objects.filter(pk=person.pk))
     person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
+    if stored_owner != person.owner_id:
+        handovers_record(
+            workspace=person.workspace, previous_owners={person.pk: stored_owner}, to_user=person.owner, by=by
+        )
+    return person
+
+
+def person_save_with_records(*, person: Person, formsets: Iterable[BaseModelFormSet], **fields: Any) -> Person:
+    """``person_save`` and the records typed on the same form (contact methods, dates, family,
+    pets), all or nothing: when any write fails, no person is left without the records typed
+    with them, and no photo file is left behind without its person.
+
+    The formsets must be valid; each is saved for this person whatever instance it was built on
+    (on the Add form, a person not yet in the database).
+    """
+    had_photo = person.photo.name if person.photo else ""
+    was_new = person._state.adding
+    try:
+        with transaction.atomic():
+            person = person_save(person=person, **fields)
+            for formset in formsets:
+                children_save(person=person, formset=formset)
+    except Exception:
+        stored = person.photo.name if person.photo else ""
+        if stored and stored != had_photo:
+            person.photo.storage.delete(stored)  # the row that named it was rolled back
+        if was_new:  # the form shown again adds them, not edits a row that is not there
+            person.pk = None
+            person._state.adding = True
+        raise
     return person
 
 
@@ -186,7 +228,10 @@ def people_bulk_update(
         if owner is None:
             raise ValidationError({"owner": "Choose the new owner."})
         _check_owner(workspace, owner)
+        # Locked as read: the hand-overs name the owners the people really had.
+        previous = dict(Person.objects.select_for_update().filter(pk__in=ids).values_list("pk", "owner_id"))
         Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+        handovers_record(workspace=workspace, previous_owners=previous, to_user=owner, by=membership.user)
     elif action == "archive":
         Person.objects.filter(pk__in=ids, archived_at__isnull=True).update(archived_at=timezone.now())
     elif action == "restore":

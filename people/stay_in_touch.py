@@ -192,3 +192,39 @@ def reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
         Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today),
         Q(cadence_snoozed_until__isnull=True) | Q(cadence_snoozed_until__lte=today),
     )
+
+
+def stay_due_after_snooze(person: Person, today: date) -> date | None:
+    """The day a person (annotated by ``with_stay_in_touch``) is due: a snooze past today moves
+    it to the day the snooze ends, never earlier than the cadence says. None without a cadence."""
+    due_on = as_date(person.stay_due_on)
+    snoozed = person.cadence_snoozed_until
+    if due_on is None or snoozed is None or snoozed <= today:
+        return due_on
+    return max(due_on, snoozed)
+
+
+def stay_due_within(people: QuerySet[Person], today: date, first: date, last: date) -> QuerySet[Person]:
+    """People due to stay in touch from ``first`` to ``last`` (days after today), annotated by
+    ``with_stay_in_touch``, counting those snoozed into those days: a snooze ends on a day and
+    they are due again then (``stay_due_after_snooze``). Snoozing a day moves someone to
+    tomorrow instead of off the page until tomorrow (issue 16).
+
+    One query: two index reads (stay_due_at, and cadence_snoozed_until), a BitmapOr on PostgreSQL.
+    """
+    quiet_over = Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today)
+    candidates = with_stay_in_touch(people.filter(quiet_over, archived_at__isnull=True))
+    awake = Q(cadence_snoozed_until__isnull=True) | Q(cadence_snoozed_until__lte=today)
+    due = Q(
+        stay_due_at__lt=_day_start(last + timedelta(days=2)),
+        stay_due_at__gte=_day_start(first - timedelta(days=1)),
+        stay_due_on__lte=last,
+        stay_due_on__gte=first,
+    )
+    waking = Q(
+        cadence_snoozed_until__gt=today,
+        cadence_snoozed_until__gte=first,
+        cadence_snoozed_until__lte=last,
+        stay_due_on__lte=last,
+    )
+    return candidates.filter((awake & due) | waking)

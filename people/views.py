@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.forms import BaseForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.forms import BaseForm, BaseInlineFormSet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
+from crm.models import Workspace
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
@@ -47,7 +47,7 @@ from people.forms import (
     PreferencesForm,
     add_service_error,
 )
-from people.models import Company, Person, ProfileFact
+from people.models import Company, ContactMethod, Person, ProfileFact
 from people.stay_in_touch import person_set_preferences
 
 PAGE_SIZE = 50
@@ -209,32 +209,59 @@ def _timeline(request: HttpRequest, person: Person, page: KeysetPage, kind: str)
         # just before the page, so every event appears on exactly one page.
         newest = page.preceding[0] if page.preceding else None
         oldest = items[-1][0] if items and page.has_next() else None
-        for event in timeline_events(request.workspace, person=person, newer_than=oldest, older_than=newest):
+        events = timeline_events(
+            request.workspace, person=person, newer_than=oldest, older_than=newest, viewer=request.user
+        )
+        for event in events:
             items.append((event.at, 0, "event", event))
     items.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [(kind_, obj) for _, _, kind_, obj in items]
 
 
+# The Add form opens with an email and a phone row: what someone just met gives first.
+NEW_CONTACT_ROWS = [{"kind": ContactMethod.Kind.EMAIL}, {"kind": ContactMethod.Kind.PHONE}]
+
+
+def _add_formsets(data: QueryDict | None, draft: Person, workspace: Workspace) -> list[BaseInlineFormSet]:
+    """The records typed with a new person: contact methods, family, pets.
+
+    A section not sent at all (a script posting only the person, a page from before they
+    were on it) is left unbound, and the person is added without those records.
+    """
+
+    def sent(prefix: str) -> QueryDict | None:
+        return data if data is not None and f"{prefix}-TOTAL_FORMS" in data else None
+
+    return [
+        ContactMethodFormSetFactory(sent("contacts"), instance=draft, prefix="contacts", initial=NEW_CONTACT_ROWS),
+        FamilyFormSetFactory(
+            sent("family"), instance=draft, prefix="family", form_kwargs={"workspace": workspace, "person": draft}
+        ),
+        PetFormSetFactory(sent("pets"), instance=draft, prefix="pets"),
+    ]
+
+
 @capability_required("write")
 def person_create(request: HttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    draft = Person(workspace=request.workspace)
     form = PersonForm(
-        request.POST or None, request.FILES or None, workspace=request.workspace, initial={"owner": request.user}
+        data, request.FILES or None, instance=draft, workspace=request.workspace, initial={"owner": request.user}
     )
-    if request.method == "POST" and form.is_valid():
+    formsets = _add_formsets(data, draft, request.workspace)
+    # Every part is checked before anything is written, so one bad field saves nothing.
+    sent = [formset for formset in formsets if formset.is_bound]
+    if data is not None and all([form.is_valid(), *(formset.is_valid() for formset in sent)]):
         person = _apply(
             form,
-            lambda: services.person_save(
-                person=Person(workspace=request.workspace, **_model_fields(form)), **form.service_kwargs()
-            ),
+            lambda: services.person_save_with_records(person=form.instance, formsets=sent, **form.service_kwargs()),
         )
         if person:
             messages.success(request, f"{person} added.")
             return redirect(person)
-    return render(request, "people/person_form.html", {"form": form, "creating": True})
-
-
-def _model_fields(form: PersonForm) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form._meta.fields}
+    contacts, family, pets = formsets
+    context = {"form": form, "creating": True, "contacts": contacts, "family": family, "pets": pets}
+    return render(request, "people/person_form.html", context)
 
 
 @capability_required("write")
@@ -244,12 +271,13 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PersonForm(data, request.FILES or None, instance=person, workspace=request.workspace)
     contacts = ContactMethodFormSetFactory(data, instance=person, prefix="contacts")
     dates = ImportantDateFormSetFactory(data, instance=person, prefix="dates")
-    if request.method == "POST" and form.is_valid() and contacts.is_valid() and dates.is_valid():
-        with transaction.atomic():
-            saved = _apply(form, lambda: services.person_save(person=form.instance, **form.service_kwargs()))
-            if saved:
-                services.children_save(person=person, formset=contacts)
-                services.children_save(person=person, formset=dates)
+    if data is not None and all([form.is_valid(), contacts.is_valid(), dates.is_valid()]):
+        saved = _apply(
+            form,
+            lambda: services.person_save_with_records(
+                person=form.instance, formsets=[contacts, dates], by=request.user, **form.service_kwargs()
+            ),
+        )
         if saved:
             messages.success(request, f"{person} saved.")
             return redirect(person)

@@ -9,11 +9,13 @@ the people's denormalised dates, so a reminder shows on its day even if no worke
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from crm.models import WorkspaceQuerySet, WorkspaceScoped
+from crm.models import User, WorkspaceQuerySet, WorkspaceScoped
 from people.dates import validate_in_range
 
 
@@ -32,11 +34,9 @@ class DismissedDate(WorkspaceScoped):
 
 
 class OccurrenceQuerySet(WorkspaceQuerySet):
-    def visible_to(self, user: object) -> OccurrenceQuerySet:
+    def visible_to(self, user: User) -> Self:
         """The user's occurrences in workspaces they are still a member of."""
-        from crm.models import Membership
-
-        return self.filter(user=user, workspace__in=Membership.objects.filter(user=user).values("workspace"))
+        return self.for_member(user).filter(user=user)
 
 
 class ReminderOccurrence(WorkspaceScoped):

@@ -30,7 +30,15 @@ from crm.models import User, Workspace
 from interactions.models import FollowUp, Interaction, Need, Promise
 from people.dates import PartialDate, end_of_week
 from people.models import FamilyMember, ImportantDate, Person, Pet
-from people.stay_in_touch import as_date, reachable, stay_due_between, stay_due_by, with_stay_in_touch
+from people.stay_in_touch import (
+    as_date,
+    reachable,
+    stay_due_after_snooze,
+    stay_due_between,
+    stay_due_by,
+    stay_due_within,
+    with_stay_in_touch,
+)
 from reminders.models import DismissedDate
 
 COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "overdue"
@@ -42,6 +50,15 @@ DATES_LIMIT = 20
 
 def _owned(qs: QuerySet[Any], owner: User | None, path: str = "owner") -> QuerySet[Any]:
     return qs.filter(**{path: owner}) if owner is not None else qs
+
+
+def promises_of(owner: User | None) -> Q:
+    """The open promises that are ``owner``'s to see: their people's (a teammate's shows as
+    "Ngozi promised") and the ones they made themselves, about anyone: a promise stays with
+    whoever made it when the customer is handed over. Everyone's when ``owner`` is None."""
+    if owner is None:
+        return Q()
+    return Q(person__owner=owner) | Q(made_by=owner, direction=Promise.Direction.MINE)
 
 
 def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUp]:
@@ -210,6 +227,12 @@ def upcoming_dates(
     return sorted(items, key=lambda i: (i.on, i.text))[:limit]
 
 
+def date_item(workspace: Workspace, *, key: str, on: date) -> DateItem | None:
+    """The one date line ``key`` on ``on`` (as the dashboard lists it), None if it is not there
+    any more (the birthday was edited since)."""
+    return next((i for i in upcoming_dates(workspace, today=on, days=0) if i.key == key), None)
+
+
 @dataclass
 class Dashboard:
     today: date
@@ -286,15 +309,14 @@ def dashboard(
     )
     items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=per_part)]
 
-    people = with_stay_in_touch(reachable(_owned(Person.objects.for_workspace(workspace), owner), today))
+    people_of = _owned(Person.objects.for_workspace(workspace), owner)
+    people = with_stay_in_touch(reachable(people_of, today))
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
-    for first, last in (
-        (cold_before, today - timedelta(days=1)),
-        (today, today),
-        (today + timedelta(days=1), week_end),
-    ):
+    for first, last in ((cold_before, today - timedelta(days=1)), (today, today)):
         due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:per_part]
         items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in due]
+    rest = stay_due_within(people_of, today, today + timedelta(days=1), week_end).order_by("stay_due_at", "id")
+    items += [DueItem("stay_in_touch", stay_due_after_snooze(p, today), p) for p in rest[:per_part]]  # type: ignore[arg-type]
     cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:
@@ -320,9 +342,9 @@ def dashboard(
     board.more_dates = len(board.dates) > DATES_LIMIT
     board.dates = board.dates[:DATES_LIMIT]
     board.promises = list(
-        _owned(Promise.objects.for_workspace(workspace), owner, "person__owner")
-        .filter(kept_at__isnull=True, person__archived_at__isnull=True)
-        .select_related("person")
+        Promise.objects.for_workspace(workspace)
+        .filter(promises_of(owner), kept_at__isnull=True, person__archived_at__isnull=True)
+        .select_related("person", "made_by")
         .order_by(F("due_on").asc(nulls_last=True), "id")[:LIST_LIMIT]
     )
     quiet_since = timezone.now() - timedelta(days=30)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -67,15 +71,14 @@ def follow_up_done(*, follow_up: FollowUp, today: date | None = None) -> bool:
         follow_up.done_at = now
         return True
     index, due_on = following
-    return (
-        current.update(
-            due_on=due_on,
-            anchor_on=follow_up.anchor_on or follow_up.due_on,
-            occurrence=index,
-            snoozed_until=None,
-        )
-        == 1
-    )
+    moved = {"due_on": due_on, "anchor_on": follow_up.anchor_on or follow_up.due_on, "occurrence": index}
+    if current.update(**moved, snoozed_until=None) != 1:
+        return False
+    # The caller shows the follow-up as it now is (its next day) and can offer to undo it.
+    for name, value in moved.items():
+        setattr(follow_up, name, value)
+    follow_up.snoozed_until = None
+    return True
 
 
 def follow_up_snooze(*, follow_up: FollowUp, until: date) -> FollowUp:
@@ -83,6 +86,45 @@ def follow_up_snooze(*, follow_up: FollowUp, until: date) -> FollowUp:
     FollowUp.objects.filter(pk=follow_up.pk).update(snoozed_until=until)
     follow_up.snoozed_until = until
     return follow_up
+
+
+@dataclass(frozen=True)
+class FollowUpState:
+    """What Done and Snooze change on a follow-up: enough to put it back exactly (Undo)."""
+
+    due_on: date
+    anchor_on: date | None
+    occurrence: int
+    snoozed_until: date | None
+    done_at: datetime | None
+
+    @classmethod
+    def of(cls, follow_up: FollowUp) -> FollowUpState:
+        return cls(
+            due_on=follow_up.due_on,
+            anchor_on=follow_up.anchor_on,
+            occurrence=follow_up.occurrence,
+            snoozed_until=follow_up.snoozed_until,
+            done_at=follow_up.done_at,
+        )
+
+    def as_fields(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def follow_up_restore(*, follow_up: FollowUp, before: FollowUpState, after: FollowUpState) -> bool:
+    """Undo a Done or Snooze: put the follow-up back exactly as it was ``before``.
+
+    Conditional on it still being as the action left it (``after``), so a second click on
+    Undo, or an Undo after someone edited, snoozed or finished it since, changes nothing and
+    returns False: an Undo never overwrites a later change.
+    """
+    restored = FollowUp.objects.filter(pk=follow_up.pk, **after.as_fields()).update(**before.as_fields())
+    if restored != 1:
+        return False
+    for name, value in before.as_fields().items():
+        setattr(follow_up, name, value)
+    return True
 
 
 def cadence_snooze(*, person: Person, until: date) -> Person:
@@ -93,13 +135,104 @@ def cadence_snooze(*, person: Person, until: date) -> Person:
     return person
 
 
-def date_dismiss(*, workspace: Workspace, key: str, occurs_on: date) -> None:
-    """Mark this year's occurrence of a birthday or anniversary as done (idempotent)."""
+def cadence_snooze_restore(*, person: Person, before: date | None, after: date) -> bool:
+    """Undo a stay-in-touch snooze: the snooze it had ``before`` (none, or an earlier one) is back.
+
+    Conditional, as ``follow_up_restore``: only while the snooze is still the one the Undo is
+    for, so a second Undo or one after a later snooze changes nothing (False).
+    """
+    if Person.objects.filter(pk=person.pk, cadence_snoozed_until=after).update(cadence_snoozed_until=before) != 1:
+        return False
+    person.cadence_snoozed_until = before
+    return True
+
+
+def date_dismiss(*, workspace: Workspace, key: str, occurs_on: date) -> DismissedDate | None:
+    """Mark this year's occurrence of a birthday or anniversary as done (idempotent).
+
+    Returns the row this call created, None when it was already done (a second click).
+    """
     try:
         with transaction.atomic():
-            DismissedDate.objects.create(workspace=workspace, key=key[:50], occurs_on=occurs_on)
+            return DismissedDate.objects.create(workspace=workspace, key=key[:50], occurs_on=occurs_on)
     except IntegrityError:
-        pass  # already done: a second click is harmless
+        return None  # already done: a second click is harmless
+
+
+def date_restore(*, workspace: Workspace, dismissed_pk: int, key: str, occurs_on: date) -> bool:
+    """Undo marking a date done: the row that Done created goes (once; a second Undo is a no-op)."""
+    deleted, _ = (
+        DismissedDate.objects.for_workspace(workspace).filter(pk=dismissed_pk, key=key, occurs_on=occurs_on).delete()
+    )
+    return deleted > 0
+
+
+# --- Undo tokens --------------------------------------------------------------------------------
+
+UNDO_SALT = "reminders.undo"
+# Long enough for the flash message after a form post without JavaScript; the page offers the
+# button for a few seconds only. The restore itself is conditional, so a late Undo never
+# overwrites a later change: the age limit only keeps an old button from surprising anyone.
+UNDO_MAX_AGE = timedelta(minutes=15)
+
+
+def undo_token(*, workspace: Workspace, user: User, kind: str, target: str, before: Any, after: Any) -> str:
+    """A signed note of what an action changed, for the Undo button that reverses it.
+
+    Signed, so the values a restore writes are the ones the server recorded, never the
+    browser's; bound to the workspace, the user and the item it is for.
+    """
+    payload = {"w": workspace.pk, "u": user.pk, "k": kind, "t": target, "b": before, "a": after}
+    return signing.dumps(payload, salt=UNDO_SALT, compress=True, serializer=_UndoSerializer)
+
+
+def undo_read(*, token: str, workspace: Workspace, user: User, kind: str, target: str) -> tuple[Any, Any]:
+    """The (before, after) of a token from ``undo_token``; ValidationError when it is not one for
+    this item, workspace and user, or too old."""
+    try:
+        payload = signing.loads(token, salt=UNDO_SALT, max_age=UNDO_MAX_AGE, serializer=_UndoSerializer)
+    except signing.SignatureExpired as exc:
+        raise ValidationError("Too late to undo: change it by hand instead.") from exc
+    except signing.BadSignature as exc:
+        raise ValidationError("That Undo is not valid any more.") from exc
+    if (payload.get("w"), payload.get("u"), payload.get("k"), payload.get("t")) != (
+        workspace.pk,
+        user.pk,
+        kind,
+        target,
+    ):
+        raise ValidationError("That Undo is not valid any more.")
+    return payload["b"], payload["a"]
+
+
+class _UndoSerializer:
+    """JSON with dates and datetimes (a follow-up's state), read back as the same types."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj, default=_encode, separators=(",", ":")).encode()
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data.decode(), object_hook=_decode)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, FollowUpState):
+        return {"$fu": value.as_fields()}
+    raise TypeError(f"Cannot sign {type(value).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if "$dt" in obj:
+        return datetime.fromisoformat(obj["$dt"])
+    if "$d" in obj:
+        return date.fromisoformat(obj["$d"])
+    if "$fu" in obj:
+        return FollowUpState(**obj["$fu"])
+    return obj
 
 
 @transaction.atomic

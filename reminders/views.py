@@ -1,13 +1,16 @@
-"""This week (the dashboard), reminder actions (done, snooze, dismiss), follow-up pages, tag cadences
-and the calendar.
+"""This week (the dashboard), reminder actions (done, snooze, dismiss, undo), follow-up pages, tag
+cadences and the calendar.
 
-Actions answer htmx requests with an empty fragment (the item leaves the list) and plain
-form posts with a redirect back and a message, so they work with and without JavaScript.
+An action answers an htmx request with its row in the new state (the new day, or done) and
+an Undo button, so the row never vanishes while it is still due; a plain form post goes back
+with a message carrying the same Undo. Undo is a POST of a signed note of what the action
+changed (see ``services.undo_token``) and puts it back exactly, once.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -15,6 +18,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -31,8 +35,12 @@ from people.forms import DateInput, add_service_error
 from people.models import Person, TagCadence, Unit
 from people.selectors import has_people
 from reminders import selectors, services
+from reminders.services import FollowUpState
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
+# Which list the row came from, so it comes back in the same markup: the dashboard's "To do",
+# its "Going cold" and "Dates", or the person page's follow-ups.
+ROWS = {"due", "cold", "date", "person"}
 
 
 @workspace_required
@@ -53,6 +61,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.workspace, user=request.user, owner=owner, per_part=selectors.TODO_SHOWN + 1)
     context = {
         "board": board,
+        "today": board.today,  # the reminder rows read these, also when a Done or Snooze re-renders one
+        "week_end": board.week_end,
         "scope": scope,
         "member": member,
         "members": members,
@@ -65,13 +75,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reminders/dashboard.html", context)
 
 
-def _back(request: HttpRequest, message: str, *, level: int = messages.SUCCESS) -> HttpResponse:
-    if request.headers.get("HX-Request"):
-        response = HttpResponse("")
-        response["HX-Trigger"] = "rapport:changed"
-        return response
-    messages.add_message(request, level, message)
-    return redirect(safe_next(request, reverse("dashboard")))
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _day(value: date) -> str:
+    return f"{value:%a %-d %b}"
 
 
 def _snooze_until(request: HttpRequest) -> date:
@@ -85,6 +94,62 @@ def _snooze_until(request: HttpRequest) -> date:
         raise ValidationError("Pick a date to snooze until.") from exc
 
 
+def _notice(
+    request: HttpRequest, text: str, *, url: str = "", kind: str = "", target: str = "", before: Any = None,
+    after: Any = None, fields: dict[str, str] | None = None, error: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """What the row (or the message) says about the action, with an Undo when ``url`` is given."""
+    notice: dict[str, Any] = {"text": text, "error": error, "fields": fields or {}}
+    if url:
+        notice["url"] = url
+        notice["token"] = services.undo_token(
+            workspace=request.workspace, user=request.user, kind=kind, target=target, before=before, after=after
+        )
+    return notice
+
+
+def _answer(
+    request: HttpRequest, notice: dict[str, Any], template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """htmx: the row re-rendered as it now is, saying what happened. A plain post: back to the
+    page with a message, its Undo button in it."""
+    back = safe_next(request, reverse("dashboard"))
+    if not _is_htmx(request):
+        text: str = notice["text"]
+        if notice.get("token"):
+            # Rendered here (escaped, with the CSRF field) and kept safe by the message storage.
+            text = render_to_string(
+                "reminders/_undo_message.html", {"text": text, "notice": notice, "back": back}, request=request
+            )
+        messages.add_message(request, messages.ERROR if notice["error"] else messages.SUCCESS, text)
+        return redirect(back)
+    today = timezone.localdate()
+    row = request.POST.get("row", "")
+    base = {"today": today, "week_end": selectors.end_of_week(today), "back": back, "row": row, "notice": notice}
+    response = render(request, template, {**base, **context}, status=status)
+    response["HX-Trigger"] = "rapport:changed"
+    return response
+
+
+# --- Follow-ups -----------------------------------------------------------------------------
+
+
+def _follow_up_answer(
+    request: HttpRequest, follow_up: FollowUp, notice: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    if request.POST.get("row") == "person":
+        return _answer(request, notice, "reminders/_person_follow_up.html", {"f": follow_up}, status=status)
+    item = selectors.DueItem("follow_up", follow_up.effective_due, follow_up.person, follow_up)
+    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
+
+
+def _follow_up_undo(
+    request: HttpRequest, follow_up: FollowUp, text: str, before: FollowUpState, after: FollowUpState
+) -> dict[str, Any]:
+    url = reverse("reminders:follow_up_undo", args=[follow_up.pk])
+    return _notice(request, text, url=url, kind="follow_up", target=str(follow_up.pk), before=before, after=after)
+
+
 @require_POST
 @workspace_required
 def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
@@ -93,42 +158,117 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     seen = parse_id(request.POST.get("occurrence", ""))
     if seen is not None:
         follow_up.occurrence = seen
-    services.follow_up_done(follow_up=follow_up)
-    if follow_up.is_recurring and follow_up.done_at:
-        text = f"Done: follow-up with {follow_up.person}. {services.SERIES_ENDED}"
-        if request.headers.get("HX-Request"):
-            messages.info(request, text)  # the item leaves the list; the next page says why
-        return _back(request, text)
-    return _back(request, f"Done: follow-up with {follow_up.person}.")
+    before = FollowUpState.of(follow_up)
+    if not services.follow_up_done(follow_up=follow_up):
+        follow_up.refresh_from_db()
+        return _follow_up_answer(request, follow_up, _notice(request, "That was already done."))
+    if follow_up.done_at:
+        ended = f" {services.SERIES_ENDED}" if follow_up.is_recurring else ""
+        text = f"Done: follow-up with {follow_up.person}.{ended}"
+    else:
+        text = f"Done. Next follow-up with {follow_up.person}: {_day(follow_up.effective_due)}."
+    notice = _follow_up_undo(request, follow_up, text, before, FollowUpState.of(follow_up))
+    return _follow_up_answer(request, follow_up, notice)
 
 
 @require_POST
 @workspace_required
 def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    before = FollowUpState.of(follow_up)
     try:
         until = _snooze_until(request)
         services.follow_up_snooze(follow_up=follow_up, until=until)
     except ValidationError as exc:
-        return _error(request, exc)
-    return _back(request, f"Snoozed until {until:%a %-d %b}.")
+        return _follow_up_answer(request, follow_up, _notice(request, " ".join(exc.messages), error=True), status=422)
+    text = f"Snoozed to {_day(follow_up.effective_due)}."
+    notice = _follow_up_undo(request, follow_up, text, before, FollowUpState.of(follow_up))
+    return _follow_up_answer(request, follow_up, notice)
+
+
+@require_POST
+@workspace_required
+def follow_up_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    try:
+        before, after = services.undo_read(
+            token=request.POST.get("token", ""),
+            workspace=request.workspace,
+            user=request.user,
+            kind="follow_up",
+            target=str(pk),
+        )
+    except ValidationError as exc:
+        return _follow_up_answer(request, follow_up, _notice(request, " ".join(exc.messages), error=True), status=422)
+    if services.follow_up_restore(follow_up=follow_up, before=before, after=after):
+        text = f"Undone: due {_day(follow_up.effective_due)} again."
+    elif FollowUpState.of(follow_up) == before:
+        text = "Already undone."  # a second click
+    else:
+        text = "It changed since, so it was left as it is now."
+    return _follow_up_answer(request, follow_up, _notice(request, text))
+
+
+# --- Stay in touch --------------------------------------------------------------------------
+
+
+def _stay_answer(request: HttpRequest, person: Person, notice: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    if not _is_htmx(request):
+        return _answer(request, notice, "", {})
+    # As the dashboard lists them: with the day they are due, from the cadence.
+    person = selectors.with_stay_in_touch(Person.objects.for_workspace(request.workspace).filter(pk=person.pk))[0]
+    person.stay_due_on = selectors.as_date(person.stay_due_on)
+    today = timezone.localdate()
+    if request.POST.get("row") == "cold":
+        return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status)
+    item = selectors.DueItem("stay_in_touch", selectors.stay_due_after_snooze(person, today), person)
+    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
 
 
 @require_POST
 @workspace_required
 def cadence_snooze(request: HttpRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    before = person.cadence_snoozed_until
     try:
         until = _snooze_until(request)
         services.cadence_snooze(person=person, until=until)
     except ValidationError as exc:
-        return _error(request, exc)
-    return _back(request, f"{person} snoozed until {until:%a %-d %b}.")
+        return _stay_answer(request, person, _notice(request, " ".join(exc.messages), error=True), status=422)
+    url = reverse("reminders:cadence_snooze_undo", args=[person.pk])
+    text = f"{person} snoozed to {_day(until)}."
+    notice = _notice(request, text, url=url, kind="stay", target=str(person.pk), before=before, after=until)
+    return _stay_answer(request, person, notice)
 
 
 @require_POST
 @workspace_required
-def date_dismiss(request: HttpRequest) -> HttpResponse:
+def cadence_snooze_undo(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=person_pk)
+    try:
+        before, after = services.undo_read(
+            token=request.POST.get("token", ""),
+            workspace=request.workspace,
+            user=request.user,
+            kind="stay",
+            target=str(person.pk),
+        )
+    except ValidationError as exc:
+        return _stay_answer(request, person, _notice(request, " ".join(exc.messages), error=True), status=422)
+    if services.cadence_snooze_restore(person=person, before=before, after=after):
+        text = f"Undone: {person} is not snoozed." if before is None else f"Undone: snoozed to {_day(before)} again."
+    elif person.cadence_snoozed_until == before:
+        text = "Already undone."
+    else:
+        text = "It changed since, so it was left as it is now."
+    return _stay_answer(request, person, _notice(request, text))
+
+
+# --- Dates ----------------------------------------------------------------------------------
+
+
+def _date_target(request: HttpRequest) -> tuple[str, date]:
+    """The date line the form names; a day out of range or another workspace's object is a 404."""
     key = request.POST.get("key", "")
     try:
         occurs_on = date.fromisoformat(request.POST.get("on", ""))
@@ -137,8 +277,49 @@ def date_dismiss(request: HttpRequest) -> HttpResponse:
     if not in_range(occurs_on):
         raise Http404("No such day.")
     _check_date_key(request, key)
-    services.date_dismiss(workspace=request.workspace, key=key, occurs_on=occurs_on)
-    return _back(request, "Marked done.")
+    return key, occurs_on
+
+
+def _date_answer(request: HttpRequest, key: str, occurs_on: date, notice: dict[str, Any]) -> HttpResponse:
+    # None when the date was edited away meanwhile: the row then only says what happened.
+    item = selectors.date_item(request.workspace, key=key, on=occurs_on) if _is_htmx(request) else None
+    return _answer(request, notice, "reminders/_date_item.html", {"d": item})
+
+
+@require_POST
+@workspace_required
+def date_dismiss(request: HttpRequest) -> HttpResponse:
+    key, occurs_on = _date_target(request)
+    dismissed = services.date_dismiss(workspace=request.workspace, key=key, occurs_on=occurs_on)
+    if dismissed is None:
+        return _date_answer(request, key, occurs_on, _notice(request, "That was already marked done."))
+    notice = _notice(
+        request, "Marked done.", url=reverse("reminders:date_undo"), kind="date", target=f"{key}@{occurs_on}",
+        after=dismissed.pk, fields={"key": key, "on": occurs_on.isoformat()},
+    )  # fmt: skip
+    return _date_answer(request, key, occurs_on, notice)
+
+
+@require_POST
+@workspace_required
+def date_undo(request: HttpRequest) -> HttpResponse:
+    key, occurs_on = _date_target(request)
+    try:
+        _, dismissed_pk = services.undo_read(
+            token=request.POST.get("token", ""),
+            workspace=request.workspace,
+            user=request.user,
+            kind="date",
+            target=f"{key}@{occurs_on}",
+        )
+    except ValidationError as exc:
+        return _date_answer(request, key, occurs_on, _notice(request, " ".join(exc.messages), error=True))
+    restored = services.date_restore(
+        workspace=request.workspace, dismissed_pk=dismissed_pk, key=key, occurs_on=occurs_on
+    )
+    return _date_answer(
+        request, key, occurs_on, _notice(request, "Undone: not done yet." if restored else "Already undone.")
+    )
 
 
 def _check_date_key(request: HttpRequest, key: str) -> None:
@@ -151,13 +332,6 @@ def _check_date_key(request: HttpRequest, key: str) -> None:
     if parts[0] not in models or pk is None:
         raise Http404("Unknown reminder.")
     get_for_workspace_or_404(request, models[parts[0]], pk=pk)
-
-
-def _error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    text = " ".join(exc.messages)
-    if request.headers.get("HX-Request"):
-        return HttpResponse(text, status=422)
-    return _back(request, text, level=messages.ERROR)
 
 
 class FollowUpForm(forms.ModelForm):

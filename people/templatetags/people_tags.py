@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 import markdown as md
@@ -121,3 +122,9 @@ def stay_badge(person: Person, today: date) -> str:
         else f"Stay in touch: {status.due_words} {on}"
     )
     return format_html('<span class="badge {}" title="{}">{}</span>', colour, title, status.label)
+
+
+@register.filter
+def said_by(promise: Any, viewer: object) -> str:
+    """ "You promised", "Ngozi promised", "They promised": a promise as ``viewer`` reads it."""
+    return promise.said_by(viewer)

@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interactions', '0007_followup_moved'),
-        ('people', '0008_tagcadence_moved'),
+        ('interactions', '0009_followup_moved'),
+        ('people', '0010_tagcadence_moved'),
         ('reminders', '0002_date_ranges'),
     ]
 

@@ -73,37 +73,6 @@
         if (list) { fillDatalist(list, data.tags.map(function (t) { return head + t; })); }
       });
   }, 200));
-
-  // Family links: type a name, pick from suggestions, and the person's number is filled in.
-  var personUrl = document.body.getAttribute("data-person-url");
-  document.querySelectorAll("input[data-person-picker]").forEach(function (numberInput, index) {
-    if (!personUrl) { return; }
-    var listId = "person-picker-" + index;
-    var search = document.createElement("input");
-    search.type = "search";
-    search.className = "form-control form-control-sm mt-1";
-    search.placeholder = "Type a name to find them";
-    search.setAttribute("aria-label", "Find a person by name");
-    search.setAttribute("list", listId);
-    var list = document.createElement("datalist");
-    list.id = listId;
-    numberInput.after(search, list);
-    var found = {};
-    search.addEventListener("input", debounce(function () {
-      var picked = found[search.value];
-      if (picked) { numberInput.value = picked; return; }
-      fetch(personUrl + "?q=" + encodeURIComponent(search.value), { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : { people: [] }; })
-        .then(function (data) {
-          found = {};
-          fillDatalist(list, data.people.map(function (p) {
-            var label = p.name + (p.company ? " (" + p.company + ")" : "") + " #" + p.id;
-            found[label] = p.id;
-            return label;
-          }));
-        });
-    }, 200));
-  });
 })();
 
 // Person pickers on <select data-person-search>: type a name, pick a suggestion, and the
@@ -190,6 +159,10 @@
   }
 
   document.querySelectorAll("select[data-person-search]").forEach(attach);
+  // Rows added to a form later (formsets.js: "Add another family member") get pickers too.
+  document.addEventListener("formset:added", function (event) {
+    event.target.querySelectorAll("select[data-person-search]").forEach(attach);
+  });
 
   // Quick log: the "Log" button, any [data-quick-log-person] button, or the L key.
   var modalEl = document.getElementById("quick-log");
@@ -197,7 +170,13 @@
   var modal = bootstrap.Modal.getOrCreateInstance(modalEl);
   var personSelect = modalEl.querySelector("select[data-person-search]");
 
-  function open(personId, personName) {
+  var kindSelect = modalEl.querySelector("select[name$=kind]");
+
+  // kind: what the person prefers ("whatsapp"), so "Log" for them starts as that conversation.
+  function open(personId, personName, kind) {
+    if (kind && kindSelect && kindSelect.querySelector('option[value="' + CSS.escape(kind) + '"]')) {
+      kindSelect.value = kind;
+    }
     if (personId && personSelect) {
       var option = Array.prototype.find.call(personSelect.options, function (o) { return o.value === personId; });
       if (!option) { option = new Option(personName, personId, true, true); personSelect.add(option); }
@@ -217,7 +196,7 @@
     var trigger = event.target.closest("[data-quick-log], [data-quick-log-person]");
     if (!trigger) { return; }
     event.preventDefault();
-    open(trigger.getAttribute("data-quick-log-person"), trigger.getAttribute("data-quick-log-name"));
+    open(trigger.getAttribute("data-quick-log-person"), trigger.getAttribute("data-quick-log-name"), trigger.getAttribute("data-quick-log-kind"));
   });
 
   document.addEventListener("keydown", function (event) {
@@ -228,7 +207,7 @@
     if (document.querySelector(".modal.show")) { return; }
     event.preventDefault();
     var page = document.querySelector("[data-current-person]");
-    open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"));
+    open(page && page.getAttribute("data-current-person"), page && page.getAttribute("data-current-person-name"), page && page.getAttribute("data-current-person-kind"));
   });
 })();
 

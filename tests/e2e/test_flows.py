@@ -171,6 +171,10 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     page.keyboard.type(next_week.strftime("%m%d%Y"))
     expect(dialog.get_by_label("Follow up on")).to_have_value(next_week.isoformat())
     page.keyboard.press("Tab")  # the date field's calendar button
+    page.keyboard.press("Tab")  # the follow-up date chips: one tab stop (test_quick_log_details.py)
+    expect(
+        dialog.get_by_role("toolbar", name="Follow up").get_by_role("button", name=re.compile("^Tomorrow"))
+    ).to_be_focused()
     page.keyboard.press("Tab")
     expect(field(me, "Summary")).to_be_focused()
     page.keyboard.type("Asked about the new engine")
@@ -186,12 +190,15 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     item = todo.get_by_role("listitem").filter(has_text="Ada Lovelace")
     expect(item).to_contain_text("Follow up")
     expect(item).to_contain_text("Wednesday")
-    expect(page.get_by_role("region", name="Open promises")).to_contain_text("I promised Send the quote · Ada Lovelace")
+    expect(page.get_by_role("region", name="Open promises")).to_contain_text(
+        "You promised Send the quote · Ada Lovelace"
+    )
     expect(page.get_by_role("region", name="Recent conversations")).to_contain_text("Asked about the new engine")
 
     item.get_by_role("button", name="Snooze").click()
     item.get_by_role("button", name="1 week").click()
-    expect(item).to_have_count(0)  # htmx took it off the page
+    expect(item).to_contain_text("Snoozed to Sun 22 Mar.")  # the row stays, with its new day
+    expect(item).to_contain_text("Sunday")
     page.reload()
     me.audit()
     expect(item).to_contain_text("Sunday")  # a week from today: still on this week's page
@@ -199,12 +206,64 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     assert follow_up.snoozed_until == on_sunday + timedelta(days=7)
 
     item.get_by_role("button", name="Done").click()
-    expect(item).to_have_count(0)
+    expect(item).to_contain_text("Done: follow-up with Ada Lovelace.")
     page.reload()
     me.audit()
     expect(todo).to_contain_text("Nothing else this week.")
     assert not FollowUp.objects.filter(done_at__isnull=True).exists()
     assert Promise.objects.get().text == "Send the quote"
+
+
+def test_it_snoozes_a_friday_follow_up_by_a_day_undoes_it_and_marks_it_done(
+    visit: Callable[..., Visitor], seller: User
+) -> None:
+    friday = datetime(2026, 3, 20, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(friday, tick=True):
+        follow_up = follow_up_create(person=Person.objects.get(first_name="Ada"), due_on=friday.date(), note="Quote")
+        me = visit()
+        page = me.page
+        log_in(me, seller.email)
+        todo = page.get_by_role("region", name="To do")
+        item = todo.get_by_role("listitem").filter(has_text="Ada Lovelace")
+        expect(item).to_contain_text("today")
+
+        item.get_by_role("button", name="Snooze").click()
+        item.get_by_role("button", name="1 day").click()
+        expect(item).to_contain_text("Snoozed to Sat 21 Mar.")  # still there, with its new day
+        expect(item).to_contain_text("Saturday")
+        undo = item.get_by_role("button", name="Undo")
+        expect(undo).to_be_visible()
+        assert undo.is_visible()
+        me.audit()
+        undo.click()
+        expect(item).to_contain_text("Undone: due Fri 20 Mar again.")
+        expect(item.get_by_role("button", name="Undo")).to_have_count(0)
+        expect(item).to_contain_text("today")
+        follow_up.refresh_from_db()
+        assert follow_up.snoozed_until is None
+        page.reload()
+        me.audit()
+        expect(item).to_contain_text("today")  # the reload agrees: back on today
+
+        item.get_by_role("button", name="Snooze").click()
+        item.get_by_role("button", name="1 day").click()
+        expect(item).to_contain_text("Snoozed to Sat 21 Mar.")
+        page.reload()
+        me.audit()
+        expect(item).to_contain_text("Saturday")  # in the rest of the week, as the row said
+        expect(todo).to_contain_text("Nothing due today.")
+
+        item.get_by_role("button", name="Done").click()
+        expect(item).to_contain_text("Done: follow-up with Ada Lovelace.")
+        expect(item.get_by_role("button", name="Undo")).to_be_visible()
+        expect(item.get_by_role("button", name="Done")).to_have_count(0)
+        me.audit()
+        page.reload()
+        me.audit()
+        expect(item).to_have_count(0)  # done: off the list, as the row said
+        expect(todo).to_contain_text("Nothing else this week.")
+        follow_up.refresh_from_db()
+        assert follow_up.done_at is not None
 
 
 def test_it_finds_a_person_by_a_fragment_of_their_company_and_exports_the_result(

@@ -18,6 +18,7 @@ from crm import queue
 from crm.models import Workspace
 from imports import services
 from imports.models import ImportJob
+from imports.services import running
 from imports.tasks import read_import_task, run_import_task
 from people.models import Person
 from tests.hints import LATER, NOW, broker_down, broker_up, sweep_twice_then_work
@@ -78,8 +79,8 @@ def test_it_takes_over_a_run_whose_worker_died_without_doing_a_row_twice(
     services.import_read(job_id=job.pk)
     with broker_up(run_import_task):
         owner_client.post(reverse("imports:go", args=[job.pk]), {"default_action": "merge"})
-    monkeypatch.setattr(services, "RUN_BATCH", 2)
-    real_batch, batches = services._run_batch, []
+    monkeypatch.setattr(running, "RUN_BATCH", 2)
+    real_batch, batches = running._run_batch, []
 
     def batch_then_die(*args: object) -> None:
         if len(batches) == 2:
@@ -87,10 +88,10 @@ def test_it_takes_over_a_run_whose_worker_died_without_doing_a_row_twice(
         batches.append(args)
         real_batch(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "_run_batch", batch_then_die)
+    monkeypatch.setattr(running, "_run_batch", batch_then_die)
     with pytest.raises(SystemExit):
         services.import_run(job_id=job.pk)
-    monkeypatch.setattr(services, "_run_batch", real_batch)
+    monkeypatch.setattr(running, "_run_batch", real_batch)
     services.import_run(job_id=job.pk)  # the message redelivered at once: the claim is not stale yet
     job.refresh_from_db()
     assert (job.status, job.processed) == (ImportJob.Status.RUNNING, 4)

@@ -153,7 +153,10 @@ def test_done_and_snooze_work_without_a_page_reload(owner_client: Client, owner:
     later = services.follow_up_create(person=person, due_on=date(2026, 3, 4), note="Quote")
 
     response = owner_client.post(reverse("reminders:follow_up_done", args=[done.pk]), HTTP_HX_REQUEST="true")
-    assert (response.status_code, response.content) == (200, b"")
+    # The row comes back marked done, with its Undo (issue 16: it no longer just vanishes).
+    assert response.status_code == 200
+    assert "Done: follow-up with" in response.content.decode()
+    assert ">Undo</button>" in response.content.decode()
     owner_client.post(
         reverse("reminders:follow_up_snooze", args=[later.pk]), {"until": "2026-03-20"}, HTTP_HX_REQUEST="true"
     )

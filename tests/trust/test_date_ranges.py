@@ -62,17 +62,18 @@ def _snapshot() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _browser_data(form: Element, person_id: int) -> tuple[dict[str, list[str]], set[str]]:
+def _browser_data(form: Element, person_id: int) -> tuple[dict[str, list[str]], dict[str, str]]:
     """What a browser submits for ``form`` as the page filled it in, with the required fields
-    it left empty filled (a name, the person a conversation was with); and its text fields."""
+    it left empty filled (a name, the person a conversation was with); and what someone filling
+    a row would put in its text fields and choices (a family member's relation)."""
     data: dict[str, list[str]] = defaultdict(list)
-    texts = set()
+    texts: dict[str, str] = {}
     for element in form.iter():
         name, kind = element.get("name"), (element.get("type") or "text").lower()
         if not name or element.tag not in {"input", "select", "textarea"} or kind in {"submit", "button", "file"}:
             continue
         if element.tag == "textarea" or (element.tag == "input" and kind == "text"):
-            texts.add(name)
+            texts[name] = "Date check"
         if element.tag == "textarea":
             data[name].append(element.text or "")
         elif element.tag == "select":
@@ -81,8 +82,12 @@ def _browser_data(form: Element, person_id: int) -> tuple[dict[str, list[str]], 
             if not chosen and element.get("multiple") is None:
                 chosen = options[:1]
             data[name] += [o.get("value", o.text or "") for o in chosen]
-            if element.get("data-person-search") and not any(data[name]):
-                data[name] = [str(person_id)]
+            if not element.get("data-person-search") and (
+                first := next((o.get("value") for o in options if o.get("value")), None)
+            ):
+                texts[name] = first
+            if element.get("data-person-search") and element.get("required") is not None and not any(data[name]):
+                data[name] = [str(person_id)]  # an optional picker (a family link) is left as it came
             elif element.get("required") is not None and not any(data[name]):
                 data[name] = [next(o.get("value") for o in options if o.get("value"))]
         elif kind not in {"checkbox", "radio"}:
@@ -106,13 +111,16 @@ def _date_fields(form: Element) -> list[tuple[str, str]]:
     return found
 
 
-def _with_value(form: tuple[dict[str, list[str]], set[str]], name: str, kind: str, value: Any) -> dict[str, list[str]]:
-    """The form's data with ``value`` in the field; in a formset row, the row's empty text filled."""
+def _with_value(
+    form: tuple[dict[str, list[str]], dict[str, str]], name: str, kind: str, value: Any
+) -> dict[str, list[str]]:
+    """The form's data with ``value`` in the field; in a formset row, the row's empty text filled
+    and its empty choices made."""
     data, texts = {key: list(values) for key, values in form[0].items()}, form[1]
     if row := re.match(r"^(.+-\d+-)", name):
         for key, values in data.items():
             if key.startswith(row[1]) and key in texts and not any(values):
-                data[key] = ["Date check"]
+                data[key] = [texts[key]]
     if kind == "partial":
         day, month, year = value
         data |= {f"{name}_day": [day], f"{name}_month": [month], f"{name}_year": [year]}

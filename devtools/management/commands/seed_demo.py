@@ -37,7 +37,11 @@ SUMMARIES = {
         "Met at their office to plan {topic}",
     ],
     Interaction.Kind.EMAIL: ["Sent the {topic} quote", "Emailed notes on {topic}", "Answered their {topic} question"],
-    Interaction.Kind.MESSAGE: ["Texted about {topic}", "WhatsApp: {topic} follow-up"],
+    Interaction.Kind.MESSAGE: ["Texted about {topic}", "Sent a text: {topic} follow-up"],
+    Interaction.Kind.WHATSAPP: ["WhatsApp: {topic} follow-up", "Voice note on WhatsApp about {topic}"],
+    Interaction.Kind.SIGNAL: ["Signal chat about {topic}"],
+    Interaction.Kind.TELEGRAM: ["Telegram: photos of the {topic}"],
+    Interaction.Kind.LINKEDIN: ["LinkedIn message about {topic}", "Congratulated them on LinkedIn; mentioned {topic}"],
     Interaction.Kind.VISIT: ["Dropped by the shop: {topic}", "Site visit for {topic}"],
     Interaction.Kind.VIDEO: ["Video call: {topic} demo", "Zoom about {topic} rollout"],
     Interaction.Kind.NOTE: ["Heard they are expanding {topic}", "Note: interested in {topic}"],
@@ -201,7 +205,7 @@ class Command(BaseCommand):
                 how_we_met=rng.choice(HOW_WE_MET) if rng.random() < 0.5 else "",
                 notes=rng.choice(NOTES),
                 owner=owners[0] if i % 4 else owners[1],
-                preferred_channel=rng.choice(["phone", "email", "text", "in_person", "video", ""]),
+                preferred_channel=rng.choice([*Person.Channel.values, ""]),
                 best_time=rng.choice(["", "weekday mornings", "after 4pm", "Fridays"]),
                 contact_every=(every := rng.choice([None, None, 2, 4, 6])),
                 contact_every_unit=(unit := rng.choice(["weeks", "months"])),
@@ -266,6 +270,17 @@ class Command(BaseCommand):
                 contacts.append(
                     ContactMethod(
                         workspace=workspace, person=person, kind="address", label="office", value=fake.address()[:500]
+                    )
+                )
+            if person.preferred_channel == Person.Channel.LINKEDIN:  # where "prefers LinkedIn message" reaches them
+                slug = f"{person.first_name}-{person.last_name}-{index}".lower().replace(" ", "")
+                contacts.append(
+                    ContactMethod(
+                        workspace=workspace,
+                        person=person,
+                        kind="social",
+                        label="LinkedIn",
+                        value=f"linkedin.com/in/{slug}",
                     )
                 )
             chosen = rng.sample(tags, k=rng.choice([0, 1, 1, 2])) + rng.sample(interests, k=rng.choice([0, 1, 2]))
@@ -366,15 +381,20 @@ class Command(BaseCommand):
                         person=person,
                         direction=direction,
                         text=text,
+                        made_by_id=person.owner_id,
                         due_on=today + timedelta(days=rng.randint(-10, 20)),
                     )
                 )
             if index % 9 == 0:
+                days = rng.randint(-5, 12)
+                # The demo user's first one is due tomorrow, so "the week ahead" is never empty
+                # whatever the random draws (tomorrow is in it on every day of the week).
+                days = 1 if index == 9 else days
                 follow_ups.append(
                     FollowUp(
                         workspace=workspace,
                         person=person,
-                        due_on=today + timedelta(days=rng.randint(-5, 12)),
+                        due_on=today + timedelta(days=days),
                         repeat_every=rng.choice([None, None, 1, 3]),
                         repeat_unit="months",
                         note=rng.choice(

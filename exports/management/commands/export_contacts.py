@@ -35,7 +35,8 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=options["user"]).select_related("current_workspace").first()
         membership = (
             Membership.objects.select_related("workspace")
-            .filter(user=user, workspace=user.current_workspace_id)
+            .for_workspace(user.current_workspace)
+            .filter(user=user)
             .first()
             if user is not None
             else None

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('reminders', '0002_date_ranges'),
         ('crm', '0006_signup_invitation'),
-        ('people', '0007_messaging_channels'),
+        ('people', '0009_handover'),
     ]
 
     # The table stays where it is (db_table): only the model's home in the code moves.

@@ -12,8 +12,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('reminders', '0002_date_ranges'),
         ('crm', '0006_signup_invitation'),
-        ('interactions', '0006_need_promise_search_indexes'),
-        ('people', '0008_tagcadence_moved'),
+        ('interactions', '0008_messaging_kinds'),
+        ('people', '0010_tagcadence_moved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
