@@ -12,7 +12,7 @@ from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.dates import validate_in_range
-from people.forms import DateInput, DateTimeInput, date_field
+from people.forms import DateInput, LocalDateField, LocalDateTimeField, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
 
@@ -57,7 +57,7 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"data-person-search": "1", "size": 3}),
         error_messages={"required": "Choose who you talked with."},
     )
-    occurred_at = forms.DateTimeField(label="When", validators=[validate_in_range], widget=DateTimeInput())
+    occurred_at = LocalDateTimeField(label="When", validators=[validate_in_range])
 
     class Meta:
         model = Interaction
@@ -210,6 +210,7 @@ class PromiseForm(forms.ModelForm):
         fields = ("direction", "text", "due_on")
         labels = {"direction": "Who promised", "text": "Promise", "due_on": "Due"}
         widgets = {"due_on": DateInput()}
+        field_classes = {"due_on": LocalDateField}
 
 
 class NeedFilterForm(forms.Form):

@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import dateformats
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
 from people.dates import in_range
-from people.forms import DateInput, add_service_error
+from people.forms import DateInput, LocalDateField, add_service_error
 from people.models import Person
 from reminders import selectors, services
 from reminders.models import FollowUp, TagCadence, Unit
@@ -43,10 +44,10 @@ def _snooze_until(request: HttpRequest) -> date:
     preset = request.POST.get("snooze", "")
     if preset in SNOOZES:
         return timezone.localdate() + timedelta(days=SNOOZES[preset])
-    try:
-        return date.fromisoformat(request.POST.get("until", ""))
-    except ValueError as exc:
-        raise ValidationError("Pick a date to snooze until.") from exc
+    typed = request.POST.get("until", "").strip()
+    if not typed:
+        raise ValidationError("Pick a date to snooze until.")
+    return dateformats.parse_date(typed)
 
 
 @require_POST
@@ -75,7 +76,7 @@ def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
         services.follow_up_snooze(follow_up=follow_up, until=until)
     except ValidationError as exc:
         return _error(request, exc)
-    return _back(request, f"Snoozed until {until:%a %-d %b}.")
+    return _back(request, f"Snoozed until {dateformats.format_date(until, 'day')}.")
 
 
 @require_POST
@@ -87,7 +88,7 @@ def cadence_snooze(request: HttpRequest, person_pk: int) -> HttpResponse:
         services.cadence_snooze(person=person, until=until)
     except ValidationError as exc:
         return _error(request, exc)
-    return _back(request, f"{person} snoozed until {until:%a %-d %b}.")
+    return _back(request, f"{person} snoozed until {dateformats.format_date(until, 'day')}.")
 
 
 @require_POST
@@ -135,6 +136,7 @@ class FollowUpForm(forms.ModelForm):
             "repeat_unit": "Unit",
         }
         widgets = {"due_on": DateInput()}
+        field_classes = {"due_on": LocalDateField}
         help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
 
 
