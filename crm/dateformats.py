@@ -210,7 +210,7 @@ _DATETIME = re.compile(
 
 def _invalid(style: DateStyle) -> ValidationError:
     return ValidationError(
-        f"Enter the date as {style.placeholder}, for example {style.example()}.", code="invalid"
+        f"Enter a valid date as {style.placeholder}, for example {style.example()}.", code="invalid"
     )  # fmt: skip
 
 
@@ -227,7 +227,8 @@ def parse_date(text: str, *, style: DateStyle | None = None) -> date:
         year, month, day = first, second, third
     elif len(third) != 4:
         raise ValidationError(
-            f"Type the year in full ({style.placeholder}, for example {style.example()}).", code="invalid"
+            f"Enter a valid date with the year in full: {style.placeholder}, for example {style.example()}.",
+            code="invalid",
         )
     elif style.order == "mdy":
         month, day, year = first, second, third
@@ -236,9 +237,10 @@ def parse_date(text: str, *, style: DateStyle | None = None) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError as exc:
-        if 1 <= int(month) <= 12 and int(day) >= 1:
+        if int(year) >= 1 and 1 <= int(month) <= 12 and int(day) >= 1:
             raise ValidationError(
-                f"{calendar.month_name[int(month)]} {year} has no day {int(day)}.", code="invalid"
+                f"Enter a valid date. {calendar.month_name[int(month)]} {int(year)} has no day {int(day)}.",
+                code="invalid",
             ) from exc
         raise _invalid(style) from exc
 
