@@ -29,8 +29,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, RowNumber, TruncDate
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from crm import dateformats
 from crm.models import User, Workspace
 from interactions.models import Interaction, Need, Promise
 from people.dates import EARLIEST_INSTANT, LATEST_INSTANT, PartialDate
@@ -144,7 +145,7 @@ class StayStatus:
     @property
     def label(self) -> str:
         if self.first_contact:
-            return f"First contact {self.due_words} {dateformat.format(self.due_on, 'j M')}"
+            return f"First contact {self.due_words} {dateformats.format_date(self.due_on, 'day_month')}"
         return {"overdue": "Overdue", "soon": "Due soon", "ok": "In touch"}[self.state]
 
 
