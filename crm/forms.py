@@ -4,9 +4,53 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.utils import timezone
 
+from crm import dateformats, timezones
 from crm.models import User, Workspace
 from crm.services import SETTINGS_FIELDS
+
+
+class TimeZoneField(forms.ChoiceField):
+    """The places of ``crm.timezones``, grouped by region, typed to filter by static/js/timezones.js.
+
+    An old name (posted by a browser that still reports "Asia/Calcutta") is read as the place
+    it now is; ``current``, a stored zone that is no place ("Factory"), stays a choice so
+    saving other settings keeps it.
+    """
+
+    def __init__(self, *, current: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Time zone")
+        super().__init__(choices=timezones.grouped_choices(now=timezone.now(), current=current), **kwargs)
+        self.widget.attrs["data-zone-filter"] = "1"
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return timezones.canonical(value) or value
+
+
+class DateStyleField(forms.ChoiceField):
+    """The date style; left out of a request (a script, an old tab), ``keep`` stays."""
+
+    def __init__(self, *, keep: str) -> None:
+        super().__init__(
+            choices=dateformats.CHOICES,
+            required=False,
+            label="Dates",
+            help_text="How dates are shown and typed, on every page and in emails.",
+        )
+        self.keep = dateformats.get_style(keep).code
+
+    def clean(self, value: Any) -> str:
+        return super().clean(value) or self.keep
+
+
+def _time_zone_as_chosen(form: forms.ModelForm, *, help_text: str = "") -> None:
+    """The grouped zone choice on a user's form, showing the stored zone (an alias as its place)."""
+    current = form.instance.time_zone if form.instance.pk else ""
+    form.fields["time_zone"] = TimeZoneField(current=current, help_text=help_text)
+    if current:
+        form.initial["time_zone"] = timezones.canonical(current) or current
 
 
 class SignUpForm(BaseUserCreationForm):
@@ -18,7 +62,7 @@ class SignUpForm(BaseUserCreationForm):
 
     class Meta:
         model = User
-        fields = ("email", "display_name", "time_zone")
+        fields = ("email", "display_name", "time_zone", "date_style")
         labels = {"display_name": "Your name", "time_zone": "Time zone"}
         help_texts = {"display_name": "How teammates see you. Optional."}
 
@@ -26,6 +70,10 @@ class SignUpForm(BaseUserCreationForm):
         if invited_email:
             kwargs["initial"] = {**(kwargs.get("initial") or {}), "email": invited_email}
         super().__init__(*args, **kwargs)
+        _time_zone_as_chosen(self)
+        # The browser's own (crm.middleware activates it from Accept-Language before sign-in).
+        self.fields["date_style"] = DateStyleField(keep=dateformats.get_style().code)
+        self.initial.setdefault("date_style", self.fields["date_style"].keep)
         email = self.fields["email"]
         email.widget.attrs.update({"autocomplete": "email", "autofocus": True})
         self.fields["time_zone"].widget.attrs["data-browser-timezone"] = "1"
@@ -68,7 +116,12 @@ class UserSettingsForm(forms.ModelForm):
             "digest_always": "Send even when nothing is due",
             "date_lead_days": "Remind me of birthdays and anniversaries this many days ahead",
         }
-        help_texts = {"time_zone": "Dates, reminders and digests follow this time zone."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _time_zone_as_chosen(self, help_text="Dates, reminders and digests follow this time zone.")
+        self.fields["date_style"] = DateStyleField(keep=self.instance.date_style)
+        self.initial["date_style"] = self.fields["date_style"].keep
 
     def clean_date_lead_days(self) -> int:
         value = self.cleaned_data["date_lead_days"]

@@ -12,21 +12,36 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
 
+from crm import dateformats
 from crm.clientip import forwarded_client_ip
+from crm.services import user_preset_date_style
 
 
 class TimezoneMiddleware:
-    """Shows every date and time in the signed-in user's own time zone."""
+    """Shows every date and time in the signed-in user's own time zone and date style.
+
+    A user who never chose a style (every account made before there was one) gets their
+    browser's, saved on the first page they open, so their emails follow it too. Someone not
+    signed in sees their browser's style.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        browser_style = dateformats.style_from_accept_language(request.headers.get("Accept-Language", ""))
         if request.user.is_authenticated:
             timezone.activate(request.user.zone)
+            if not request.user.date_style:
+                user_preset_date_style(user=request.user, date_style=browser_style)
+            dateformats.activate(request.user.date_style or browser_style)
         else:
             timezone.deactivate()
-        return self.get_response(request)
+            dateformats.activate(browser_style)
+        try:
+            return self.get_response(request)
+        finally:
+            dateformats.deactivate()
 
 
 # C0 control characters but tab, newline and carriage return; DEL; lone surrogates. PostgreSQL

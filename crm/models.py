@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from crm import dateformats
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -29,6 +31,8 @@ class UserManager(BaseUserManager["User"]):
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone this machine can load, so a zone stored years ago still validates; what a
+    person is offered is the shorter, grouped list of ``crm.timezones``."""
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
@@ -38,6 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=150, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
+    # Empty until chosen: the first page they open presets it from the browser's language.
+    date_style = models.CharField(max_length=8, blank=True, choices=dateformats.CHOICES)
     current_workspace = models.ForeignKey(
         "Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -252,6 +258,7 @@ class Signup(QueuedEmail):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     display_name = models.CharField(max_length=150, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
+    date_style = models.CharField(max_length=8, blank=True, choices=dateformats.CHOICES)
     password = models.CharField(max_length=128, blank=True, help_text="The password's hash, never the password.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)

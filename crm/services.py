@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from crm import dateformats
 from crm.emails import make_message
 from crm.models import (
     Invitation,
@@ -39,14 +40,18 @@ SIGNUP_SALT = "rapport.signup"
 
 
 @transaction.atomic
-def user_sign_up(*, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> User:
+def user_sign_up(
+    *, email: str, password: str, display_name: str = "", time_zone: str = "UTC", date_style: str = ""
+) -> User:
     """Create a user with a workspace of their own, which they own and start in.
 
     Only for an address already proven to be theirs (an invitation link, a sign-up link): the
     sign-up page goes through ``signup_request``. An address that has an account meanwhile is an
     IntegrityError (the database's unique email is the one check that cannot race).
     """
-    user = User(email=email.strip().lower(), display_name=display_name.strip(), time_zone=time_zone)
+    user = User(
+        email=email.strip().lower(), display_name=display_name.strip(), time_zone=time_zone, date_style=date_style
+    )
     user.set_password(password)
     return _user_with_workspace(user)
 
@@ -60,7 +65,13 @@ def _user_with_workspace(user: User) -> User:
 
 @transaction.atomic
 def signup_request(
-    *, email: str, password: str, display_name: str = "", time_zone: str = "UTC", invitation: Invitation | None = None
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    time_zone: str = "UTC",
+    date_style: str = "",
+    invitation: Invitation | None = None,
 ) -> Signup:
     """Record a sign-up from the page and queue its email, doing the same work for any address.
 
@@ -81,6 +92,7 @@ def signup_request(
         kind=Signup.Kind.EXISTING if exists else Signup.Kind.NEW,
         display_name=display_name.strip(),
         time_zone=time_zone,
+        date_style=date_style,
         password="" if exists else password_hash,
         invitation=invitation,
     )
@@ -154,7 +166,12 @@ def signup_confirm(*, token: str, password: str) -> User:
         raise SignupInvalid("This link has already been used. Log in with the account it created.")
     if User.objects.filter(email__iexact=signup.email).exists():
         raise SignupAccountExists
-    user = User(email=signup.email, display_name=signup.display_name, time_zone=signup.time_zone)
+    user = User(
+        email=signup.email,
+        display_name=signup.display_name,
+        time_zone=signup.time_zone,
+        date_style=signup.date_style,
+    )
     user.password = signup.password
     try:
         with transaction.atomic():
@@ -268,6 +285,7 @@ def workspace_delete(*, membership: Membership) -> Workspace | None:
 SETTINGS_FIELDS = (
     "display_name",
     "time_zone",
+    "date_style",
     "digest",
     "digest_weekday",
     "digest_hour",
@@ -297,6 +315,16 @@ def user_update_settings(*, user: User, **fields: object) -> User:
     user.full_clean()
     user.save(update_fields=update)
     return user
+
+
+def user_preset_date_style(*, user: User, date_style: str) -> None:
+    """Give a user who never chose a date style the one their browser asks for. Only while it is
+    still empty (a conditional UPDATE): two first pages at once, or a choice made meanwhile in
+    another tab, are never overwritten."""
+    if date_style not in dateformats.STYLES:
+        return
+    if User.objects.filter(pk=user.pk, date_style="").update(date_style=date_style):
+        user.date_style = date_style
 
 
 def password_reset_request(*, user: User) -> PasswordResetRequest | None:
@@ -465,7 +493,7 @@ ACCOUNT_EXISTS_FOR_INVITEE = "An account with this address already exists. Log i
 
 @transaction.atomic
 def invitation_sign_up(
-    *, invitation: Invitation, password: str, display_name: str = "", time_zone: str = "UTC"
+    *, invitation: Invitation, password: str, display_name: str = "", time_zone: str = "UTC", date_style: str = ""
 ) -> Signup:
     """Sign up from an invitation: always the invited address, confirmed by an email to it.
 
@@ -481,6 +509,7 @@ def invitation_sign_up(
         password=password,
         display_name=display_name,
         time_zone=time_zone,
+        date_style=date_style,
         invitation=invitation,
     )
 

@@ -98,6 +98,8 @@ TEMPLATES = [
                 "interactions.context_processors.quick_log",
                 "reminders.context_processors.notifications",
             ],
+            # Dates are written in the user's style everywhere (crm/dateformats.py), emails too.
+            "builtins": ["crm.templatetags.userdates"],
         },
     },
 ]

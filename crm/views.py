@@ -52,6 +52,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
             time_zone=form.cleaned_data["time_zone"],
+            date_style=form.cleaned_data["date_style"],
         )
         return render(request, "registration/signup_sent.html", {"max_age_hours": settings.SIGNUP_MAX_AGE_HOURS})
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
@@ -222,6 +223,7 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
                 time_zone=form.cleaned_data["time_zone"],
+                date_style=form.cleaned_data["date_style"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from crm import permissions
+from crm import dateformats, permissions
 from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
@@ -88,7 +88,7 @@ def next_digest_text(*, user: User, now: datetime) -> str:
         return "Off"
     local = at.astimezone(user.zone)
     days = (local.date() - now.astimezone(user.zone).date()).days
-    day = {0: "today", 1: "tomorrow"}.get(days) or dateformat.format(local, "l j F")
+    day = {0: "today", 1: "tomorrow"}.get(days) or dateformats.format_date(local, "long_no_year")
     return f"{day} {local:%H:%M} ({user.zone.key})"
 
 
@@ -459,7 +459,7 @@ def digest_send(*, run_id: int, now: datetime | None = None) -> str:
     if not run.is_test and now - run.scheduled_at > period_length(user):
         return _finish(run, DigestRun.State.SKIPPED, error="More than a period late: skipped, not sent.")
     try:
-        with timezone.override(user.zone):
+        with timezone.override(user.zone), dateformats.override(user.date_style):
             digest = digest_content(user=user, today=timezone.localdate())
             if digest.is_empty and not user.digest_always and not run.is_test:
                 return _finish(run, DigestRun.State.EMPTY)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from crm import dateformats
 from crm import services as crm_services
 from crm.forms import UserSettingsForm
 from crm.models import User
@@ -78,6 +79,8 @@ def action(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request, "This link has expired. Open Rapport to see what is due now.")
     except (signing.BadSignature, ObjectDoesNotExist, KeyError, TypeError):
         return _invalid(request, "This link is not valid.")
+    if user.date_style:  # the email's reader, maybe not signed in here: dates as in their email
+        dateformats.activate(user.date_style)
     if request.method == "POST":
         try:
             with timezone.override(user.zone):

@@ -1,22 +1,25 @@
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from crm import dateformats
 from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.dates import shifted, validate_in_range
-from people.forms import DateInput, DateTimeInput, date_field
+from people.forms import DateInput, LocalDateField, LocalDateTimeField, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
 
@@ -61,7 +64,7 @@ class InteractionForm(PersonPickerMixin, forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"data-person-search": "1", "size": 3}),
         error_messages={"required": "Choose who you talked with."},
     )
-    occurred_at = forms.DateTimeField(label="When", validators=[validate_in_range], widget=DateTimeInput())
+    occurred_at = LocalDateTimeField(label="When", validators=[validate_in_range])
 
     class Meta:
         model = Interaction
@@ -223,6 +226,9 @@ QUICK_CARRIED = ("person", "kind", "summary", "follow_up_on", "promise")
 def quick_log_carried(data: QueryDict) -> str:
     """The full form's query string for what was typed in the quick log (and where it was)."""
     values = {name: data.get(f"quick-{name}", "").strip() for name in QUICK_CARRIED}
+    # Typed in the user's date style (27/03/2026); carried as the ISO day the full form reads.
+    with contextlib.suppress(ValidationError):
+        values["follow_up_on"] = dateformats.parse_date(values["follow_up_on"]).isoformat()
     values["next"] = data.get("next", "")
     return urlencode({name: value for name, value in values.items() if value})
 
@@ -275,6 +281,7 @@ class PromiseForm(forms.ModelForm):
         fields = ("direction", "text", "due_on")
         labels = {"direction": "Who promised", "text": "Promise", "due_on": "Due"}
         widgets = {"due_on": DateInput()}
+        field_classes = {"due_on": LocalDateField}
 
 
 class NeedFilterForm(forms.Form):

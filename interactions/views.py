@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import dateformats
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
@@ -119,7 +120,11 @@ def quick_log(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             outcomes=outcomes,
         )
-        follow = f" Follow-up on {outcomes.follow_up_on:%-d %b}." if outcomes.follow_up_on else ""
+        follow = (
+            f" Follow-up on {dateformats.format_date(outcomes.follow_up_on, 'day_month')}."
+            if outcomes.follow_up_on
+            else ""
+        )
         messages.success(request, f"Logged {interaction.kind_words} with {person}.{follow}")
         return redirect(safe_next(request, person.get_absolute_url()))
     context = {"quick_form": form, "next": safe_next(request, ""), "hide_quick_modal": True}

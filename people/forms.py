@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from datetime import date, datetime, time
 from typing import Any
 
 import phonenumbers
@@ -10,10 +11,12 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.forms import BaseForm, BaseInlineFormSet, inlineformset_factory
+from django.forms.utils import from_current_timezone
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 
+from crm import dateformats
 from crm.ids import parse_id
 from crm.models import User, Workspace
 from people.dates import EARLIEST, EARLIEST_REMEMBERED, LATEST, MONTHS, YEAR_MESSAGE, PartialDate, validate_in_range
@@ -23,27 +26,83 @@ from people.profile import FACT_TYPE_CHOICES
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 
-class DateInput(forms.DateInput):
-    """A date picker offering only the dates Rapport accepts (the server checks them anyway)."""
+class DateInput(forms.TextInput):
+    """A date typed in the user's own format (``crm.dateformats``), "dd/mm/yyyy" or "mm/dd/yyyy".
 
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        # A date input holds ISO dates only: a starting date in the locale's 27/03/2026 shows as empty.
-        super().__init__({"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), **(attrs or {})}, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    Not ``<input type=date>``: Chromium draws that in the browser's language, never the user's
+    setting. static/js/dates.js adds the browser's calendar beside it, offering only the dates
+    Rapport accepts (data-min, data-max; the server checks them anyway).
+    """
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        bounds = {"min": f"{EARLIEST.isoformat()}T00:00", "max": f"{LATEST.isoformat()}T23:59"}
-        super().__init__({**bounds, **(attrs or {})}, format="%Y-%m-%dT%H:%M")
+        bounds = {"data-min": EARLIEST.isoformat(), "data-max": LATEST.isoformat()}
+        super().__init__({"data-date-input": "date", "autocomplete": "off", **bounds, **(attrs or {})})
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        style = dateformats.get_style()  # at render time: the viewer's, not the one at import
+        context["widget"]["attrs"].update(
+            {
+                "placeholder": self.placeholder(style),
+                "data-date-order": style.order,
+                "data-date-separator": style.separator,
+            }
+        )
+        return context
+
+    def placeholder(self, style: dateformats.DateStyle) -> str:
+        return style.placeholder
+
+    def format_value(self, value: Any) -> str | None:
+        return super().format_value(dateformats.input_value(value))
+
+
+class DateTimeInput(DateInput):
+    """A date and a time, "dd/mm/yyyy hh:mm" in the user's format."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"data-date-input": "datetime", **(attrs or {})})
+
+    def placeholder(self, style: dateformats.DateStyle) -> str:
+        return f"{style.placeholder} hh:mm"
+
+    def format_value(self, value: Any) -> str | None:
+        return forms.TextInput.format_value(self, dateformats.input_value(value, with_time=True))
+
+
+class LocalDateField(forms.DateField):
+    """A date read in the user's format (yyyy-mm-dd always works too); a clear message otherwise."""
+
+    widget = DateInput
+
+    def to_python(self, value: Any) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        return dateformats.parse_date(str(value))
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time read in the user's format and time zone ("2025-12-31T14:30" too)."""
+
+    widget = DateTimeInput
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return from_current_timezone(value)
+        if isinstance(value, date):
+            return from_current_timezone(datetime.combine(value, time()))
+        return from_current_timezone(dateformats.parse_datetime(str(value)))
 
 
 def date_field(**kwargs: Any) -> forms.DateField:
     """A date field of a form that is not a model's, held to the same range as model fields."""
-    return forms.DateField(validators=[validate_in_range], widget=DateInput(), **kwargs)
+    return LocalDateField(validators=[validate_in_range], **kwargs)
 
 
 def add_service_error(form: BaseForm, exc: ValidationError) -> None:
@@ -86,6 +145,13 @@ class PartialDateWidget(forms.MultiWidget):
             ),
         }
         super().__init__(widgets, attrs)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        """The three inputs in the order the user writes dates: 15 April, April 15, 1980-04-15."""
+        context = super().get_context(name, value, attrs)
+        subwidgets = dict(zip("dmy", context["widget"]["subwidgets"], strict=True))
+        context["widget"]["subwidgets"] = [subwidgets[part] for part in dateformats.get_style().order]
+        return context
 
     def decompress(self, value: PartialDate | None) -> list[int | None]:
         if value is None:
@@ -174,6 +240,7 @@ class PersonForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 5}),
             "met_on": DateInput(),
         }
+        field_classes = {"met_on": LocalDateField}
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -247,6 +314,7 @@ class PreferencesForm(forms.ModelForm):
             "do_not_contact_until": "Do not contact until",
             "topics_to_avoid": "Topics to avoid (private)",
         }
+        field_classes = {"do_not_contact_until": LocalDateField}
         widgets = {
             "do_not_contact_until": DateInput(),
             "likes": forms.Textarea(attrs={"rows": 2}),
@@ -467,6 +535,7 @@ class FactForm(forms.ModelForm):
         fields = ("fact_type", "value", "learned_on")
         labels = {"value": "Fact", "learned_on": "Learned on"}
         widgets = {"value": forms.Textarea(attrs={"rows": 2}), "learned_on": DateInput()}
+        field_classes = {"learned_on": LocalDateField}
 
 
 class PersonFilterForm(forms.Form):

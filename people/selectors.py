@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from crm import dateformats
 from crm.models import Workspace
 from crm.pagination import Key, Ordering
 from people.dates import end_of_week
@@ -174,8 +175,7 @@ def recorded_profile(person: Person, *, include_private: bool = True) -> dict[st
         "residence": addresses[0] if addresses else "",
         "interests": ", ".join(interests),
         "likes": "; ".join(part for part in (person.likes, person.dislikes and f"not {person.dislikes}") if part),
-        "how_we_met": person.how_we_met
-        or (f"met {dateformat.format(person.met_on, 'j M Y')}" if person.met_on else ""),
+        "how_we_met": person.how_we_met or (f"met {dateformats.format_date(person.met_on)}" if person.met_on else ""),
         "contact_preferences": ", ".join(part for part in reach if part),
     }
     if include_private:

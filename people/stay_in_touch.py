@@ -27,8 +27,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from crm import dateformats
 from people.dates import EARLIEST_INSTANT, LATEST_INSTANT
 from people.models import Person, TagCadence
 
@@ -172,7 +173,7 @@ class StayStatus:
     @property
     def label(self) -> str:
         if self.first_contact:
-            return f"First contact {self.due_words} {dateformat.format(self.due_on, 'j M')}"
+            return f"First contact {self.due_words} {dateformats.format_date(self.due_on, 'day_month')}"
         return {"overdue": "Overdue", "soon": "Due soon", "ok": "In touch"}[self.state]
 
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm import permissions
+from crm import dateformats, permissions
 from crm import selectors as crm_selectors
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
@@ -31,7 +31,7 @@ from crm.models import Membership
 from crm.permissions import capability_required
 from interactions.models import FollowUp
 from people.dates import in_range
-from people.forms import DateInput, add_service_error
+from people.forms import DateInput, LocalDateField, add_service_error
 from people.models import Person, TagCadence, Unit
 from people.selectors import has_people
 from reminders import selectors, services
@@ -80,7 +80,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _day(value: date) -> str:
-    return f"{value:%a %-d %b}"
+    return dateformats.format_date(value, "day")
 
 
 def _snooze_until(request: HttpRequest) -> date:
@@ -88,10 +88,10 @@ def _snooze_until(request: HttpRequest) -> date:
     preset = request.POST.get("snooze", "")
     if preset in SNOOZES:
         return timezone.localdate() + timedelta(days=SNOOZES[preset])
-    try:
-        return date.fromisoformat(request.POST.get("until", ""))
-    except ValueError as exc:
-        raise ValidationError("Pick a date to snooze until.") from exc
+    typed = request.POST.get("until", "").strip()
+    if not typed:
+        raise ValidationError("Pick a date to snooze until.")
+    return dateformats.parse_date(typed)
 
 
 def _notice(
@@ -345,6 +345,7 @@ class FollowUpForm(forms.ModelForm):
             "repeat_unit": "Unit",
         }
         widgets = {"due_on": DateInput()}
+        field_classes = {"due_on": LocalDateField}
         help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
 
 

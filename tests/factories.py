@@ -20,6 +20,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     display_name = factory.Faker("name")
     time_zone = "Europe/London"
+    # Chosen, as after a first page (crm.middleware presets an empty one from the browser, once).
+    date_style = "en-gb"
 
     @classmethod
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:

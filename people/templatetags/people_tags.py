@@ -13,11 +13,11 @@ import nh3
 import phonenumbers
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
+from crm import dateformats
 from people.dates import PartialDate
 from people.models import Person
 
@@ -115,7 +115,7 @@ def stay_badge(person: Person, today: date) -> str:
     if status is None:
         return ""
     colour = "text-bg-info" if status.first_contact and status.state == "ok" else _COLOURS[status.state]
-    on = dateformat.format(status.due_on, "j M")
+    on = dateformats.format_date(status.due_on, "day_month")
     title = (
         f"Never contacted: first contact {status.due_words} {on}"
         if status.first_contact

@@ -19,13 +19,17 @@
     }));
   }
 
-  // Sign-up: preselect the browser's time zone when the field is still on its default.
+  // Sign-up: preselect the browser's time zone when the field is still on its default. A
+  // browser may report an old name ("Asia/Calcutta") the list has as its place: it is offered
+  // as it is, and the server reads it as the place (crm/timezones.py).
   document.querySelectorAll("select[data-browser-timezone]").forEach(function (select) {
     var zone;
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
-    if (zone && select.value === "UTC" && select.querySelector('option[value="' + CSS.escape(zone) + '"]')) {
-      select.value = zone;
+    if (!zone || select.value !== "UTC") { return; }
+    if (!select.querySelector('option[value="' + CSS.escape(zone) + '"]')) {
+      select.add(new Option(zone.replace(/_/g, " ") + " (your browser)", zone));
     }
+    select.value = zone;
   });
 
   // Parts of a form that only matter for some choices of another field, shown with the page

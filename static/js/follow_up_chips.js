@@ -16,9 +16,14 @@
       chips.forEach(function (chip, i) { chip.tabIndex = i === index ? 0 : -1; });
     }
 
+    // The field is typed in the user's date style (static/js/dates.js); the chips carry ISO days.
+    var dates = window.RapportDates;
+    function typedDay() { return dates ? dates.parse(input) : input.value; }
+
     function sync() {
+      var day = typedDay();
       chips.forEach(function (chip) {
-        var on = chip.getAttribute("data-date") === input.value;
+        var on = chip.getAttribute("data-date") === day;
         chip.setAttribute("aria-pressed", on ? "true" : "false");
         chip.classList.toggle("active", on);
       });
@@ -26,10 +31,13 @@
 
     chips.forEach(function (chip, index) {
       chip.addEventListener("click", function () {
-        input.value = chip.getAttribute("data-date");
-        // As if typed: whatever listens to the field (validation, other scripts) hears of it.
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-        input.dispatchEvent(new Event("change", { bubbles: true }));
+        if (dates) {
+          dates.write(input, chip.getAttribute("data-date"));  // in the user's style, as if typed
+        } else {
+          input.value = chip.getAttribute("data-date");
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+        }
         tabStop(index);
       });
       chip.addEventListener("keydown", function (event) {

@@ -166,10 +166,10 @@ def test_it_quick_logs_a_call_from_the_keyboard_and_works_the_follow_up_on_the_d
     expect(dialog.get_by_label("Kind")).to_be_focused()
     expect(dialog.get_by_label("Kind")).to_have_value("call")
     page.keyboard.press("Tab")
-    # Chromium lays its date field out in the browser's own language (en-US here: mm/dd/yyyy),
-    # not the page's; typing moves through its parts.
-    page.keyboard.type(next_week.strftime("%m%d%Y"))
-    expect(dialog.get_by_label("Follow up on")).to_have_value(next_week.isoformat())
+    # The date is typed as the user writes dates (signed up from an en-GB browser: dd/mm/yyyy),
+    # not as Chromium's own date field would lay it out (issue 16).
+    page.keyboard.type(next_week.strftime("%d/%m/%Y"))
+    expect(dialog.get_by_label("Follow up on")).to_have_value(next_week.strftime("%d/%m/%Y"))
     page.keyboard.press("Tab")  # the date field's calendar button
     page.keyboard.press("Tab")  # the follow-up date chips: one tab stop (test_quick_log_details.py)
     expect(

@@ -19,7 +19,7 @@ from tests.factories import PersonFactory
 QUICK = {
     "quick-kind": "whatsapp",
     "quick-summary": "Asked about the spring catalogue",
-    "quick-follow_up_on": "2026-03-27",
+    "quick-follow_up_on": "27/03/2026",  # as typed, in the user's date style (UK here)
     "quick-promise": "Send the price list",
     "more": "1",
 }
@@ -58,7 +58,7 @@ def test_more_details_opens_the_full_form_with_everything_typed_in_the_quick_log
     assert f'<option value="{anna.pk}" selected>Anna Berg</option>' in page
     assert _selected(page, "kind") == ["whatsapp"]
     assert 'value="Asked about the spring catalogue"' in page
-    assert re.search(r'name="follow_up_on" value="2026-03-27"', page)
+    assert re.search(r'name="follow_up_on" value="27/03/2026"', page)  # in the user's date style
     assert re.search(r'name="promises-0-text" value="Send the price list"', page)
     assert f'name="next" value="{on_her_page}"' in page
 

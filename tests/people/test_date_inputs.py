@@ -17,9 +17,10 @@ from tests.factories import PersonFactory
 def test_an_edit_form_shows_the_stored_date_as_a_date_field_holds_it(
     owner_client: Client, workspace: Workspace, view: str, field: str
 ) -> None:
-    # A date input shows only ISO dates: "27/03/2026" would be an empty field, and saving would drop it.
+    # The field holds the stored day as the user types it (their date style, UK here): an empty
+    # field would drop the date on saving.
     anna = PersonFactory(workspace=workspace, **{field: date(2026, 3, 27)})
 
     page = owner_client.get(reverse(view, args=[anna.pk])).content.decode()
 
-    assert f'name="{field}" value="2026-03-27"' in page
+    assert f'name="{field}" value="27/03/2026"' in page

@@ -129,7 +129,8 @@ def test_a_series_anchored_in_year_1_jumps_to_the_first_day_after_today_exactly(
 def test_date_pickers_offer_only_the_range(owner_client: Client) -> None:
     page = owner_client.get(reverse("people:create")).content.decode()
 
-    assert re.search(r'<input type="date" name="met_on"[^>]* min="1900-01-01"[^>]* max="2200-12-31"', page)
+    # A text field in the user's format (issue 16); its calendar (static/js/dates.js) takes the range.
+    assert re.search(r'<input type="text" name="met_on"[^>]* data-min="1900-01-01"[^>]* data-max="2200-12-31"', page)
     year = re.search(r'<input[^>]*name="birthday_year"[^>]*>', page)
     assert year
     assert 'min="1850"' in year[0]

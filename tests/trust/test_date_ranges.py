@@ -104,6 +104,8 @@ def _date_fields(form: Element) -> list[tuple[str, str]]:
     found = []
     for element in form.iter("input"):
         name, kind = element.get("name") or "", element.get("type")
+        # Date fields are text in the user's format (crm/dateformats.py), marked data-date-input.
+        kind = {"date": "date", "datetime": "datetime-local"}.get(element.get("data-date-input") or "", kind)
         if kind in {"date", "datetime-local"}:
             found.append((name, kind))
         elif "pd-year" in (element.get("class") or "") and name.endswith("_year"):
