@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import Storage
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +31,7 @@ from crm.models import (
     Signup,
     User,
     Workspace,
+    WorkspaceScoped,
 )
 from crm.queue import claim_timeout, enqueue_on_commit
 
@@ -235,6 +238,23 @@ def workspace_switch(*, user: User, workspace_id: int) -> Workspace:
     return membership.workspace
 
 
+def _workspace_files(workspace: Workspace) -> list[tuple[Storage, str]]:
+    """Every stored file (photos) of ``workspace``'s records, found in the app registry."""
+    files = []
+    for model in apps.get_models():
+        if not issubclass(model, WorkspaceScoped):
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                names = (
+                    model.objects.for_workspace(workspace)
+                    .exclude(**{field.name: ""})
+                    .values_list(field.name, flat=True)
+                )
+                files += [(field.storage, name) for name in names if name]
+    return files
+
+
 @transaction.atomic
 def workspace_delete(*, membership: Membership) -> Workspace | None:
     """Delete an owner's workspace with every record in it, all or nothing.
@@ -243,18 +263,15 @@ def workspace_delete(*, membership: Membership) -> Workspace | None:
     another of theirs (None when they have no other: they create one next). Other members'
     current workspace falls back the same way on their next request.
     """
-    from people.models import Person
-
     _require_owner(membership)
     user, workspace = membership.user, membership.workspace
     # Lock the row first: a record being added to it meanwhile either commits before the
     # delete (and is deleted with it) or waits and then fails, never dangles.
     Workspace.objects.select_for_update().get(pk=workspace.pk)
-    photos = list(Person.objects.for_workspace(workspace).exclude(photo="").values_list("photo", flat=True))
-    storage = Person._meta.get_field("photo").storage
+    files = _workspace_files(workspace)
     workspace.delete()
-    for name in photos:
-        transaction.on_commit(lambda name=name: storage.delete(name))
+    for storage, name in files:
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
     user.refresh_from_db(fields=["current_workspace"])
     if user.current_workspace_id is not None:
         return user.current_workspace

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "digests",
     "exports",
     "imports",
+    "devtools",
 ]
 
 MIDDLEWARE = [

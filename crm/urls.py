@@ -8,7 +8,7 @@ from django.urls import include, path, reverse_lazy
 from crm import views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", include("reminders.root_urls")),
     path("signup/", views.signup, name="signup"),
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("login/", views.LoginView.as_view(), name="login"),
@@ -27,7 +27,7 @@ urlpatterns = [
         name="password_change",
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("settings/", views.account_settings, name="account_settings"),
+    path("settings/", include("digests.root_urls")),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),

@@ -1,4 +1,4 @@
-"""Account, workspace and dashboard pages. Thin: form -> service -> message -> redirect."""
+"""Account and workspace pages. Thin: form -> service -> message -> redirect."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import sys
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,17 +33,11 @@ from crm.forms import (
     QueuedPasswordResetForm,
     SignupConfirmForm,
     SignUpForm,
-    UserSettingsForm,
     WorkspaceDeleteForm,
     WorkspaceForm,
 )
-from crm.models import Invitation, Membership, User
+from crm.models import Invitation, Membership
 from crm.ratelimit import rate_limited
-from digests.models import DigestRun
-from digests.services import next_digest_text
-from people.selectors import has_people
-from reminders.selectors import TODO_SHOWN
-from reminders.selectors import dashboard as dashboard_items
 
 
 @rate_limited("signup_per_ip", "signup_per_address")
@@ -100,25 +93,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
 
 
-@login_required
-def account_settings(request: HttpRequest) -> HttpResponse:
-    form = UserSettingsForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        user = services.user_update_settings(user=request.user, **form.cleaned_data)
-        # Saying when it comes answers "why nothing today?" after choosing an hour already begun.
-        messages.success(request, f"Settings saved. Next digest: {next_digest_text(user=user, now=timezone.now())}.")
-        return redirect("account_settings")
-    runs = DigestRun.objects.filter(user=request.user).exclude(state=DigestRun.State.EMPTY)[:5]
-    # From the stored row: an invalid form has already copied its unsaved choices onto the user.
-    stored = User.objects.get(pk=request.user.pk) if form.is_bound else request.user
-    context = {
-        "form": form,
-        "digest_runs": runs,
-        "next_digest": next_digest_text(user=stored, now=timezone.now()),
-    }
-    return render(request, "crm/account_settings.html", context)
-
-
 @require_POST
 @login_required
 def log_out_everywhere(request: HttpRequest) -> HttpResponse:
@@ -126,38 +100,6 @@ def log_out_everywhere(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "You are logged out on every device. Log in again here.")
     return redirect("login")
-
-
-@workspace_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """This week: what to do today and this week, overdue first. Mine, or (owners, viewers) the
-    team's; a viewer, who owns nobody, starts on the team's."""
-    membership: Membership = request.membership
-    scope, member = "mine", None
-    sees_team = permissions.can(membership, "see_team")
-    members = list(selectors.workspace_members(workspace=request.workspace)) if sees_team else []
-    owner = request.user
-    wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
-    if sees_team and wants_team:
-        scope, owner = "team", None
-        member_id = request.GET.get("member", "")
-        member = next((m.user for m in members if str(m.user_id) == member_id), None)
-        owner = member
-    board = dashboard_items(request.workspace, user=request.user, owner=owner, per_part=TODO_SHOWN + 1)
-    context = {
-        "board": board,
-        "today": board.today,  # the reminder rows read these, also when a Done or Snooze re-renders one
-        "week_end": board.week_end,
-        "scope": scope,
-        "member": member,
-        "members": members,
-        "has_people": has_people(request.workspace),
-        # Everyone due, in the same scope as the page: mine, a member's, or the whole team's.
-        "people_due_url": reverse("people:list")
-        + "?"
-        + urlencode({"due": "on", "sort": "stay_due", **({"owner": owner.pk} if owner else {})}),
-    }
-    return render(request, "crm/dashboard.html", context)
 
 
 @workspace_required

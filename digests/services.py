@@ -26,6 +26,7 @@ from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
 from interactions.models import Interaction, kind_for_channel, kind_words
+from people.dates import end_of_week
 from people.handover import handovers_mark_told, handovers_to_tell
 from people.models import FamilyMember, Handover, Person, Pet, Tag
 from reminders import selectors as reminder_selectors
@@ -193,7 +194,7 @@ def _dates_phrase(days: list[date], today: date, one: str, many: str) -> str:
     if ahead:
         if ahead[-1] == today + timedelta(days=1):
             when = "tomorrow"
-        elif ahead[-1] <= reminder_selectors.end_of_week(today):
+        elif ahead[-1] <= end_of_week(today):
             names = list(dict.fromkeys(dateformat.format(d, "D") for d in ahead))
             when = "this week" + (f" ({', '.join(names)})" if len(names) <= 3 else "")
         else:
@@ -286,7 +287,7 @@ def digest_unsubscribe(*, user: User) -> None:
 def _action_target(*, user: User, target: str) -> tuple[Any, str]:
     """The follow-up (and the occurrence seen in the email) or person a link acts on, found
     only in the user's workspaces."""
-    from reminders.models import FollowUp
+    from interactions.models import FollowUp
 
     kind, _, raw = target.partition(":")
     if kind == "follow_up":

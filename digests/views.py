@@ -1,4 +1,5 @@
-"""Digest pages: preview, test send, and the links inside the email (action, unsubscribe).
+"""Digest pages: the account settings (where the digest is set up), preview, test send, and the
+links inside the email (action, unsubscribe).
 
 Links from an email work without logging in: they carry a signed token for one action on
 one reminder (or the unsubscribe), and a GET only shows what would happen; a POST does it,
@@ -20,9 +21,33 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm import dateformats
+from crm import services as crm_services
+from crm.forms import UserSettingsForm
+from crm.models import User
 from crm.ratelimit import rate_limited
 from digests import services
 from digests.models import DigestRun
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = UserSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = crm_services.user_update_settings(user=request.user, **form.cleaned_data)
+        # Saying when it comes answers "why nothing today?" after choosing an hour already begun.
+        messages.success(
+            request, f"Settings saved. Next digest: {services.next_digest_text(user=user, now=timezone.now())}."
+        )
+        return redirect("account_settings")
+    runs = DigestRun.objects.filter(user=request.user).exclude(state=DigestRun.State.EMPTY)[:5]
+    # From the stored row: an invalid form has already copied its unsaved choices onto the user.
+    stored = User.objects.get(pk=request.user.pk) if form.is_bound else request.user
+    context = {
+        "form": form,
+        "digest_runs": runs,
+        "next_digest": services.next_digest_text(user=stored, now=timezone.now()),
+    }
+    return render(request, "digests/account_settings.html", context)
 
 
 # The preview is the email itself, whose styles are inline as email clients need: this one

@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
-from interactions.models import Interaction, Need, NeedUpdate, Promise
+from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import (
     Company,
     ContactMethod,
@@ -29,8 +29,9 @@ from people.models import (
     Pet,
     ProfileFact,
     Tag,
+    TagCadence,
 )
-from reminders.models import DismissedDate, FollowUp, TagCadence
+from reminders.models import DismissedDate
 
 FORMAT = "rapport-workspace"
 VERSION = 1
@@ -65,8 +66,13 @@ class BackupEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+# A backup names each model as it was named when the format was defined: models that have moved
+# app since keep their old names, so every backup restores, older or newer.
+MOVED_LABELS: dict[type[models.Model], str] = {FollowUp: "reminders.followup", TagCadence: "reminders.tagcadence"}
+
+
 def label(model: type[models.Model]) -> str:
-    return model._meta.label_lower
+    return MOVED_LABELS.get(model, model._meta.label_lower)
 
 
 def row_fields(model: type[models.Model]) -> list[models.Field]:

@@ -20,10 +20,9 @@ from crm import permissions
 from crm.models import Membership, User, Workspace
 from exports import backup
 from exports.models import CalendarFeed, new_token
-from interactions.models import Promise
+from interactions.models import FollowUp, Promise
 from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
-from reminders.models import FollowUp
 
 CHUNK = 500
 # Cells a spreadsheet would run as a formula (also after leading spaces): neutralised with "'".

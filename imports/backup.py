@@ -39,7 +39,8 @@ from exports.backup import FORMAT, MODELS, is_user_field, label, m2m_fields, row
 from imports.models import ImportJob, ImportRow
 from interactions.models import Interaction
 from people.models import Company, FamilyMember, ImportantDate, Person, Pet, Tag
-from people.services import people_refresh_stay_due, process_photo
+from people.services import process_photo
+from people.stay_in_touch import people_refresh_stay_due
 from reminders.models import DismissedDate
 
 logger = logging.getLogger(__name__)

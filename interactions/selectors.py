@@ -25,10 +25,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from crm.models import User, Workspace
-from interactions.models import Interaction, Need, NeedUpdate, Promise
+from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import FamilyMember, Person, ProfileFact, Tag
-from reminders.models import FollowUp
-from reminders.selectors import with_stay_in_touch
+from people.stay_in_touch import with_stay_in_touch
 
 
 def interaction_list(workspace: Workspace, *, person: Person | None = None, kind: str = "") -> QuerySet[Interaction]:

@@ -13,15 +13,79 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from crm import permissions
-from crm.models import User, Workspace
-from interactions.models import Interaction, Need, NeedUpdate, Promise
-from people.models import Person
-from people.services import fact_add, people_refresh_stay_due
-from reminders.services import follow_up_create
+from crm.models import Membership, User, Workspace
+from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
+from people.models import Person, Unit
+from people.services import fact_add
+from people.stay_in_touch import people_refresh_stay_due
+
+
+@transaction.atomic
+def follow_up_create(
+    *,
+    person: Person,
+    due_on: date,
+    note: str = "",
+    repeat_every: int | None = None,
+    repeat_unit: str = Unit.WEEKS,
+    user: User | None = None,
+    interaction: Interaction | None = None,
+) -> FollowUp:
+    """A follow-up with ``person`` on ``due_on``, repeating when ``repeat_every`` is set."""
+    follow_up = FollowUp(
+        workspace=person.workspace,
+        person=person,
+        due_on=due_on,
+        anchor_on=due_on,
+        note=note.strip(),
+        repeat_every=repeat_every or None,
+        repeat_unit=repeat_unit,
+        created_by=user,
+        interaction=interaction,
+    )
+    follow_up.full_clean()
+    follow_up.save()
+    return follow_up
+
+
+def deletion_summary(*, people: QuerySet[Person]) -> dict[str, int]:
+    """What goes with these people: shown on the confirmation page before deleting."""
+    ids = list(people.values_list("pk", flat=True))
+    solo = _solo_interactions(ids)
+    counts = people.aggregate(
+        contact_methods=Count("contact_methods", distinct=True),
+        family=Count("family", distinct=True),
+        pets=Count("pets", distinct=True),
+        facts=Count("facts", distinct=True),
+        dates=Count("important_dates", distinct=True),
+    )
+    shared = Interaction.objects.filter(people__in=ids).exclude(pk__in=solo).distinct().count()
+    return {"people": len(ids), **counts, "interactions": solo.count(), "shared_interactions": shared}
+
+
+def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
+    """Interactions whose every participant is among ``ids``."""
+    others = Person.objects.filter(interactions__people__in=ids).exclude(pk__in=ids)
+    return Interaction.objects.filter(people__in=ids).exclude(people__in=others).distinct()
+
+
+@transaction.atomic
+def people_delete(*, membership: Membership, people: QuerySet[Person]) -> int:
+    """Delete people with everything that is only theirs; shared conversations stay for the others.
+
+    Owners only, one person or many: nothing brings them back (members archive instead).
+    """
+    permissions.require(membership, "delete_people")
+    ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
+    Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
+    for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
+        transaction.on_commit(lambda f=person.photo: f.delete(save=False))
+    Person.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 @dataclass

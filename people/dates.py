@@ -173,3 +173,8 @@ class InstantField(models.DateTimeField):
         if value is None:
             return None
         return min(max(value, EARLIEST_INSTANT), LATEST_INSTANT)
+
+
+def end_of_week(today: date) -> date:
+    """The week runs Monday to Sunday; on a Sunday, "the rest of the week" is the week ahead."""
+    return today + timedelta(days=6 - today.weekday()) if today.weekday() < 6 else today + timedelta(days=7)

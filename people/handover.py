@@ -22,9 +22,9 @@ from django.db.models import Count, F, Prefetch
 from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
-from interactions.models import Need, Promise
+from interactions.models import FollowUp, Need, Promise
 from people.models import Handover, Person
-from reminders.models import FollowUp, ReminderOccurrence
+from reminders.models import ReminderOccurrence
 
 TEXT_MAX = 300  # ReminderOccurrence.text
 

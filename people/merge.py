@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from imports.models import ImportRow
-from interactions.models import Interaction, Need, Promise
 from people.matching import first_match, fuller_name, method_key, same_pet, same_relative
-from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact
-from people.services import contact_methods_ensure_primary, people_refresh_stay_due
-from reminders.models import FollowUp, ReminderOccurrence
-from reminders.services import cadence_duration
+from people.models import ContactMethod, FamilyMember, Person
+from people.services import contact_methods_ensure_primary
+from people.stay_in_touch import cadence_duration, people_refresh_stay_due
 
 
 @dataclass(frozen=True)
@@ -121,17 +119,35 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     FamilyMember.objects.filter(person=other, linked_person=keep).delete()
     FamilyMember.objects.filter(linked_person=other).update(linked_person=keep)
     _fold_details(keep=keep, other=other)
-    for model in (FamilyMember, Pet, ImportantDate, ProfileFact, Need, Promise, FollowUp, ReminderOccurrence):
-        model.objects.filter(person=other).update(person=keep)
-    through = Interaction.people.through
-    shared = set(through.objects.filter(person=keep).values_list("interaction_id", flat=True))
-    through.objects.filter(person=other).exclude(interaction_id__in=shared).update(person=keep)
-    keep.tags.add(*other.tags.all())
-    # An import waiting for its go-ahead that matched the other record now matches this one.
-    ImportRow.objects.filter(duplicate_of=other).update(duplicate_of=keep)
+    _repoint(keep=keep, other=other)
     other.delete()
     people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
     return keep
+
+
+def _repoint(*, keep: Person, other: Person) -> None:
+    """Every row that points at the other record now points at the kept one.
+
+    The rows are found in the app registry, not named: conversations, needs, promises, follow-ups,
+    reminders, an import waiting for its go-ahead that matched the other record, and whatever a
+    later app adds, while this module imports nothing above ``people``. In a many-to-many table
+    (tags, a conversation's people) a row the kept record already has is left to be deleted.
+    """
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            if not field.is_relation or field.related_model is not Person or (model, field.name) in _REPOINTED:
+                continue
+            rows = model._default_manager.filter(**{field.name: other})
+            if model._meta.auto_created:
+                (partner,) = (f for f in model._meta.concrete_fields if f.is_relation and f is not field)
+                shared = model._default_manager.filter(**{field.name: keep}).values(partner.attname)
+                rows = rows.exclude(**{f"{partner.attname}__in": shared})
+            rows.update(**{field.name: keep})
+
+
+# Moved by merge_people itself: contact details are de-duplicated, a relative linked to the other
+# record was re-linked above.
+_REPOINTED = {(ContactMethod, "person"), (FamilyMember, "linked_person")}
 
 
 # Fields of a relative or pet that the kept row takes from the other's when it has none.

@@ -42,6 +42,23 @@ def _validate_dates(obj: models.Model, *prefixes: str) -> None:
         raise ValidationError(errors)
 
 
+class Unit(models.TextChoices):
+    """The one unit of every period: a cadence (days to months) and a follow-up's repeat."""
+
+    DAYS = "days", "days"
+    WEEKS = "weeks", "weeks"
+    MONTHS = "months", "months"
+    YEARS = "years", "years"
+
+
+def every_text(every: int | None, unit: str) -> str:
+    """A period in words: "every week", "every 3 months"; "" without one."""
+    if not every:
+        return ""
+    label = Unit(unit).label
+    return f"every {label.rstrip('s')}" if every == 1 else f"every {every} {label}"
+
+
 class Tag(WorkspaceScoped):
     """A free label on people (``key-account``, ``friend``), stored lower-case.
 
@@ -62,6 +79,23 @@ class Tag(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TagCadence(WorkspaceScoped):
+    """A default stay-in-touch cadence for people with a tag and no cadence of their own."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="cadences")
+    every = models.PositiveSmallIntegerField()
+    unit = models.CharField(max_length=6, choices=Unit.choices[:3], default=Unit.WEEKS)
+    duration = models.DurationField(editable=False)  # every x unit, for SQL (see Person.cadence)
+
+    class Meta:
+        db_table = "reminders_tagcadence"  # kept from when it lived in reminders
+        ordering = ("tag__name",)
+        constraints = (models.UniqueConstraint(fields=("workspace", "tag"), name="tagcadence_unique_tag"),)
+
+    def __str__(self) -> str:
+        return f"{self.tag}: every {self.every} {self.unit}"
 
 
 class Company(WorkspaceScoped):
@@ -102,10 +136,8 @@ class Person(WorkspaceScoped):
     PHONE_CHANNELS = frozenset({"phone", "text", "whatsapp", "signal", "telegram"})
     BRANDS = frozenset({"whatsapp", "signal", "telegram", "linkedin"})  # keep their capitals in a sentence
 
-    class CadenceUnit(models.TextChoices):
-        DAYS = "days", "days"
-        WEEKS = "weeks", "weeks"
-        MONTHS = "months", "months"
+    # A cadence is counted in days, weeks or months (a month counts 30 days: see ``cadence``).
+    CADENCE_UNITS = Unit.choices[:3]
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
@@ -132,7 +164,7 @@ class Person(WorkspaceScoped):
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
     best_time = models.CharField(max_length=100, blank=True, help_text="e.g. weekday mornings before 10")
     contact_every = models.PositiveSmallIntegerField(null=True, blank=True)
-    contact_every_unit = models.CharField(max_length=6, choices=CadenceUnit.choices, default=CadenceUnit.WEEKS)
+    contact_every_unit = models.CharField(max_length=6, choices=CADENCE_UNITS, default=Unit.WEEKS)
     do_not_contact_until = models.DateField(null=True, blank=True, validators=[validate_in_range])
     # Derived from contact_every/unit by the service (a month counts 30 days), so the
     # dashboard can add it to last_contacted_at in SQL on any database.
@@ -145,7 +177,7 @@ class Person(WorkspaceScoped):
     # Denormalised from interactions (kept by interaction services) so lists never scan them.
     last_contacted_at = InstantField(null=True, blank=True)
     # When stay-in-touch falls due: last contact (or creation) + own cadence, else the tags'
-    # shortest default. Kept by ``people.services.people_refresh_stay_due`` on every write of
+    # shortest default. Kept by ``people.stay_in_touch.people_refresh_stay_due`` on every write of
     # those inputs, so the dashboard finds who is due from an index instead of computing
     # every person's date. The exact calendar day is still computed for the few rows found.
     stay_due_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -218,10 +250,7 @@ class Person(WorkspaceScoped):
 
     @property
     def cadence_text(self) -> str:
-        if not self.contact_every:
-            return ""
-        unit = self.get_contact_every_unit_display()
-        return f"every {unit.rstrip('s')}" if self.contact_every == 1 else f"every {self.contact_every} {unit}"
+        return every_text(self.contact_every, self.contact_every_unit)
 
     @property
     def is_archived(self) -> bool:

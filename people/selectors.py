@@ -12,9 +12,10 @@ from django.utils import timezone
 from crm import dateformats
 from crm.models import Workspace
 from crm.pagination import Key, Ordering
+from people.dates import end_of_week
 from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
 from people.profile import Completeness, completeness
-from reminders.selectors import end_of_week, reachable, stay_due_by, with_stay_in_touch
+from people.stay_in_touch import reachable, stay_due_by, with_stay_in_touch
 
 # The allow-list of sorts, each ending in the id so pages never tie (keyset pagination).
 # Empty values sort the same way on SQLite and PostgreSQL: no company last; never contacted

@@ -12,9 +12,6 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    Count,
-    DateTimeField,
-    ExpressionWrapper,
     QuerySet,
     Value,
 )
@@ -25,12 +22,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm import permissions
 from crm.models import Membership, User, Workspace
-from interactions.models import Interaction
 from people.dates import PartialDate
 from people.handover import handovers_record
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
 from people.profile import FACT_TYPES, SECTION_OF
-from reminders.selectors import effective_cadence, stay_base
+from people.stay_in_touch import people_refresh_stay_due
 
 PHOTO_SIZE = 400
 PHOTO_MAX_PIXELS = 40_000_000
@@ -71,23 +67,6 @@ def tags_for_names(workspace: Workspace, names: Iterable[str], *, kind: str = Ta
     if missing:
         existing = {t.name: t for t in tags.filter(name__in=wanted)}
     return list(existing.values())
-
-
-def people_refresh_stay_due(people: QuerySet[Person]) -> int:
-    """Recompute ``stay_due_at`` for these people in one UPDATE.
-
-    Call after writing any of its inputs: last contact, cadence, tags, or a tag's default
-    cadence. The shortest cadence among the person's tags applies when they have none.
-    Inside a transaction it runs once more after the commit (see below).
-    """
-    due = ExpressionWrapper(stay_base() + effective_cadence(), output_field=DateTimeField())
-    updated = people.order_by().update(stay_due_at=due)
-    # A write committing at the same moment (someone tagged while the tag's default changes)
-    # is invisible to this statement, and this one to it. Run it again once committed: of two
-    # such transactions, the one that commits last then sees both.
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: people.order_by().update(stay_due_at=due), robust=True)
-    return updated
 
 
 def _assign_dates(person: Person, **dates: PartialDate | None) -> None:
@@ -222,42 +201,6 @@ def person_archive(*, person: Person) -> None:
 
 def person_restore(*, person: Person) -> None:
     Person.objects.filter(pk=person.pk).update(archived_at=None)
-
-
-def deletion_summary(*, people: QuerySet[Person]) -> dict[str, int]:
-    """What goes with these people: shown on the confirmation page before deleting."""
-    ids = list(people.values_list("pk", flat=True))
-    solo = _solo_interactions(ids)
-    counts = people.aggregate(
-        contact_methods=Count("contact_methods", distinct=True),
-        family=Count("family", distinct=True),
-        pets=Count("pets", distinct=True),
-        facts=Count("facts", distinct=True),
-        dates=Count("important_dates", distinct=True),
-    )
-    shared = Interaction.objects.filter(people__in=ids).exclude(pk__in=solo).distinct().count()
-    return {"people": len(ids), **counts, "interactions": solo.count(), "shared_interactions": shared}
-
-
-def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
-    """Interactions whose every participant is among ``ids``."""
-    others = Person.objects.filter(interactions__people__in=ids).exclude(pk__in=ids)
-    return Interaction.objects.filter(people__in=ids).exclude(people__in=others).distinct()
-
-
-@transaction.atomic
-def people_delete(*, membership: Membership, people: QuerySet[Person]) -> int:
-    """Delete people with everything that is only theirs; shared conversations stay for the others.
-
-    Owners only, one person or many: nothing brings them back (members archive instead).
-    """
-    permissions.require(membership, "delete_people")
-    ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
-    Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
-    for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
-        transaction.on_commit(lambda f=person.photo: f.delete(save=False))
-    Person.objects.filter(pk__in=ids).delete()
-    return len(ids)
 
 
 @transaction.atomic

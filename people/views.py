@@ -24,6 +24,7 @@ from crm.models import Workspace
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
+from interactions import services as interaction_services
 from interactions.models import Interaction
 from interactions.selectors import (
     interaction_list,
@@ -47,7 +48,7 @@ from people.forms import (
     add_service_error,
 )
 from people.models import Company, ContactMethod, Person, ProfileFact
-from reminders.services import person_set_preferences
+from people.stay_in_touch import person_set_preferences
 
 PAGE_SIZE = 50
 # Search results come 25 to a page: someone searching looks for one person, and the page
@@ -135,12 +136,12 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "yes":
             context = {
                 "people": people.order_by("last_name", "first_name")[:100],
-                "summary": services.deletion_summary(people=people),
+                "summary": interaction_services.deletion_summary(people=people),
                 "ids": sorted(ids),
                 "next": _back_to_list(request),
             }
             return render(request, "people/person_confirm_delete.html", context)
-        count = services.people_delete(membership=request.membership, people=people)
+        count = interaction_services.people_delete(membership=request.membership, people=people)
         messages.success(request, f"Deleted {count} {'person' if count == 1 else 'people'}.")
         return redirect(_back_to_list(request))
     try:
@@ -378,12 +379,12 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     people = Person.objects.for_workspace(request.workspace).filter(pk=person.pk)
     if request.method == "POST":
-        services.people_delete(membership=request.membership, people=people)
+        interaction_services.people_delete(membership=request.membership, people=people)
         messages.success(request, f"{person} deleted.")
         return redirect("people:list")
     context = {
         "people": [person],
-        "summary": services.deletion_summary(people=people),
+        "summary": interaction_services.deletion_summary(people=people),
         "single": person,
     }
     return render(request, "people/person_confirm_delete.html", context)
@@ -468,6 +469,6 @@ def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
         for f in merge.MERGE_FIELDS
         if merge.display_value(person, f) or merge.display_value(other, f)
     ]
-    summary = services.deletion_summary(people=Person.objects.filter(pk=other.pk))
+    summary = interaction_services.deletion_summary(people=Person.objects.filter(pk=other.pk))
     context = {"person": person, "other": other, "rows": rows, "summary": summary}
     return render(request, "people/person_merge.html", context)

@@ -13,34 +13,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from people.dates import LATEST, RANGE_MESSAGE, in_range, validate_every
-from people.models import Person, Tag
-from people.services import normalise_tag, people_refresh_stay_due
-from reminders.models import DismissedDate, FollowUp, ReminderOccurrence, TagCadence, Unit
+from interactions.models import FollowUp
 
-DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
+# Follow-ups are written where the conversations that call for them are; imported here for the
+# reminders pages and for callers that work with follow-ups as reminders.
+from interactions.services import follow_up_create  # noqa: F401
+from people import stay_in_touch
+from people.dates import LATEST, RANGE_MESSAGE, in_range, validate_every
+from people.models import Person, Tag, TagCadence
+from people.services import normalise_tag
+from people.stay_in_touch import cadence_duration, people_refresh_stay_due
+from reminders.models import DismissedDate, ReminderOccurrence
+
 MAX_SNOOZE_DAYS = 366
 SERIES_ENDED = f"That was the last of the series: the next would fall after {LATEST.year}."
-
-
-def cadence_duration(every: int | None, unit: str) -> timedelta | None:
-    """A stay-in-touch cadence as a duration (a month counts 30 days: cadences are not dates)."""
-    if not every:
-        return None
-    return timedelta(days=every * DAYS_PER[unit])
-
-
-def person_set_preferences(*, person: Person, **fields: object) -> Person:
-    """Save how a person wants to be treated; their cadence follows their contact frequency."""
-    for name, value in fields.items():
-        setattr(person, name, value)
-    person.cadence = cadence_duration(person.contact_every, person.contact_every_unit)
-    person.full_clean()
-    with transaction.atomic():
-        person.save()
-        people_refresh_stay_due(Person.objects.filter(pk=person.pk))
-    person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
-    return person
 
 
 def _check_snooze(until: date) -> None:
@@ -51,33 +37,6 @@ def _check_snooze(until: date) -> None:
         raise ValidationError({"until": "Snooze to a day after today."})
     if until > today + timedelta(days=MAX_SNOOZE_DAYS):
         raise ValidationError({"until": "Snooze for at most a year."})
-
-
-@transaction.atomic
-def follow_up_create(
-    *,
-    person: Person,
-    due_on: date,
-    note: str = "",
-    repeat_every: int | None = None,
-    repeat_unit: str = Unit.WEEKS,
-    user: User | None = None,
-    interaction: object = None,
-) -> FollowUp:
-    follow_up = FollowUp(
-        workspace=person.workspace,
-        person=person,
-        due_on=due_on,
-        anchor_on=due_on,
-        note=note.strip(),
-        repeat_every=repeat_every or None,
-        repeat_unit=repeat_unit,
-        created_by=user,
-        interaction=interaction,
-    )
-    follow_up.full_clean()
-    follow_up.save()
-    return follow_up
 
 
 def follow_up_update(
@@ -322,9 +281,11 @@ def occurrences_materialise(*, user: User, today: date) -> int:
         workspace = membership.workspace
         for f in selectors.open_follow_ups(workspace).filter(person__owner=user, due__lte=today)[:500]:
             rows.append(_occurrence(workspace, user, f.person, f"follow_up:{f.pk}", f.due, f.note or "Follow up"))
-        people = selectors.with_stay_in_touch(selectors.reachable(Person.objects.for_workspace(workspace), today))
-        for p in selectors.stay_due_by(people.filter(owner=user), today).order_by("stay_due_at", "id")[:500]:
-            due = selectors.as_date(p.stay_due_on)
+        people = stay_in_touch.with_stay_in_touch(
+            stay_in_touch.reachable(Person.objects.for_workspace(workspace), today)
+        )
+        for p in stay_in_touch.stay_due_by(people.filter(owner=user), today).order_by("stay_due_at", "id")[:500]:
+            due = stay_in_touch.as_date(p.stay_due_on)
             rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
         start = today - timedelta(days=MISSED_DATES_DAYS)
         for item in selectors.upcoming_dates(

@@ -1,4 +1,5 @@
-"""Reminder actions (done, snooze, dismiss, undo), follow-up pages, tag cadences and the calendar.
+"""This week (the dashboard), reminder actions (done, snooze, dismiss, undo), follow-up pages, tag
+cadences and the calendar.
 
 An action answers an htmx request with its row in the new state (the new day, or done) and
 an Undo button, so the row never vanishes while it is still due; a plain form post goes back
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -21,21 +23,56 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm import dateformats
+from crm import dateformats, permissions
+from crm import selectors as crm_selectors
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
+from crm.models import Membership
 from crm.permissions import capability_required
+from interactions.models import FollowUp
 from people.dates import in_range
 from people.forms import DateInput, LocalDateField, add_service_error
-from people.models import Person
+from people.models import Person, TagCadence, Unit
+from people.selectors import has_people
 from reminders import selectors, services
-from reminders.models import FollowUp, TagCadence, Unit
 from reminders.services import FollowUpState
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
 # Which list the row came from, so it comes back in the same markup: the dashboard's "To do",
 # its "Going cold" and "Dates", or the person page's follow-ups.
 ROWS = {"due", "cold", "date", "person"}
+
+
+@workspace_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """This week: what to do today and this week, overdue first. Mine, or (owners, viewers) the
+    team's; a viewer, who owns nobody, starts on the team's."""
+    membership: Membership = request.membership
+    scope, member = "mine", None
+    sees_team = permissions.can(membership, "see_team")
+    members = list(crm_selectors.workspace_members(workspace=request.workspace)) if sees_team else []
+    owner = request.user
+    wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
+    if sees_team and wants_team:
+        scope, owner = "team", None
+        member_id = request.GET.get("member", "")
+        member = next((m.user for m in members if str(m.user_id) == member_id), None)
+        owner = member
+    board = selectors.dashboard(request.workspace, user=request.user, owner=owner, per_part=selectors.TODO_SHOWN + 1)
+    context = {
+        "board": board,
+        "today": board.today,  # the reminder rows read these, also when a Done or Snooze re-renders one
+        "week_end": board.week_end,
+        "scope": scope,
+        "member": member,
+        "members": members,
+        "has_people": has_people(request.workspace),
+        # Everyone due, in the same scope as the page: mine, a member's, or the whole team's.
+        "people_due_url": reverse("people:list")
+        + "?"
+        + urlencode({"due": "on", "sort": "stay_due", **({"owner": owner.pk} if owner else {})}),
+    }
+    return render(request, "reminders/dashboard.html", context)
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
 from interactions.models import Interaction
+from people import stay_in_touch
 from people.models import Company, Person
 
 PASSWORD = "correct horse battery staple"
@@ -73,7 +74,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     def stay_due(self, create: bool, extracted: object, **kwargs: object) -> None:
         """As the services do after writing a person: keep the stored stay-in-touch due instant."""
         if create:
-            from people.services import people_refresh_stay_due
+            from people.stay_in_touch import people_refresh_stay_due
 
             people_refresh_stay_due(Person.objects.filter(pk=self.pk))
             self.refresh_from_db(fields=["stay_due_at"])
@@ -98,7 +99,6 @@ def cadenced_person(
     workspace: Workspace, owner: User, name: str, last_days_ago: int, every: int = 2, unit: str = "weeks"
 ) -> Person:
     """Someone to stay in touch with every ``every`` ``unit``, last contacted ``last_days_ago`` days ago."""
-    from reminders import services
 
     person = PersonFactory(
         workspace=workspace,
@@ -107,7 +107,7 @@ def cadenced_person(
         last_contacted_at=timezone.now() - timedelta(days=last_days_ago),
         created_at=timezone.now() - timedelta(days=400),
     )
-    return services.person_set_preferences(person=person, contact_every=every, contact_every_unit=unit)
+    return stay_in_touch.person_set_preferences(person=person, contact_every=every, contact_every_unit=unit)
 
 
 def daily_digest_member(workspace: Workspace, email: str) -> User:

@@ -16,7 +16,8 @@ from imports.contact import Contact, as_partial_date
 from imports.models import ImportRow
 from people.matching import fuller_name, method_key, phone_key, same_relative
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Tag
-from people.services import normalise_tag, people_refresh_stay_due, process_photo, tags_for_names
+from people.services import normalise_tag, process_photo, tags_for_names
+from people.stay_in_touch import people_refresh_stay_due
 
 
 def validation_message(exc: ValidationError) -> str:

@@ -109,7 +109,7 @@ def stay_badge(person: Person, today: date) -> str:
 
     Never contacted: "First contact due 3 Dec", never "In touch" beside "never contacted".
     """
-    from reminders.selectors import stay_status
+    from people.stay_in_touch import stay_status
 
     status = stay_status(person, today)
     if status is None:

@@ -81,10 +81,10 @@ def test_it_lets_only_owners_delete_people_in_the_service(
 ) -> None:
     people = Person.objects.for_workspace(workspace)
     with pytest.raises(PermissionDenied, match="Deleting people is for owners"):
-        people_services.people_delete(membership=_membership(request.getfixturevalue(role)), people=people)
+        interaction_services.people_delete(membership=_membership(request.getfixturevalue(role)), people=people)
     assert people.count() == 1
 
-    assert people_services.people_delete(membership=_membership(owner), people=people) == 1
+    assert interaction_services.people_delete(membership=_membership(owner), people=people) == 1
     assert not people.exists()
 
 

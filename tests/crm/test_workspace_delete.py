@@ -11,10 +11,9 @@ from django.urls import reverse
 
 from crm.models import Invitation, Membership, User, Workspace
 from interactions import services as interaction_services
-from interactions.models import Interaction, Need, Promise
+from interactions.models import FollowUp, Interaction, Need, Promise
 from people.models import Company, FamilyMember, Person, Pet
 from reminders import services as reminder_services
-from reminders.models import FollowUp
 from tests.factories import InteractionFactory, MembershipFactory, PersonFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.trust

@@ -19,9 +19,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm.models import Membership, User
-from interactions.models import Promise
+from interactions.models import FollowUp, Promise
 from people.models import Person
-from reminders.models import FollowUp
 from reminders.services import follow_up_create
 from tests.e2e.browser import Visitor, field, log_in
 from tests.factories import PASSWORD, CompanyFactory, MembershipFactory, PersonFactory, UserFactory, WorkspaceFactory

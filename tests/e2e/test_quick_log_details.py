@@ -15,9 +15,8 @@ from playwright.sync_api import expect
 
 from crm.models import Membership, User
 from interactions.forms import follow_up_chips
-from interactions.models import Interaction
+from interactions.models import FollowUp, Interaction
 from people.models import Person
-from reminders.models import FollowUp
 from tests.e2e.browser import Visitor, field, log_in
 from tests.factories import MembershipFactory, PersonFactory, UserFactory, WorkspaceFactory
 

@@ -16,11 +16,10 @@ from icalendar import Calendar
 from crm.models import Membership, User, Workspace
 from exports.models import CalendarFeed
 from interactions import services as interaction_services
-from interactions.models import Promise
+from interactions.models import FollowUp, Promise
 from people import services as people_services
 from people.models import ContactMethod, FamilyMember, Person, Pet
 from reminders import services as reminder_services
-from reminders.models import FollowUp
 from tests.factories import PersonFactory
 
 

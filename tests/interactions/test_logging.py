@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from interactions.models import Interaction, Need, Promise
+from interactions.models import FollowUp, Interaction, Need, Promise
 from people.models import Person, ProfileFact
-from reminders.models import FollowUp
 from tests.factories import InteractionFactory, PersonFactory
 
 

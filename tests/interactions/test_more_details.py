@@ -13,8 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import Workspace
-from interactions.models import Interaction
-from reminders.models import FollowUp
+from interactions.models import FollowUp, Interaction
 from tests.factories import PersonFactory
 
 QUICK = {

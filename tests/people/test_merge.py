@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from interactions.models import Interaction, Need, Promise
+from interactions.models import FollowUp, Interaction, Need, Promise
 from people.models import ContactMethod, FamilyMember, Person, Pet, ProfileFact
-from reminders.models import FollowUp
 from tests.factories import InteractionFactory, PersonFactory
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import User, Workspace
-from reminders.models import FollowUp
+from interactions.models import FollowUp
 from reminders.selectors import dashboard
 from tests.factories import PersonFactory, cadenced_person
 

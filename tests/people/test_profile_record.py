@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm.models import User, Workspace
 from people import services
 from people.models import Company, FamilyMember, Person, Pet
-from reminders.services import person_set_preferences
+from people.stay_in_touch import person_set_preferences
 from tests.factories import PersonFactory
 
 NOON = datetime(2026, 11, 19, 12, 0, tzinfo=ZoneInfo("Europe/London"))

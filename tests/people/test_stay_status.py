@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from crm.models import User, Workspace
 from interactions.services import interaction_log
+from people import stay_in_touch
 from people.models import Person
-from reminders import services
 from tests.factories import PersonFactory
 
 THURSDAY = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -28,7 +28,7 @@ def _new_person(workspace: Workspace, owner: User, *, created_days_ago: int = 0)
         last_name="Obi",
         created_at=timezone.now() - timedelta(days=created_days_ago),
     )
-    return services.person_set_preferences(person=person, contact_every=2, contact_every_unit="weeks")
+    return stay_in_touch.person_set_preferences(person=person, contact_every=2, contact_every_unit="weeks")
 
 
 @pytest.mark.django_db

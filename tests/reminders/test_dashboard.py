@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import User, Workspace
+from interactions.models import FollowUp
 from interactions.services import interaction_log
+from people import stay_in_touch
 from people.models import FamilyMember, Person, Pet
-from people.services import people_refresh_stay_due
+from people.stay_in_touch import people_refresh_stay_due
 from reminders import services
-from reminders.models import FollowUp
 from tests.factories import PersonFactory, cadenced_person
 
 LONDON = ZoneInfo("Europe/London")
@@ -385,7 +386,7 @@ def test_stay_in_touch_counts_calendar_days_across_the_clock_change(
         first_name="Night",
         last_contacted_at=datetime(2026, 10, 20, 0, 30, tzinfo=LONDON),
     )
-    services.person_set_preferences(person=person, contact_every=2, contact_every_unit="weeks")
+    stay_in_touch.person_set_preferences(person=person, contact_every=2, contact_every_unit="weeks")
 
     board = _board(owner_client)
 

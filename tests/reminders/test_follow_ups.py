@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from crm.models import User, Workspace
 from digests.services import digest_action
+from interactions.models import FollowUp
 from reminders import services
-from reminders.models import FollowUp
 from tests.factories import PersonFactory
 
 

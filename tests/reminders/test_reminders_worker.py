@@ -15,8 +15,9 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Membership, User, Workspace
+from interactions.models import FollowUp
 from people.models import Person
-from reminders.models import FollowUp, ReminderOccurrence
+from reminders.models import ReminderOccurrence
 from reminders.tasks import dispatch_reminders_task
 from tests.processes import celery_worker, wait_for
 from tests.trust.summary import record

@@ -23,12 +23,12 @@ from crm.models import User, Workspace
 from exports.backup import workspace_json
 from imports import services as import_services
 from interactions.services import interaction_delete, interaction_log, interaction_update
+from people import stay_in_touch
 from people.dates import LATEST_INSTANT
 from people.merge import person_merge
-from people.models import Person
+from people.models import Person, TagCadence
 from people.services import people_bulk_update, person_create, person_save
 from reminders import services
-from reminders.models import TagCadence
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_every_write_keeps_the_stored_due_instant(workspace: Workspace, owner: U
     _assert_kept(workspace)
     assert Person.objects.get(pk=anna.pk).stay_due_at is not None
 
-    services.person_set_preferences(person=ben, contact_every=1, contact_every_unit="months")
+    stay_in_touch.person_set_preferences(person=ben, contact_every=1, contact_every_unit="months")
     _assert_kept(workspace)
 
     talk = interaction_log(workspace=workspace, user=owner, people=[anna], summary="Coffee")
@@ -78,7 +78,7 @@ def test_every_write_keeps_the_stored_due_instant(workspace: Workspace, owner: U
     people_bulk_update(
         membership=owner.memberships.get(), people=Person.objects.filter(pk=ben.pk), action="add_tag", tag="key"
     )
-    services.person_set_preferences(person=ben, contact_every=None)  # now the tag's default applies
+    stay_in_touch.person_set_preferences(person=ben, contact_every=None)  # now the tag's default applies
     _assert_kept(workspace)
     assert Person.objects.get(pk=ben.pk).stay_due_at == ben.created_at + timedelta(weeks=2)
     people_bulk_update(
@@ -94,7 +94,7 @@ def test_every_write_keeps_the_stored_due_instant(workspace: Workspace, owner: U
     _assert_kept(workspace)
     assert Person.objects.get(pk=anna.pk).stay_due_at is None
 
-    services.person_set_preferences(person=ben, contact_every=3, contact_every_unit="weeks")
+    stay_in_touch.person_set_preferences(person=ben, contact_every=3, contact_every_unit="weeks")
     person_merge(keep=Person.objects.get(pk=anna.pk), other=Person.objects.get(pk=ben.pk), take_from_other=set())
     _assert_kept(workspace)  # Anna has no cadence of her own; Ben's went with him
     assert Person.objects.for_workspace(workspace).count() == 1
@@ -181,7 +181,9 @@ def test_a_last_contact_stored_in_year_9999_counts_from_the_end_of_the_range(
     # Stored before conversations had a range; adding a cadence to it overflowed.
     Person.objects.filter(pk=anna.pk).update(last_contacted_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
 
-    services.person_set_preferences(person=Person.objects.get(pk=anna.pk), contact_every=2, contact_every_unit="weeks")
+    stay_in_touch.person_set_preferences(
+        person=Person.objects.get(pk=anna.pk), contact_every=2, contact_every_unit="weeks"
+    )
 
     assert Person.objects.get(pk=anna.pk).stay_due_at == LATEST_INSTANT + timedelta(weeks=2)
     assert owner_client.get(reverse("people:list") + "?sort=stay_due").status_code == 200

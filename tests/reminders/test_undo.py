@@ -15,9 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import User, Workspace
+from interactions.models import FollowUp
 from people.models import Person
 from reminders import services
-from reminders.models import DismissedDate, FollowUp
+from reminders.models import DismissedDate
 from tests.factories import PersonFactory, cadenced_person
 
 LONDON = ZoneInfo("Europe/London")

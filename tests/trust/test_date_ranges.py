@@ -30,11 +30,10 @@ from crm.models import User, Workspace
 from exports.backup import workspace_json
 from exports.models import CalendarFeed
 from imports.backup import BackupError, check_rows, load
-from interactions.models import Interaction, Need, Promise
+from interactions.models import FollowUp, Interaction, Need, Promise
 from people.dates import RANGE_MESSAGE, YEAR_MESSAGE
 from people.models import FamilyMember, ImportantDate, Person, Pet, ProfileFact
 from reminders import services as reminder_services
-from reminders.models import FollowUp
 from tests.factories import MembershipFactory, PersonFactory, WorkspaceFactory
 from tests.trust.summary import record
 from tests.trust.urls import TOKEN_ARGUMENTS, url_kwargs, url_patterns, workspace_objects

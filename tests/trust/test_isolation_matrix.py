@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import Membership, User, Workspace
-from reminders.models import TagCadence
+from people.models import TagCadence
 from tests.trust.summary import record
 from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
 
@@ -64,9 +64,8 @@ def test_no_url_reaches_another_workspaces_data(
     assert tried > 80
     # And nothing of A's changed under B's requests.
     from crm.models import Invitation
-    from interactions.models import Interaction, Need, Promise
+    from interactions.models import FollowUp, Interaction, Need, Promise
     from people.models import Person
-    from reminders.models import FollowUp
 
     assert Workspace.objects.filter(pk=workspace_a["workspace"]).exists()
     assert Person.objects.get(pk=workspace_a["person"]).archived_at is None

@@ -13,9 +13,8 @@ from django.urls import reverse
 
 from crm.models import Invitation, Membership, User, Workspace
 from imports.models import ImportJob
-from interactions.models import Interaction, Need, Promise
-from people.models import Person, ProfileFact
-from reminders.models import FollowUp, TagCadence
+from interactions.models import FollowUp, Interaction, Need, Promise
+from people.models import Person, ProfileFact, TagCadence
 from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
 
 # The viewer's own things, not the book's: their session, settings, workspaces, calendar link.

@@ -26,8 +26,8 @@ from digests import services as digest_services
 from digests.models import DigestRun
 from interactions import services as interaction_services
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
+from people import stay_in_touch
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet
-from reminders import services as reminder_services
 from reminders import tasks as reminder_tasks
 from reminders.selectors import SECTION_LIMIT
 from tests.trust.summary import record
@@ -111,7 +111,7 @@ def _people(client: Client, owner: User, workspace: Workspace, payloads: list[st
 def _records(person: Person, payload: str, owner: User, linked: Person) -> None:
     """What is known about the person, every free-text field a payload."""
     ws = person.workspace
-    reminder_services.person_set_preferences(
+    stay_in_touch.person_set_preferences(
         person=person,
         best_time=_fit(payload, Person, "best_time"),
         likes=payload,

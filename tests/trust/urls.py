@@ -43,9 +43,8 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     from crm import services as crm_services
     from interactions import services as interaction_services
     from people import services as people_services
-    from people.models import Company, FamilyMember, Pet
+    from people.models import Company, FamilyMember, Pet, TagCadence
     from reminders import services as reminder_services
-    from reminders.models import TagCadence
     from tests.factories import InteractionFactory, PersonFactory
 
     person = PersonFactory(workspace=workspace, first_name=text, owner=owner, company__name=f"{text} Ltd", tags=["vip"])

@@ -17,12 +17,10 @@ from faker import Faker
 
 from crm import services
 from crm.models import Membership, User, Workspace
-from interactions.models import Interaction, Need, NeedUpdate, Promise
-from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag
+from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
+from people.models import Company, ContactMethod, FamilyMember, Person, Pet, ProfileFact, Tag, TagCadence
 from people.profile import FACT_TYPES, SECTION_OF
-from people.services import people_refresh_stay_due
-from reminders.models import FollowUp, TagCadence
-from reminders.services import cadence_duration
+from people.stay_in_touch import cadence_duration, people_refresh_stay_due
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed on purpose: it is the demo login.
 BATCH = 5000

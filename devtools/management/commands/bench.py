@@ -271,7 +271,7 @@ class Command(BaseCommand):
     def _import(self, cards: int) -> dict[str, Any]:
         """10,000 cards read and written as the worker does, into a fresh empty workspace."""
         from crm.models import Workspace
-        from imports.bench import bench_import
+        from devtools.import_bench import bench_import
 
         Workspace.objects.filter(name="Bench import").delete()
         workspace = Workspace.objects.create(name="Bench import")

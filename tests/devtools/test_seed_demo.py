@@ -66,10 +66,9 @@ def test_it_makes_large_workspaces_for_other_users() -> None:
 
 @pytest.mark.django_db
 def test_it_exercises_every_feature_so_far() -> None:
-    from interactions.models import Need, Promise
+    from interactions.models import FollowUp, Need, Promise
     from people.models import ContactMethod, FamilyMember, Pet, ProfileFact, Tag
     from people.profile import SECTIONS
-    from reminders.models import FollowUp
 
     call_command("seed_demo", "--people", "60", "--interactions", "300", stdout=StringIO())
 
