@@ -186,3 +186,30 @@ def test_anything_but_a_whole_number_is_refused_naming_the_variable(raw: str) ->
 def test_numbers_out_of_range_are_refused(raw: str, minimum: int, maximum: int | None) -> None:
     with pytest.raises(ImproperlyConfigured, match=r"^PORT=.* is out of range"):
         env_int("PORT", default=25, minimum=minimum, maximum=maximum, environ={"PORT": raw})
+
+
+def test_production_hashes_passwords_with_pbkdf2(tmp_path: Path) -> None:
+    """The tests' fast MD5 hasher (tests/conftest.py) stays in the tests."""
+    probe = "import django; django.setup(); from django.conf import settings as s; print(*s.PASSWORD_HASHERS)"
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG}
+    env.update({"DJANGO_SETTINGS_MODULE": "crm.settings", "RAPPORT_VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert "MD5PasswordHasher" not in result.stdout
+
+
+def test_the_tests_hash_passwords_fast() -> None:
+    from django.contrib.auth.hashers import get_hasher
+
+    assert get_hasher().algorithm == "md5"
+
+
+@pytest.mark.real_password_hashing
+def test_a_test_can_ask_for_the_real_hashers() -> None:
+    from django.contrib.auth.hashers import get_hasher
+
+    assert get_hasher().algorithm == "pbkdf2_sha256"
