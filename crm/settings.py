@@ -16,11 +16,16 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.envvars import env_bool, env_int
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Strings, URLs and lists through django-environ; every boolean and whole number through
+# env_bool/env_int, which stop start-up on a value they do not know (environ's own bool() reads
+# a typo such as DJANGO_DEBUG=ture as False).
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 # Everything Rapport writes at run time on one machine: SQLite file, broker folders, uploads.
 VAR_DIR = Path(env.str("RAPPORT_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
@@ -123,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Planner settings for this app's connections (the server's defaults stay as they are).
     # Every page runs small, index-driven queries: PostgreSQL's JIT compiles for 30-40 ms
@@ -146,20 +151,22 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 # Reset emails queued per account per hour, counted in the database (it holds when the
 # rate-limit cache is down and its limits let every request through).
-PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=3)
-INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+PASSWORD_RESET_MAX_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_HOUR", default=3)
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", default=7)
 # Background work claims its row (an email to send, an import to read or run); a claim with
 # no sign of life for longer than this is taken as abandoned (its worker died) and may be
 # taken again. One setting for every claim; DIGEST_CLAIM_TIMEOUT_SECONDS is its old name.
-CLAIM_TIMEOUT_SECONDS = env.int("CLAIM_TIMEOUT_SECONDS", default=env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600))
+CLAIM_TIMEOUT_SECONDS = env_int(
+    "CLAIM_TIMEOUT_SECONDS", default=env_int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600, minimum=1), minimum=1
+)
 # A queued row whose broker message has not been picked up after this long gets another one
 # from the sweeper (the message was never sent, or was lost with the broker).
-HINT_RESEND_SECONDS = env.int("HINT_RESEND_SECONDS", default=120)
+HINT_RESEND_SECONDS = env_int("HINT_RESEND_SECONDS", default=120)
 # An import a worker keeps losing (killed, or stalled for CLAIM_TIMEOUT_SECONDS) is taken over
 # this many times, then marked failed with a message on its page.
-IMPORT_MAX_TAKEOVERS = env.int("IMPORT_MAX_TAKEOVERS", default=3)
+IMPORT_MAX_TAKEOVERS = env_int("IMPORT_MAX_TAKEOVERS", default=3)
 # How long the link that finishes a sign-up works (it proves the address before an account exists).
-SIGNUP_MAX_AGE_HOURS = env.int("SIGNUP_MAX_AGE_HOURS", default=48)
+SIGNUP_MAX_AGE_HOURS = env_int("SIGNUP_MAX_AGE_HOURS", default=48)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
@@ -169,15 +176,15 @@ AUTHENTICATION_BACKENDS = [
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account from one client
 # address, that pair waits AXES_COOLOFF_MINUTES. Behind a reverse proxy set
 # TRUSTED_PROXY_COUNT=1 so the client address is read from X-Forwarded-For, not the proxy's.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_CALLABLE = "crm.access.login_username"
 # The client is the TRUSTED_PROXY_COUNT-th X-Forwarded-For entry from the right (crm.clientip);
 # with 0 it is REMOTE_ADDR and the header is ignored.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "crm.clientip.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,11 +222,11 @@ STORAGES = {
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 # Imports: the biggest file and the most contacts taken in one go (each an honest error beyond).
-IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
-IMPORT_MAX_CONTACTS = env.int("IMPORT_MAX_CONTACTS", default=50_000)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_CONTACTS = env_int("IMPORT_MAX_CONTACTS", default=50_000)
 # An upload left waiting for its column mapping or go-ahead is deleted (file and rows) after this
 # many days: the bytes of someone's address book should not stay in the database for ever.
-IMPORT_UPLOAD_MAX_AGE_DAYS = env.int("IMPORT_UPLOAD_MAX_AGE_DAYS", default=7)
+IMPORT_UPLOAD_MAX_AGE_DAYS = env_int("IMPORT_UPLOAD_MAX_AGE_DAYS", default=7)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -229,14 +236,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 if env.str("EMAIL_HOST", default="") and not env.str("EMAIL_URL", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = env.str("EMAIL_HOST")
-    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1, maximum=65535)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 else:
     globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=30, minimum=1)  # 0 would not wait at all
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -362,20 +369,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SITE_URL.startswith("https://"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # __Host- cookies: Secure, whole site, never shared with a subdomain.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
 # Django's admin: not mounted at all unless ADMIN_ENABLED, and then answered only to clients
 # from ADMIN_ALLOWED_IPS (addresses or networks, e.g. 10.1.0.0/16; the client address read as
 # for login throttling, so behind a proxy set TRUSTED_PROXY_COUNT). Anyone else gets a 404.
-ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=False)
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
 try:
     ADMIN_ALLOWED_IPS = [
         ipaddress.ip_network(entry, strict=False)

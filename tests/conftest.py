@@ -87,6 +87,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """Tests hash with MD5, not production's PBKDF2 (a million rounds, a third of a second per
+    user created or logged in, which was most of the suite's time). What is checked about
+    passwords (right or wrong, hashed and never stored, throttled) is the same with either.
+
+    ``@pytest.mark.real_password_hashing`` keeps production's hashers, for tests whose users log
+    in to another process (it reads crm/settings.py and knows no MD5).
+    """
+    if request.node.get_closest_marker("real_password_hashing"):
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Settings) -> None:
     """Production uses the hashed manifest from collectstatic; tests serve the source files."""
     settings.STORAGES = {

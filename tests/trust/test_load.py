@@ -110,6 +110,7 @@ def _client(port: int, email: str, person_id: int, tally: Tally) -> None:
 
 @pytest.mark.services_only
 @pytest.mark.slow
+@pytest.mark.real_password_hashing  # its users log in to gunicorn, which hashes as production does
 @pytest.mark.django_db(transaction=True)
 def test_twenty_clients_for_thirty_seconds_lose_no_write(workspace: Workspace, capsys: pytest.CaptureFixture) -> None:
     users = [UserFactory(email=f"load{i}@example.com", current_workspace=workspace) for i in range(USERS)]
