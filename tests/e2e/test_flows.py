@@ -510,7 +510,7 @@ def test_it_fits_the_screen_and_logs_from_the_top_bar(visit: Callable[..., Visit
 def test_it_imports_a_vcard_file_and_watches_the_progress_bar_finish(
     visit: Callable[..., Visitor], seller: User, mail_worker: list[Message], tmp_path: Path
 ) -> None:
-    from imports.bench import sample_vcards
+    from devtools.import_bench import sample_vcards
 
     me = visit()
     page = me.page
