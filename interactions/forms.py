@@ -4,7 +4,6 @@ import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -223,14 +222,13 @@ class QuickLogForm(PersonPickerMixin, forms.Form):
 QUICK_CARRIED = ("person", "kind", "summary", "follow_up_on", "promise")
 
 
-def quick_log_carried(data: QueryDict) -> str:
-    """The full form's query string for what was typed in the quick log (and where it was)."""
+def quick_log_carried(data: QueryDict) -> dict[str, str]:
+    """What was typed in the quick log, by the full form's names (empty ones left out)."""
     values = {name: data.get(f"quick-{name}", "").strip() for name in QUICK_CARRIED}
     # Typed in the user's date style (27/03/2026); carried as the ISO day the full form reads.
     with contextlib.suppress(ValidationError):
         values["follow_up_on"] = dateformats.parse_date(values["follow_up_on"]).isoformat()
-    values["next"] = data.get("next", "")
-    return urlencode({name: value for name, value in values.items() if value})
+    return {name: value for name, value in values.items() if value}
 
 
 @dataclass(frozen=True)

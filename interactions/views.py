@@ -3,6 +3,7 @@ the top-bar search across people, companies, conversations, needs and promises."
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -70,16 +71,35 @@ def _log_forms(request: HttpRequest, start: FullLogStart | None = None) -> dict[
     }
 
 
+DRAFTS = "log_drafts"  # session key: what "More details" carried, by draft key
+DRAFTS_KEPT = 5
+
+
+def _draft_save(request: HttpRequest, values: dict[str, str]) -> str:
+    """Keep a quick log's words for the full form; the five latest drafts are kept."""
+    drafts = dict(list(request.session.get(DRAFTS, {}).items())[-(DRAFTS_KEPT - 1) :])
+    key = secrets.token_urlsafe(6)
+    drafts[key] = values
+    request.session[DRAFTS] = drafts
+    return key
+
+
 @capability_required("write")
 def interaction_create(request: HttpRequest) -> HttpResponse:
     """The full log form: the conversation and everything it raised, in one save.
 
-    "More details" in the quick log posts here; what was typed there comes back as this page's
-    address, so the form starts with it (and a reload or a bookmark keeps it).
+    "More details" in the quick log posts here. What was typed there is kept in the session as a
+    draft and this page's address names the draft (``?draft=…``), so the form starts with it and
+    a reload keeps it, while the words themselves stay out of the address: out of the browser's
+    history on a shared phone and out of server logs.
     """
     if request.method == "POST" and request.POST.get("more"):
-        return redirect(f"{reverse('interactions:create')}?{quick_log_carried(request.POST)}")
-    forms = _log_forms(request, full_log_start(request.GET))
+        key = _draft_save(request, quick_log_carried(request.POST))
+        query = urlencode({"draft": key, **({"next": request.POST["next"]} if request.POST.get("next") else {})})
+        return redirect(f"{reverse('interactions:create')}?{query}")
+    start = request.GET.copy()
+    start.update(request.session.get(DRAFTS, {}).get(request.GET.get("draft", ""), {}))
+    forms = _log_forms(request, full_log_start(start))
     if request.method == "POST" and all(f.is_valid() for f in forms.values()):
         form = forms["form"]
         try:
