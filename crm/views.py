@@ -316,7 +316,7 @@ def _broker_state() -> str:
         return state
     if url.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        folders = [options[name] for name in ("data_folder_in", "data_folder_out", "control_folder")]
+        folders = [str(options[name]) for name in ("data_folder_in", "data_folder_out", "control_folder")]
         unwritable = [folder for folder in folders if not os.access(folder, os.W_OK | os.X_OK)]
         state = "down: a folder is not writable" if unwritable else "ok"
     else:

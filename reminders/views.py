@@ -27,7 +27,7 @@ from crm import dateformats, permissions
 from crm import selectors as crm_selectors
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
-from crm.models import Membership
+from crm.models import Membership, User
 from crm.permissions import capability_required
 from crm.requests import WorkspaceRequest
 from interactions.models import FollowUp
@@ -52,7 +52,7 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
     scope, member = "mine", None
     sees_team = permissions.can(membership, "see_team")
     members = list(crm_selectors.workspace_members(workspace=request.workspace)) if sees_team else []
-    owner = request.user
+    owner: User | None = request.user
     wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
     if sees_team and wants_team:
         scope, owner = "team", None
@@ -224,7 +224,10 @@ def _stay_answer(
     today = timezone.localdate()
     if request.POST.get("row") == "cold":
         return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status)
-    item = selectors.DueItem("stay_in_touch", selectors.stay_due_after_snooze(person, today), person)
+    due_on = selectors.stay_due_after_snooze(person, today)
+    # None for a person with no cadence (snoozed by a hand-made POST, or the cadence removed
+    # meanwhile): the row renders without a due day, as it always has, rather than a 500.
+    item = selectors.DueItem("stay_in_touch", due_on, person)  # type: ignore[arg-type]
     return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
 
 
@@ -439,10 +442,10 @@ def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     if not in_range(first):
         year, month, first = today.year, today.month, today.replace(day=1)
     # No link out of the range: the page there would only show this month again.
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    previous = previous if in_range(previous) else None
-    following = following if in_range(following) else None
+    before = (first - timedelta(days=1)).replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    previous = before if in_range(before) else None
+    following = after if in_range(after) else None
     context = {
         "weeks": selectors.calendar_month(request.workspace, year=year, month=month),
         "first": first,
