@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from crm import dateformats
+from crm.formfields import form_field
 from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
@@ -109,8 +110,8 @@ class OutcomesForm(forms.Form):
     def __init__(self, *args: Any, workspace: Workspace, people: list[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         needs = Need.objects.for_workspace(workspace).filter(status__in=Need.OPEN_STATUSES, person__in=people)
-        self.fields["mentioned_needs"].queryset = needs
-        self.fields["solved_needs"].queryset = needs
+        form_field(self, "mentioned_needs", forms.ModelMultipleChoiceField).queryset = needs
+        form_field(self, "solved_needs", forms.ModelMultipleChoiceField).queryset = needs
         if not needs.exists():
             del self.fields["mentioned_needs"]
             del self.fields["solved_needs"]
@@ -134,7 +135,8 @@ class FactRowForm(forms.Form):
     value = forms.CharField(max_length=2000, label="What I learned", required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         if data.get("value") and not data.get("fact_type"):
             self.add_error("fact_type", "Choose what kind of fact this is.")
         return data

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
+from crm.formfields import form_field
 from crm.ids import parse_id
 from crm.models import Workspace
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
@@ -103,7 +105,7 @@ def person_list(request: WorkspaceRequest) -> HttpResponse:
         "filters": filters,
         "values": values,
         "query_string": query_string.urlencode(),
-        "members": filters.fields["owner"].queryset,
+        "members": form_field(filters, "owner", forms.ModelChoiceField).queryset,
         "today": timezone.localdate(),
         # Deleting is offered to those who may (owners); the others archive.
         "bulk_actions": [
@@ -124,7 +126,7 @@ def person_bulk(request: WorkspaceRequest) -> HttpResponse:
     form = BulkActionForm(request.POST, workspace=request.workspace)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect(_back_to_list(request))
     ids = set(form.cleaned_data["ids"])
     people = Person.objects.for_workspace(request.workspace).filter(pk__in=ids)
@@ -318,7 +320,7 @@ def person_preferences(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     form = PreferencesForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
-        person_set_preferences(person=person, **{name: form.cleaned_data[name] for name in form._meta.fields})
+        person_set_preferences(person=person, **{name: form.cleaned_data[name] for name in PreferencesForm.Meta.fields})
         messages.success(request, f"Preferences of {person} saved.")
         return redirect(person)
     return render(request, "people/person_preferences.html", {"person": person, "form": form})
@@ -392,7 +394,7 @@ def person_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
-def person_photo(request: WorkspaceRequest, pk: int) -> HttpResponse:
+def person_photo(request: WorkspaceRequest, pk: int) -> FileResponse:
     person = _person(request, pk)
     if not person.photo:
         raise Http404("No photo.")
