@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -33,7 +35,7 @@ def _people(request: WorkspaceRequest):
     ).order_by("last_name", "first_name", "id")
 
 
-def _download(stream: object, content_type: str, extension: str) -> StreamingHttpResponse:
+def _download(stream: Iterable[object], content_type: str, extension: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream, content_type=content_type)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="rapport-people-{stamp}.{extension}"'

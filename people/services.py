@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -172,7 +172,7 @@ def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> P
     return person_save(person=Person(workspace=workspace, **fields), **extra)
 
 
-def process_photo(upload: UploadedFile) -> ContentFile:
+def process_photo(upload: File) -> ContentFile:
     """Check an upload is a real image of an allowed type and make a square JPEG of it.
 
     Re-encoding drops metadata (GPS in EXIF) and anything hidden in the file.
