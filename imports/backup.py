@@ -309,6 +309,7 @@ def restore_read(*, job: ImportJob) -> None:
     """Read and check the whole backup; the preview shows its counts, or the job says what is wrong."""
     try:
         doc = load(bytes(job.data), max_bytes=settings.IMPORT_MAX_BYTES)
+        # created_by is None only when its user was deleted meanwhile: the restore then fails.
         total = check_rows(doc, workspace=job.workspace, user=job.created_by)  # type: ignore[arg-type]
     except ValidationError as exc:
         _fail(job, " ".join(exc.messages))
@@ -372,6 +373,7 @@ def _restore(job: ImportJob, data: bytes) -> None:
     # While the claim is this worker's: one the job was taken from (stalled) stops at its next chunk.
     running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, claimed_at=job.claimed_at)
     for model in MODELS:
+        # user (created_by) is None only when deleted meanwhile: the restore then fails (see restore_run).
         rows = _objects(doc, model, workspace=workspace, user=user, members=members, id_maps=id_maps, photos=photos)  # type: ignore[arg-type]
         while batch := list(itertools.islice(rows, CHUNK)):
             with transaction.atomic():
@@ -445,7 +447,8 @@ def _build(
             if values[field.attname] is None and not field.null:
                 values[field.attname] = user.pk
         elif field.is_relation:
-            target = id_maps.get(label(field.related_model), {})  # type: ignore[arg-type]
+            related = field.related_model  # a model class once the apps are loaded
+            target = id_maps.get(label(related), {}) if isinstance(related, type) else {}
             mapped = target.get(value) if value is not None and not isinstance(value, (list, dict)) else None
             if mapped is None and not field.null:
                 raise ValidationError(f"{field.name} points at a row that is not in the backup.")

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -33,9 +34,19 @@ class PersonPickerMixin:
 
     picker_fields: tuple[str, ...] = ()
 
+    if TYPE_CHECKING:  # what the form this is mixed into has
+        fields: dict[str, forms.Field]
+        is_bound: bool
+        data: Any
+        initial: MutableMapping[str, Any]
+
+        def add_prefix(self, field_name: str) -> str: ...
+
     def _limit_picker_choices(self, workspace: Workspace) -> None:
         for name in self.picker_fields:
-            field = self.fields[name]  # type: ignore[attr-defined]
+            field = self.fields[name]
+            if not isinstance(field, forms.ModelChoiceField):
+                raise TypeError(f"{name} is not a field of people")
             people = Person.objects.for_workspace(workspace)
             # Archived people stay valid where they already are (editing an old conversation).
             current = getattr(getattr(self, "instance", None), "pk", None)
@@ -46,11 +57,11 @@ class PersonPickerMixin:
             field.widget.choices = [(p.pk, p.full_name) for p in chosen]
 
     def _raw_ids(self, name: str) -> list[int]:
-        if self.is_bound:  # type: ignore[attr-defined]
-            key = self.add_prefix(name)  # type: ignore[attr-defined]
-            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]  # type: ignore[attr-defined]
+        if self.is_bound:
+            key = self.add_prefix(name)
+            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
         else:
-            initial = self.initial.get(name)  # type: ignore[attr-defined]
+            initial = self.initial.get(name)
             values = initial if isinstance(initial, list | tuple) else [initial]
         ids = (parse_id(v.pk if isinstance(v, Person) else v) for v in values if v)
         return [i for i in ids if i is not None]

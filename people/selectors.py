@@ -136,6 +136,7 @@ def with_tag_names(people: list[Person]) -> list[Person]:
     for person_id, name in pairs.values_list("person_id", "tag__name"):
         names[person_id].append(name)
     for person in people:
+        # An attribute of a list row only, which the model does not declare (read by the templates).
         person.tag_list = names[person.pk]  # type: ignore[attr-defined]
     return people
 
