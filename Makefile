@@ -54,10 +54,14 @@ trust: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 trust: $(VENV)/.installed
 	$(BIN)/python -m pytest -m trust $(PYTEST_ARGS)
 
+# mypy imports the settings (django-stubs reads the models from them), which need these two.
+lint: export SECRET_KEY ?= lint-only-not-secret
+lint: export SITE_URL ?= http://127.0.0.1:8000
 lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format .

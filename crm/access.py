@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm import permissions
-from crm.models import Membership
+from crm.models import Membership, WorkspaceQuerySet
+from crm.requests import WorkspaceRequest
 from crm.selectors import membership_current, user_memberships
 
 M = TypeVar("M", bound=Model)
+P = ParamSpec("P")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-View = Callable[..., HttpResponse]
+# A view behind the door takes the typed request; what the decorator hands Django takes any.
+WorkspaceView = Callable[Concatenate[WorkspaceRequest, P], HttpResponseBase]
+View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+# Cached on the request under a private name: the context processor and the view both ask.
+_MEMBERSHIPS = "_rapport_memberships"
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:
     """All workspaces of the signed-in user, loaded once per request."""
-    if not hasattr(request, "_rapport_memberships"):
+    cached: list[Membership] | None = getattr(request, _MEMBERSHIPS, None)
+    if cached is None:
         user = request.user
-        request._rapport_memberships = list(user_memberships(user=user)) if user.is_authenticated else []  # type: ignore[attr-defined]
-    return request._rapport_memberships  # type: ignore[attr-defined]
+        cached = list(user_memberships(user=user)) if user.is_authenticated else []
+        setattr(request, _MEMBERSHIPS, cached)
+    return cached
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
@@ -36,42 +44,47 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return membership_current(user=request.user, memberships=memberships_of(request))
 
 
-def workspace_required(view: View) -> View:
+def workspace_required(view: WorkspaceView[P]) -> View[P]:
     """Login required, and a workspace: sets ``request.membership`` and ``request.workspace``."""
 
     @login_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         membership = current_membership(request)
         if membership is None:
             return redirect("workspace_create")
-        request.membership = membership  # type: ignore[attr-defined]
-        request.workspace = membership.workspace  # type: ignore[attr-defined]
+        # From here on the request is the one the view's type promises: signed in, with these two.
+        workspace_request = cast(WorkspaceRequest, request)
+        workspace_request.membership = membership
+        workspace_request.workspace = membership.workspace
         # Closed by default: a POST to any workspace page writes, and needs the right to, unless
         # the view is marked as writing only the user's own things. A new view cannot forget it.
-        if request.method not in SAFE_METHODS and not getattr(view, "any_role", False):
+        if request.method not in SAFE_METHODS and not getattr(view, permissions.ANY_ROLE, False):
             permissions.require(membership, "write")
-        return view(request, *args, **kwargs)
+        return view(workspace_request, *args, **kwargs)
 
     return wrapper
 
 
-def owner_required(view: View) -> View:
+def owner_required(view: WorkspaceView[P]) -> View[P]:
     """Like ``workspace_required``, and only owners get past: members see a friendly 403."""
 
     @workspace_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        permissions.require(request.membership, "manage")  # type: ignore[attr-defined]
+    def wrapper(request: WorkspaceRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        permissions.require(request.membership, "manage")
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def get_for_workspace_or_404(request: HttpRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
+def get_for_workspace_or_404(request: WorkspaceRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
     """The object of the current workspace matching ``lookup``; any other workspace's is a 404."""
-    qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs.objects.all()
-    return get_object_or_404(qs.for_workspace(request.workspace), **lookup)  # type: ignore[attr-defined]
+    qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
+    # Every workspace model's manager is made from WorkspaceQuerySet (tests/crm/test_one_door.py
+    # walks the registry), which a type generic over any model cannot know.
+    scoped = cast("WorkspaceQuerySet[M]", qs)
+    return get_object_or_404(scoped.for_workspace(request.workspace), **lookup)
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:

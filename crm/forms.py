@@ -72,8 +72,8 @@ class SignUpForm(BaseUserCreationForm):
         super().__init__(*args, **kwargs)
         _time_zone_as_chosen(self)
         # The browser's own (crm.middleware activates it from Accept-Language before sign-in).
-        self.fields["date_style"] = DateStyleField(keep=dateformats.get_style().code)
-        self.initial.setdefault("date_style", self.fields["date_style"].keep)
+        self.fields["date_style"] = date_style = DateStyleField(keep=dateformats.get_style().code)
+        self.initial.setdefault("date_style", date_style.keep)
         email = self.fields["email"]
         email.widget.attrs.update({"autocomplete": "email", "autofocus": True})
         self.fields["time_zone"].widget.attrs["data-browser-timezone"] = "1"
@@ -120,8 +120,8 @@ class UserSettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _time_zone_as_chosen(self, help_text="Dates, reminders and digests follow this time zone.")
-        self.fields["date_style"] = DateStyleField(keep=self.instance.date_style)
-        self.initial["date_style"] = self.fields["date_style"].keep
+        self.fields["date_style"] = date_style = DateStyleField(keep=self.instance.date_style)
+        self.initial["date_style"] = date_style.keep
 
     def clean_date_lead_days(self) -> int:
         value = self.cleaned_data["date_lead_days"]

@@ -26,4 +26,5 @@ class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": v}
                 )
-        return super()._check_values(value)
+        # Django's own check (a private method) goes on from here; django-stubs does not declare it.
+        return super()._check_values(value)  # type: ignore[misc]

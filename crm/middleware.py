@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -15,6 +15,9 @@ from django.utils.deprecation import MiddlewareMixin
 from crm import dateformats
 from crm.clientip import forwarded_client_ip
 from crm.services import user_preset_date_style
+
+if TYPE_CHECKING:  # the stubs' name for the read-only QueryDict a request carries
+    from django.http.request import _ImmutableQueryDict
 
 
 class TimezoneMiddleware:
@@ -50,7 +53,7 @@ class TimezoneMiddleware:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def _without_control_characters(data: QueryDict) -> QueryDict:
+def _without_control_characters(data: _ImmutableQueryDict) -> _ImmutableQueryDict:
     dirty = any(
         CONTROL_CHARACTERS.search(key) or any(CONTROL_CHARACTERS.search(value) for value in values)
         for key, values in data.lists()

@@ -101,8 +101,14 @@ class Ordering:
 def _field(model: type[Model], path: str) -> Field:
     parts = path.split("__")
     for part in parts[:-1]:
-        model = model._meta.get_field(part).related_model  # type: ignore[assignment]
-    return model._meta.get_field(parts[-1])  # type: ignore[return-value]
+        related = model._meta.get_field(part).related_model
+        if not isinstance(related, type):  # the orderings name relations by their fields only
+            raise TypeError(f"{part!r} in the ordering {path!r} is not a relation")
+        model = related
+    field = model._meta.get_field(parts[-1])
+    if not isinstance(field, Field):
+        raise TypeError(f"The ordering {path!r} does not end at a field")
+    return field
 
 
 def encode_cursor(ordering: Ordering, obj: Model) -> str:

@@ -44,12 +44,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from crm.models import Membership, User, Workspace
+from crm.requests import WorkspaceRequest
 
 Role = Membership.Role
 
@@ -150,29 +151,39 @@ def capabilities(membership: Membership | None) -> dict[str, bool]:
     return {name: can(membership, name) for name in EVERY_CAPABILITY}
 
 
-View = Callable[..., HttpResponse]
+P = ParamSpec("P")
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+# The function attribute ``workspace_required`` reads; functools.wraps carries it through wrappers.
+ANY_ROLE = "any_role"
 
 
-def any_role(view: View) -> View:
+def any_role(view: V) -> V:
     """Marks a workspace view whose POST writes only the user's own things (their calendar
     link), which a viewer may too. Every other POST needs ``write`` (see ``workspace_required``)."""
-    view.any_role = True  # type: ignore[attr-defined]
+    setattr(view, ANY_ROLE, True)
     return view
 
 
-def capability_required(capability: str) -> Callable[[View], View]:
+def capability_required(
+    capability: str,
+) -> Callable[
+    [Callable[Concatenate[WorkspaceRequest, P], HttpResponseBase]],
+    Callable[Concatenate[HttpRequest, P], HttpResponseBase],
+]:
     """A workspace view for roles with ``capability``; the others get the 403 page saying why.
 
     For pages that only show a form (GET): the write behind it is checked again in its service.
     """
 
-    def decorator(view: View) -> View:
+    def decorator(
+        view: Callable[Concatenate[WorkspaceRequest, P], HttpResponseBase],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
         from crm.access import workspace_required
 
         @workspace_required
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require(request.membership, capability)  # type: ignore[attr-defined]
+        def wrapper(request: WorkspaceRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+            require(request.membership, capability)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -13,10 +13,10 @@ import logging
 import math
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django_ratelimit.core import get_usage
 
@@ -24,7 +24,8 @@ from crm.clientip import client_ip
 
 logger = logging.getLogger(__name__)
 
-View = Callable[..., HttpResponse]
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpRequest)  # the view's request type (a WorkspaceRequest, say) is kept
 
 
 def _network(request: HttpRequest) -> str:
@@ -99,12 +100,12 @@ def _seconds_left(request: HttpRequest, name: str) -> int | None:
 
 def rate_limited(
     *names: str, method: str = "POST", when: Callable[[HttpRequest], bool] | None = None
-) -> Callable[[View], View]:
+) -> Callable[[Callable[Concatenate[R, P], HttpResponseBase]], Callable[Concatenate[R, P], HttpResponseBase]]:
     """Counts every ``method`` request (for which ``when`` holds) against each of ``names``."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: Callable[Concatenate[R, P], HttpResponseBase]) -> Callable[Concatenate[R, P], HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: R, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if request.method == method and (when is None or when(request)):
                 # The first limit that refuses ends the counting: a refused request must not use
                 # up the other limits (an attacker's flood would then lock out the honest sharers).
@@ -118,7 +119,9 @@ def rate_limited(
     return decorator
 
 
-def search_limited(parameter: str | None = "q") -> Callable[[View], View]:
+def search_limited(
+    parameter: str | None = "q",
+) -> Callable[[Callable[Concatenate[R, P], HttpResponseBase]], Callable[Concatenate[R, P], HttpResponseBase]]:
     """The search limit on GETs that search (``parameter`` given, or every GET if None): a plain
     list stays free, so browsing page after page is never limited."""
     return rate_limited(

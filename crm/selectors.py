@@ -45,7 +45,7 @@ def workspace_deletion_summary(*, workspace: Workspace) -> dict[str, int]:
     ``records`` is the total the page states.
     """
     counts = {
-        model._meta.model_name: model.objects.for_workspace(workspace).count()
+        str(model._meta.model_name): model.objects.for_workspace(workspace).count()
         for model in apps.get_models()
         if issubclass(model, WorkspaceScoped)
     }

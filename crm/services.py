@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -271,7 +272,7 @@ def workspace_delete(*, membership: Membership) -> Workspace | None:
     files = _workspace_files(workspace)
     workspace.delete()
     for storage, name in files:
-        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+        transaction.on_commit(functools.partial(storage.delete, name))
     user.refresh_from_db(fields=["current_workspace"])
     if user.current_workspace_id is not None:
         return user.current_workspace
@@ -578,7 +579,7 @@ def invitation_mark_failed(*, invitation_id: int, error: str) -> None:
 
 def _mark_email_failed(model: type[QueuedEmail], *, pk: int, error: str) -> None:
     states = QueuedEmail.EmailState
-    model.objects.filter(pk=pk).exclude(email_state=states.SENT).update(  # type: ignore[attr-defined]
+    model._default_manager.filter(pk=pk).exclude(email_state=states.SENT).update(
         email_state=states.FAILED, email_error=error[:1000]
     )
 

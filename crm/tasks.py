@@ -39,7 +39,7 @@ def _send_or_retry(task: Task, *, send: Callable[[], bool], mark_failed: Callabl
     try:
         send()
     except RETRYABLE as exc:
-        if task.request.retries >= task.max_retries:
+        if task.max_retries is not None and task.request.retries >= task.max_retries:
             mark_failed(error=str(exc))
             return
         raise task.retry(exc=exc, countdown=30 * 2**task.request.retries) from exc

@@ -45,7 +45,16 @@ def canonical_zones() -> tuple[str, ...]:
     }
     zones = sorted(listed & known)
     if not zones:  # no zone.tab anywhere: the region/city names, which is most of it
-        regions = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/")
+        regions: tuple[str, ...] = (
+            "Africa/",
+            "America/",
+            "Antarctica/",
+            "Asia/",
+            "Atlantic/",
+            "Australia/",
+            "Europe/",
+            "Indian/",
+        )
         regions += ("Pacific/",)
         zones = sorted(name for name in known if name.startswith(regions))
     return (UTC, *zones)

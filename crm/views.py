@@ -38,6 +38,7 @@ from crm.forms import (
 )
 from crm.models import Invitation, Membership
 from crm.ratelimit import rate_limited
+from crm.requests import AuthenticatedHttpRequest, WorkspaceRequest
 
 
 @rate_limited("signup_per_ip", "signup_per_address")
@@ -95,7 +96,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @require_POST
 @login_required
-def log_out_everywhere(request: HttpRequest) -> HttpResponse:
+def log_out_everywhere(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.user_log_out_everywhere(user=request.user)
     logout(request)
     messages.success(request, "You are logged out on every device. Log in again here.")
@@ -104,7 +105,7 @@ def log_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @workspace_required
 @rate_limited("invitation_per_user", "invitation_per_address")
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: WorkspaceRequest) -> HttpResponse:
     """Everyone sees who is in the workspace; owners also invite and manage here."""
     membership: Membership = request.membership
     form = InviteForm(request.POST or None)
@@ -136,7 +137,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
     try:
         invitation = services.invitation_revoke(membership=request.membership, invitation_id=invitation_id)
     except Invitation.DoesNotExist as exc:
@@ -148,7 +149,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 @owner_required
 @rate_limited("invitation_per_user", "invitation_resend_per_invitation")
-def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_resend(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
     try:
         invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)
     except Invitation.DoesNotExist as exc:
@@ -159,7 +160,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, member_id: int) -> HttpResponse:
     try:
         services.membership_remove(membership=request.membership, member_id=member_id)
     except Membership.DoesNotExist as exc:
@@ -173,7 +174,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @require_POST
 @owner_required
-def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_role(request: WorkspaceRequest, member_id: int) -> HttpResponse:
     try:
         target = services.membership_set_role(
             membership=request.membership, member_id=member_id, role=request.POST.get("role", "")
@@ -235,7 +236,7 @@ def invitation_signup(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
+def workspace_switch(request: AuthenticatedHttpRequest, workspace_id: int) -> HttpResponse:
     try:
         workspace = services.workspace_switch(user=request.user, workspace_id=workspace_id)
     except Membership.DoesNotExist as exc:
@@ -245,7 +246,7 @@ def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
 
 
 @login_required
-def workspace_create(request: HttpRequest) -> HttpResponse:
+def workspace_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         workspace = services.workspace_create(user=request.user, name=form.cleaned_data["name"])
@@ -255,7 +256,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 
 
 @owner_required
-def workspace_rename(request: HttpRequest) -> HttpResponse:
+def workspace_rename(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
         services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
@@ -265,7 +266,7 @@ def workspace_rename(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def workspace_delete(request: HttpRequest, workspace_id: int) -> HttpResponse:
+def workspace_delete(request: AuthenticatedHttpRequest, workspace_id: int) -> HttpResponse:
     """Owners only, behind a page that says what goes and asks for the name typed in."""
     membership = get_object_or_404(
         Membership.objects.select_related("workspace", "user"), user=request.user, workspace_id=workspace_id
@@ -315,7 +316,7 @@ def _broker_state() -> str:
         return state
     if url.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        folders = [options[name] for name in ("data_folder_in", "data_folder_out", "control_folder")]
+        folders = [str(options[name]) for name in ("data_folder_in", "data_folder_out", "control_folder")]
         unwritable = [folder for folder in folders if not os.access(folder, os.W_OK | os.X_OK)]
         state = "down: a folder is not writable" if unwritable else "ok"
     else:

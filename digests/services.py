@@ -408,7 +408,7 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
             "item": h,
             **person_links(h.person),
             "what": received_words(h),
-            "promises": [{"said": p.said_by(digest.user), "item": p} for p in h.person.open_promises],
+            "promises": [{"said": p.said_by(digest.user), "item": p} for p in _prefetched(h.person, "open_promises")],
         }
         for h in digest.received
     ]
@@ -419,15 +419,21 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
     return items
 
 
+def _prefetched(person: Person, name: str) -> list[Any]:
+    """A list ``people.handover`` prefetched onto the person (``to_attr``): the model does not declare it."""
+    rows: list[Any] = getattr(person, name)
+    return rows
+
+
 def received_words(handover: Handover) -> str:
     """ "from Olivia Owner, with 1 open follow-up and 2 open needs"."""
     person = handover.person
     parts = [
         _count(len(items), one, many)
         for items, one, many in (
-            (person.open_follow_ups, "open follow-up", "open follow-ups"),
-            (person.open_needs, "open need", "open needs"),
-            (person.open_promises, "open promise", "open promises"),
+            (_prefetched(person, "open_follow_ups"), "open follow-up", "open follow-ups"),
+            (_prefetched(person, "open_needs"), "open need", "open needs"),
+            (_prefetched(person, "open_promises"), "open promise", "open promises"),
         )
         if items
     ]

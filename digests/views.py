@@ -25,12 +25,13 @@ from crm import services as crm_services
 from crm.forms import UserSettingsForm
 from crm.models import User
 from crm.ratelimit import rate_limited
+from crm.requests import AuthenticatedHttpRequest
 from digests import services
 from digests.models import DigestRun
 
 
 @login_required
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = crm_services.user_update_settings(user=request.user, **form.cleaned_data)
@@ -52,9 +53,10 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 # The preview is the email itself, whose styles are inline as email clients need: this one
 # page lets inline styles through. Its text is escaped like the email's (see test_xss).
-@csp_update({"style-src": [UNSAFE_INLINE]})
+# django-csp types its decorators for views of a plain HttpRequest; this one is behind login_required.
+@csp_update({"style-src": [UNSAFE_INLINE]})  # type: ignore[arg-type]
 @login_required
-def preview(request: HttpRequest) -> HttpResponse:
+def preview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The exact HTML of the next digest, as the email will show it."""
     run = DigestRun(user=request.user, period=timezone.localdate())
     digest = services.digest_content(user=request.user, today=timezone.localdate())
@@ -66,7 +68,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @rate_limited("digest_test_per_user")
-def send_test(request: HttpRequest) -> HttpResponse:
+def send_test(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.digest_request_test(user=request.user)
     messages.success(request, f"A test digest to {request.user.email} is queued: it will be sent shortly.")
     return redirect("account_settings")

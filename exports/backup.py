@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from crm.models import Membership, User, Workspace
+from crm.models import Membership, User, Workspace, WorkspaceScoped
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import (
     Company,
@@ -36,7 +36,7 @@ from reminders.models import DismissedDate
 FORMAT = "rapport-workspace"
 VERSION = 1
 # Dependency order: every foreign key points to a model earlier in the list (or to a user).
-MODELS: list[type[models.Model]] = [
+MODELS: list[type[WorkspaceScoped]] = [
     Company,
     Tag,
     Person,
@@ -114,7 +114,7 @@ def workspace_json(workspace: Workspace) -> Iterator[str]:
     for index, model in enumerate(MODELS):
         fields = row_fields(model)
         yield ("," if index else "") + json.dumps(label(model)) + ": ["
-        qs = model.objects.for_workspace(workspace).order_by("pk")  # type: ignore[attr-defined]
+        qs = model.objects.for_workspace(workspace).order_by("pk")
         last, first = 0, True
         while True:
             batch = list(qs.filter(pk__gt=last)[:CHUNK])
@@ -132,12 +132,22 @@ def workspace_json(workspace: Workspace) -> Iterator[str]:
     yield "}}"
 
 
-def _links(field: models.ManyToManyField, ids: list[int]) -> dict[int, list[int]]:
+def through_model(field: models.ManyToManyField) -> type[models.Model]:
+    """The model of a many-to-many field's link rows (always there once the apps are loaded)."""
     through = field.remote_field.through
+    if through is None:
+        raise TypeError(f"{field} has no link model")
+    return through
+
+
+def _links(field: models.ManyToManyField, ids: list[int]) -> dict[int, list[int]]:
+    through = through_model(field)
     source = field.m2m_field_name()
     target = field.m2m_reverse_field_name()
     links: dict[int, list[int]] = {}
-    for a, b in through.objects.filter(**{f"{source}_id__in": ids}).values_list(f"{source}_id", f"{target}_id"):
+    for a, b in through._default_manager.filter(**{f"{source}_id__in": ids}).values_list(
+        f"{source}_id", f"{target}_id"
+    ):
         links.setdefault(a, []).append(b)
     return links
 
@@ -157,6 +167,9 @@ class _Sink:
     def tell(self) -> int:
         return self.offset
 
+    def close(self) -> None:
+        """Nothing to release; here so the sink is a writable file to ZipFile."""
+
     def flush(self) -> None:
         pass
 
@@ -169,7 +182,7 @@ class _Sink:
 def workspace_zip(workspace: Workspace) -> Iterator[bytes]:
     """A ZIP of workspace.json and the people's photos, streamed without a temporary file."""
     sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open("workspace.json", mode="w", force_zip64=True) as entry:
             for text in workspace_json(workspace):
                 entry.write(text.encode())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import vobject
@@ -17,7 +17,7 @@ from icalendar import vText
 from icalendar.parser import Contentline
 
 from crm import permissions
-from crm.models import Membership, User, Workspace
+from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from exports import backup
 from exports.models import CalendarFeed, new_token
 from interactions.models import FollowUp, Promise
@@ -36,6 +36,8 @@ def export_people(qs: QuerySet[Person], *, membership: Membership, include_priva
     permissions.require(membership, "export")
     if include_private:
         permissions.require(membership, "export_private")
+    if not isinstance(qs, WorkspaceQuerySet):  # people are always reached through the door
+        raise TypeError("export_people needs a queryset of Person.objects")
     qs = qs.for_workspace(membership.workspace)
     facts = ProfileFact.objects.order_by("section", "fact_type")
     if not include_private:
@@ -150,7 +152,7 @@ def csv_rows(people: Iterable[Person]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def flush(row: list[object]) -> str:
+    def flush(row: Sequence[object]) -> str:
         writer.writerow([safe_cell(v) for v in row])
         out = buffer.getvalue()
         buffer.seek(0)
@@ -253,10 +255,10 @@ class _Ics:
             self.lines.append("TRANSP:TRANSPARENT")
         self.lines.append("END:VEVENT")
 
-    def yearly(self, uid: str, summary: str, day: int, month: int, year: int | None, url: str) -> None:
+    def yearly(self, uid: str, summary: str, day: int | None, month: int | None, year: int | None, url: str) -> None:
         """A yearly all-day event from a stored day, month and maybe year."""
         value = partial_date_or_none(day, month, year)  # lenient: a bad stored year is dropped
-        if value is None:
+        if value is None or day is None or month is None:
             return  # a row that bypassed validation: leave it out rather than fail the whole feed
         # On 28 February in common years: the last day of February every year.
         leap = month == 2 and day == 29
@@ -332,7 +334,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
         due = FollowUp.due_after_snooze(due_on, snoozed_until)
         cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
-    for pk, direction, text, due_on, person_id, first, last, maker_id, maker_name, maker_email in (
+    for pk, direction, text, promised_on, person_id, first, last, maker_id, maker_name, maker_email in (
         Promise.objects.for_workspace(workspace)
         .filter(kept_at__isnull=True, due_on__isnull=False, **live)
         .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name",
@@ -348,6 +350,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         else:
             who = f"{User(display_name=maker_name, email=maker_email).name} promised"
         summary = f"{who} {name(first, last)}: {text}"
-        cal.event(f"promise-{pk}@{host}", summary, url(person_id), due_on)
+        if promised_on is not None:  # always: the query keeps only promises with a day
+            cal.event(f"promise-{pk}@{host}", summary, url(person_id), promised_on)
     cal.lines.append("END:VCALENDAR")
     return cal.to_bytes()

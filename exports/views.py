@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,13 +15,14 @@ from django.views.decorators.http import require_POST
 from crm import permissions
 from crm.access import workspace_required
 from crm.permissions import any_role
+from crm.requests import WorkspaceRequest
 from exports import services
 from exports.models import CalendarFeed
 from people import selectors as people_selectors
 from people.forms import PersonFilterForm
 
 
-def _people(request: HttpRequest):
+def _people(request: WorkspaceRequest):
     """The people list's own filters (search, tag, owner, archived, due), so "export this list" works."""
     values = PersonFilterForm(request.GET or None, workspace=request.workspace).values()
     return people_selectors.person_list(
@@ -32,7 +35,7 @@ def _people(request: HttpRequest):
     ).order_by("last_name", "first_name", "id")
 
 
-def _download(stream: object, content_type: str, extension: str) -> StreamingHttpResponse:
+def _download(stream: Iterable[object], content_type: str, extension: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream, content_type=content_type)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="rapport-people-{stamp}.{extension}"'
@@ -40,7 +43,7 @@ def _download(stream: object, content_type: str, extension: str) -> StreamingHtt
 
 
 @workspace_required
-def export_page(request: HttpRequest) -> HttpResponse:
+def export_page(request: WorkspaceRequest) -> HttpResponse:
     feed = CalendarFeed.objects.for_workspace(request.workspace).filter(user=request.user).first()
     feed_url = settings.SITE_URL + reverse("exports:feed", args=[feed.token]) if feed else ""
     context = {
@@ -54,7 +57,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
-def people_vcf(request: HttpRequest) -> StreamingHttpResponse:
+def people_vcf(request: WorkspaceRequest) -> StreamingHttpResponse:
     """vCards; with private facts when an owner ticks them (anyone else ticking them: the 403)."""
     include_private = request.GET.get("include_private") == "on"
     people = services.export_people(_people(request), membership=request.membership, include_private=include_private)
@@ -62,14 +65,14 @@ def people_vcf(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @workspace_required
-def people_csv(request: HttpRequest) -> StreamingHttpResponse:
+def people_csv(request: WorkspaceRequest) -> StreamingHttpResponse:
     """A spreadsheet: never private facts, whoever asks (the box on the page is for vCards)."""
     people = services.export_people(_people(request), membership=request.membership)
     return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
 
 
 @workspace_required
-def workspace_backup(request: HttpRequest) -> StreamingHttpResponse:
+def workspace_backup(request: WorkspaceRequest) -> StreamingHttpResponse:
     """Everything in the workspace, private facts included: owners only."""
     stream = services.workspace_backup(membership=request.membership)
     response = StreamingHttpResponse(stream, content_type="application/zip")
@@ -81,7 +84,7 @@ def workspace_backup(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 @workspace_required
 @any_role  # the calendar link is the user's own: a viewer has one too
-def feed_create(request: HttpRequest) -> HttpResponse:
+def feed_create(request: WorkspaceRequest) -> HttpResponse:
     regenerate = request.POST.get("regenerate") == "1"
     services.feed_for(user=request.user, workspace=request.workspace, regenerate=regenerate)
     messages.success(
@@ -93,7 +96,7 @@ def feed_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @workspace_required
 @any_role
-def feed_revoke(request: HttpRequest) -> HttpResponse:
+def feed_revoke(request: WorkspaceRequest) -> HttpResponse:
     services.feed_revoke(user=request.user, workspace=request.workspace)
     messages.success(request, "Calendar link turned off. Calendar apps subscribed to it stop updating.")
     return redirect("exports:page")

@@ -24,7 +24,7 @@ import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import ijson
 from django.conf import settings
@@ -34,14 +34,16 @@ from django.db import DataError, IntegrityError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from crm.models import Membership, User, Workspace
-from exports.backup import FORMAT, MODELS, is_user_field, label, m2m_fields, row_fields
+from crm.models import Membership, User, Workspace, WorkspaceScoped
+from exports.backup import FORMAT, MODELS, is_user_field, label, m2m_fields, row_fields, through_model
 from imports.models import ImportJob, ImportRow
 from interactions.models import Interaction
 from people.models import Company, FamilyMember, ImportantDate, Person, Pet, Tag
 from people.services import process_photo
 from people.stay_in_touch import people_refresh_stay_due
 from reminders.models import DismissedDate
+
+M = TypeVar("M", bound=models.Model)
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ class _Unpacked:
         if self.left < 0:
             raise self.too_big()
 
-    def open(self, name: str) -> IO[bytes]:
+    def open(self, name: str) -> _Counted:
         return _Counted(self.archive.open(name), self)
 
     def read(self, name: str) -> bytes:
@@ -136,7 +138,7 @@ def _document(data: bytes, *, max_bytes: int) -> Iterator[IO[bytes]]:
     except ZIP_ERRORS as exc:
         raise BackupError("This ZIP file is damaged or encrypted and cannot be read.") from exc
     with archive, entry:
-        yield io.BufferedReader(entry)  # type: ignore[arg-type]
+        yield io.BufferedReader(entry)
 
 
 def _check_people(count: int) -> None:
@@ -230,7 +232,7 @@ def counts(doc: dict[str, Any]) -> list[list[Any]]:
 
 def check_empty(workspace: Workspace) -> None:
     for model in (Person, Company, Tag, Interaction):
-        if model.objects.for_workspace(workspace).exists():  # type: ignore[attr-defined]
+        if model.objects.for_workspace(workspace).exists():
             raise BackupError(
                 "A backup can only be restored into an empty workspace. Create a new workspace "
                 "(menu → New workspace…) and restore it there."
@@ -244,14 +246,14 @@ IdMaps = dict[str, dict[Any, int]]
 
 def _objects(
     doc: dict[str, Any],
-    model: type[models.Model],
+    model: type[WorkspaceScoped],
     *,
     workspace: Workspace,
     user: User,
     members: dict[str, int],
     id_maps: IdMaps,
     photos: _Photos | None,
-) -> Iterator[tuple[dict[str, Any], models.Model]]:
+) -> Iterator[tuple[dict[str, Any], WorkspaceScoped]]:
     """The model's rows as unsaved objects, checked; rows already in ``id_maps`` are skipped."""
     fields = row_fields(model)
     done = id_maps.get(label(model), {})
@@ -279,7 +281,8 @@ def _members(workspace: Workspace) -> dict[str, int]:
 
 def check_rows(doc: dict[str, Any], *, workspace: Workspace, user: User) -> int:
     """Every row checked as the restore will build it, nothing written; how many rows it writes."""
-    members, id_maps, total = _members(workspace), {}, 0
+    members, total = _members(workspace), 0
+    id_maps: dict[str, dict[Any, int]] = {}
     for model in MODELS:
         ids: dict[Any, int] = {}
         for row, _obj in _objects(
@@ -306,6 +309,7 @@ def restore_read(*, job: ImportJob) -> None:
     """Read and check the whole backup; the preview shows its counts, or the job says what is wrong."""
     try:
         doc = load(bytes(job.data), max_bytes=settings.IMPORT_MAX_BYTES)
+        # created_by is None only when its user was deleted meanwhile: the restore then fails.
         total = check_rows(doc, workspace=job.workspace, user=job.created_by)  # type: ignore[arg-type]
     except ValidationError as exc:
         _fail(job, " ".join(exc.messages))
@@ -369,6 +373,7 @@ def _restore(job: ImportJob, data: bytes) -> None:
     # While the claim is this worker's: one the job was taken from (stalled) stops at its next chunk.
     running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, claimed_at=job.claimed_at)
     for model in MODELS:
+        # user (created_by) is None only when deleted meanwhile: the restore then fails (see restore_run).
         rows = _objects(doc, model, workspace=workspace, user=user, members=members, id_maps=id_maps, photos=photos)  # type: ignore[arg-type]
         while batch := list(itertools.islice(rows, CHUNK)):
             with transaction.atomic():
@@ -379,8 +384,8 @@ def _restore(job: ImportJob, data: bytes) -> None:
                 if seq == 0:
                     Workspace.objects.select_for_update().get(pk=workspace.pk)  # one restore at a time
                     check_empty(workspace)
-                created = model.objects.bulk_create([obj for _, obj in batch])  # type: ignore[attr-defined]
-                pairs = [[row["id"], obj.pk] for (row, _), obj in zip(batch, created, strict=True)]
+                created = model.objects.bulk_create([obj for _, obj in batch])
+                pairs = [(row["id"], obj.pk) for (row, _), obj in zip(batch, created, strict=True)]
                 id_maps.setdefault(label(model), {}).update(pairs)
                 for field in m2m_fields(model):
                     _restore_links(model, field, [row for row, _ in batch], id_maps)
@@ -417,12 +422,12 @@ def restore_undo(*, job: ImportJob) -> None:
     for model in reversed(MODELS):
         ids = written.get(label(model), [])
         for start in range(0, len(ids), CHUNK):
-            model.objects.for_workspace(job.workspace).filter(pk__in=ids[start : start + CHUNK]).delete()  # type: ignore[attr-defined]
+            model.objects.for_workspace(job.workspace).filter(pk__in=ids[start : start + CHUNK]).delete()
     chunks.delete()
 
 
 def _build(
-    model: type[models.Model],
+    model: type[M],
     fields: list[models.Field],
     row: dict[str, Any],
     *,
@@ -430,7 +435,7 @@ def _build(
     user: User,
     members: dict[str, int],
     id_maps: dict[str, dict[Any, int]],
-) -> models.Model:
+) -> M:
     values: dict[str, Any] = {}
     for field in fields:
         if field.name not in row or isinstance(field, models.FileField):
@@ -442,7 +447,8 @@ def _build(
             if values[field.attname] is None and not field.null:
                 values[field.attname] = user.pk
         elif field.is_relation:
-            target = id_maps.get(label(field.related_model), {})  # type: ignore[arg-type]
+            related = field.related_model  # a model class once the apps are loaded
+            target = id_maps.get(label(related), {}) if isinstance(related, type) else {}
             mapped = target.get(value) if value is not None and not isinstance(value, (list, dict)) else None
             if mapped is None and not field.null:
                 raise ValidationError(f"{field.name} points at a row that is not in the backup.")
@@ -490,9 +496,9 @@ def _restore_photo(person: Person, data: bytes) -> None:
 def _restore_links(
     model: type[models.Model], field: models.ManyToManyField, rows: list[Any], id_maps: dict[str, dict[Any, int]]
 ) -> None:
-    through = field.remote_field.through
+    through = through_model(field)
     source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-    own, other = id_maps[label(model)], id_maps.get(label(field.related_model), {})  # type: ignore[arg-type]
+    own, other = id_maps[label(model)], id_maps.get(label(field.related_model), {})
     links = []
     for row in rows:
         values = row.get(field.name, []) if isinstance(row, dict) else []
@@ -501,4 +507,4 @@ def _restore_links(
         for value in values:
             if isinstance(value, int) and value in other:
                 links.append(through(**{f"{source}_id": own[row["id"]], f"{target}_id": other[value]}))
-    through.objects.bulk_create(links, batch_size=2000, ignore_conflicts=True)
+    through._default_manager.bulk_create(links, batch_size=2000, ignore_conflicts=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,6 +14,7 @@ from crm.access import get_for_workspace_or_404, workspace_required
 from crm.ids import parse_id
 from crm.permissions import capability_required
 from crm.ratelimit import rate_limited
+from crm.requests import WorkspaceRequest
 from imports import selectors, services
 from imports.forms import DecisionForm, MappingForm, UploadForm
 from imports.models import ImportJob, ImportRow
@@ -21,7 +22,7 @@ from imports.models import ImportJob, ImportRow
 
 @capability_required("import")
 @rate_limited("import_upload_per_user")
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: WorkspaceRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -41,12 +42,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job(request: HttpRequest, job_id: int) -> ImportJob:
+def _job(request: WorkspaceRequest, job_id: int) -> ImportJob:
     return get_for_workspace_or_404(request, ImportJob.objects.defer("data"), pk=job_id)
 
 
 @workspace_required
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: WorkspaceRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     context: dict[str, object] = {"job": job}
     if job.status == ImportJob.Status.MAPPING:
@@ -60,7 +61,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @workspace_required
-def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_progress(request: WorkspaceRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     response = render(request, "imports/_progress.html", {"job": job})
     if not job.is_working and request.headers.get("HX-Request"):
@@ -70,7 +71,7 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_mapping(request: WorkspaceRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     form = MappingForm(request.POST, job=job, samples=selectors.import_csv_samples(job))
     if form.is_valid():
@@ -85,7 +86,7 @@ def job_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_go(request: WorkspaceRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     if job.kind == ImportJob.Kind.BACKUP:
         permissions.require(request.membership, "restore")  # an owner's upload, started by an owner
@@ -110,7 +111,7 @@ def job_go(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cancel(request: WorkspaceRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     if services.import_cancel(job=job):
         messages.success(request, "Import cancelled. Nothing was written.")

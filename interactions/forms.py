@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from crm import dateformats
+from crm.formfields import form_field
 from crm.ids import SafeModelMultipleChoiceField, parse_id
 from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
@@ -31,9 +33,19 @@ class PersonPickerMixin:
 
     picker_fields: tuple[str, ...] = ()
 
+    if TYPE_CHECKING:  # what the form this is mixed into has
+        fields: dict[str, forms.Field]
+        is_bound: bool
+        data: Any
+        initial: MutableMapping[str, Any]
+
+        def add_prefix(self, field_name: str) -> str: ...
+
     def _limit_picker_choices(self, workspace: Workspace) -> None:
         for name in self.picker_fields:
-            field = self.fields[name]  # type: ignore[attr-defined]
+            field = self.fields[name]
+            if not isinstance(field, forms.ModelChoiceField):
+                raise TypeError(f"{name} is not a field of people")
             people = Person.objects.for_workspace(workspace)
             # Archived people stay valid where they already are (editing an old conversation).
             current = getattr(getattr(self, "instance", None), "pk", None)
@@ -44,11 +56,11 @@ class PersonPickerMixin:
             field.widget.choices = [(p.pk, p.full_name) for p in chosen]
 
     def _raw_ids(self, name: str) -> list[int]:
-        if self.is_bound:  # type: ignore[attr-defined]
-            key = self.add_prefix(name)  # type: ignore[attr-defined]
-            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]  # type: ignore[attr-defined]
+        if self.is_bound:
+            key = self.add_prefix(name)
+            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
         else:
-            initial = self.initial.get(name)  # type: ignore[attr-defined]
+            initial = self.initial.get(name)
             values = initial if isinstance(initial, list | tuple) else [initial]
         ids = (parse_id(v.pk if isinstance(v, Person) else v) for v in values if v)
         return [i for i in ids if i is not None]
@@ -108,8 +120,8 @@ class OutcomesForm(forms.Form):
     def __init__(self, *args: Any, workspace: Workspace, people: list[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         needs = Need.objects.for_workspace(workspace).filter(status__in=Need.OPEN_STATUSES, person__in=people)
-        self.fields["mentioned_needs"].queryset = needs
-        self.fields["solved_needs"].queryset = needs
+        form_field(self, "mentioned_needs", forms.ModelMultipleChoiceField).queryset = needs
+        form_field(self, "solved_needs", forms.ModelMultipleChoiceField).queryset = needs
         if not needs.exists():
             del self.fields["mentioned_needs"]
             del self.fields["solved_needs"]
@@ -133,7 +145,8 @@ class FactRowForm(forms.Form):
     value = forms.CharField(max_length=2000, label="What I learned", required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         if data.get("value") and not data.get("fact_type"):
             self.add_error("fact_type", "Choose what kind of fact this is.")
         return data

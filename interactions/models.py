@@ -63,7 +63,7 @@ BRAND_KINDS = frozenset({"whatsapp", "signal", "telegram", "linkedin"})
 
 # What a conversation on each preferred channel is logged as: someone who prefers WhatsApp is
 # reached on WhatsApp, so "Log it" for them starts as a WhatsApp conversation.
-CHANNEL_KINDS = {
+CHANNEL_KINDS: dict[str, str] = {  # keyed by the stored text, which may be ""
     Person.Channel.PHONE: Interaction.Kind.CALL,
     Person.Channel.EMAIL: Interaction.Kind.EMAIL,
     Person.Channel.TEXT: Interaction.Kind.MESSAGE,
@@ -199,9 +199,10 @@ class Promise(WorkspaceScoped):
             return "We promised"  # the teammate's account is gone; the word was still given
         if self.made_by_id == getattr(viewer, "pk", None):
             return "You promised"
-        return f"{self.made_by.name} promised"
+        made_by = self.made_by  # there when made_by_id is (checked above)
+        return f"{made_by.name} promised" if made_by else "We promised"
 
-    def is_overdue(self, today: object) -> bool:
+    def is_overdue(self, today: date) -> bool:
         return self.kept_at is None and self.due_on is not None and self.due_on < today
 
 
@@ -267,6 +268,8 @@ class FollowUp(WorkspaceScoped):
         """The series' first occurrence after ``day`` (its index and date), counted from the
         anchor; None when it would fall past the dates Rapport keeps: the series has ended."""
         anchor = self.anchor_on or self.due_on
+        if not self.repeat_every:  # not a series: nothing comes after
+            return None
         return series_next(
             anchor=anchor, unit=self.repeat_unit, every=self.repeat_every, index=self.occurrence + 1, after=day
         )

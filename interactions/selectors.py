@@ -87,7 +87,7 @@ def timeline_events(
     for p in promises[:200]:
         if inside(p.created_at):
             events.append(TimelineEvent(p.created_at, "promise_made", f"{p.said_by(viewer)}: {p.text}"))
-        if inside(p.kept_at):
+        if p.kept_at is not None and inside(p.kept_at):
             events.append(TimelineEvent(p.kept_at, "promise_kept", p.text))
     for f in person.facts.all():
         if inside(f.created_at):

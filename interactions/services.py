@@ -7,6 +7,7 @@ not at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from crm import permissions
-from crm.models import Membership, User, Workspace
+from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import Person, Unit
 from people.services import fact_add
@@ -74,7 +75,7 @@ def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
 
 
 @transaction.atomic
-def people_delete(*, membership: Membership, people: QuerySet[Person]) -> int:
+def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) -> int:
     """Delete people with everything that is only theirs; shared conversations stay for the others.
 
     Owners only, one person or many: nothing brings them back (members archive instead).
@@ -83,7 +84,7 @@ def people_delete(*, membership: Membership, people: QuerySet[Person]) -> int:
     ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
     Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
     for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
-        transaction.on_commit(lambda f=person.photo: f.delete(save=False))
+        transaction.on_commit(functools.partial(person.photo.delete, save=False))
     Person.objects.filter(pk__in=ids).delete()
     return len(ids)
 
@@ -140,7 +141,8 @@ def people_refresh_last_contacted(*, person_ids: Iterable[int]) -> None:
         Interaction.people.through.objects.filter(person_id=OuterRef("pk"))
         .values("person_id")
         .annotate(latest=Max("interaction__occurred_at"))
-        .values("latest")
+        # django-stubs forgets an annotation made on a values() queryset; the SQL has it.
+        .values("latest")  # type: ignore[misc]
     )
     Person.objects.filter(pk__in=ids).update(last_contacted_at=Subquery(latest))
     people_refresh_stay_due(Person.objects.filter(pk__in=ids))

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from crm import dateformats
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
+from crm.requests import WorkspaceRequest
 from interactions import selectors, services
 from interactions.forms import (
     FactFormSet,
@@ -47,7 +48,7 @@ PAGE_SIZE = 50
 
 
 @workspace_required
-def interaction_index(request: HttpRequest) -> HttpResponse:
+def interaction_index(request: WorkspaceRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     page = Paginator(selectors.interaction_list(request.workspace, kind=kind), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -57,7 +58,7 @@ def interaction_index(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/interaction_list.html", context)
 
 
-def _log_forms(request: HttpRequest, start: FullLogStart | None = None) -> dict[str, Any]:
+def _log_forms(request: WorkspaceRequest, start: FullLogStart | None = None) -> dict[str, Any]:
     data = request.POST if request.method == "POST" else None
     start = start or FullLogStart({}, {}, [])
     form = InteractionForm(data, workspace=request.workspace, initial=start.conversation)
@@ -75,7 +76,7 @@ DRAFTS = "log_drafts"  # session key: what "More details" carried, by draft key
 DRAFTS_KEPT = 5
 
 
-def _draft_save(request: HttpRequest, values: dict[str, str]) -> str:
+def _draft_save(request: WorkspaceRequest, values: dict[str, str]) -> str:
     """Keep a quick log's words for the full form; the five latest drafts are kept."""
     drafts = dict(list(request.session.get(DRAFTS, {}).items())[-(DRAFTS_KEPT - 1) :])
     key = secrets.token_urlsafe(6)
@@ -85,7 +86,7 @@ def _draft_save(request: HttpRequest, values: dict[str, str]) -> str:
 
 
 @capability_required("write")
-def interaction_create(request: HttpRequest) -> HttpResponse:
+def interaction_create(request: WorkspaceRequest) -> HttpResponse:
     """The full log form: the conversation and everything it raised, in one save.
 
     "More details" in the quick log posts here. What was typed there is kept in the session as a
@@ -122,7 +123,7 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def quick_log(request: HttpRequest) -> HttpResponse:
+def quick_log(request: WorkspaceRequest) -> HttpResponse:
     """The ten-second log from the top bar (or the L key). Errors keep what was typed."""
     form = QuickLogForm(request.POST, workspace=request.workspace)
     if form.is_valid():
@@ -152,7 +153,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required("write")
-def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def interaction_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
     initial = {"people": list(interaction.people.values_list("pk", flat=True))}
     form = InteractionForm(request.POST or None, instance=interaction, workspace=request.workspace, initial=initial)
@@ -168,7 +169,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required("write")
-def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def interaction_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     interaction = get_for_workspace_or_404(request, Interaction, pk=pk)
     if request.method == "POST":
         services.interaction_delete(interaction=interaction)
@@ -178,7 +179,7 @@ def interaction_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
-def need_list(request: HttpRequest) -> HttpResponse:
+def need_list(request: WorkspaceRequest) -> HttpResponse:
     filters = NeedFilterForm(request.GET or None)
     filters.is_valid()
     data = filters.cleaned_data if filters.is_bound else {"status": "open_all", "tag": ""}
@@ -191,14 +192,14 @@ def need_list(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
-def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def need_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     need = get_for_workspace_or_404(request, selectors.need_for_page(request.workspace, pk), pk=pk)
     return render(request, "interactions/need_detail.html", {"need": need, "statuses": Need.Status.choices})
 
 
 @require_POST
 @workspace_required
-def need_status(request: HttpRequest, pk: int) -> HttpResponse:
+def need_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
     need = get_for_workspace_or_404(request, Need, pk=pk)
     try:
         services.need_set_status(need=need, status=request.POST.get("status", ""))
@@ -210,7 +211,7 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required("write")
-def need_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+def need_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = NeedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +222,7 @@ def need_create(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 
 @capability_required("write")
-def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+def promise_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = PromiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -233,7 +234,7 @@ def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
+def promise_keep(request: WorkspaceRequest, pk: int) -> HttpResponse:
     promise = get_for_workspace_or_404(request, Promise.objects.select_related("person"), pk=pk)
     with transaction.atomic():
         services.promise_keep(promise=promise)
@@ -243,7 +244,7 @@ def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_required
 @search_limited("topic")
-def interested(request: HttpRequest) -> HttpResponse:
+def interested(request: WorkspaceRequest) -> HttpResponse:
     """Who might be interested in X: interests, open needs, profile facts, family, notes."""
     topic = request.GET.get("topic", "").strip()[:100]
     people = selectors.interested_in(request.workspace, topic=topic)
@@ -260,7 +261,7 @@ def interested(request: HttpRequest) -> HttpResponse:
 
 @workspace_required
 @search_limited()
-def note_search(request: HttpRequest) -> HttpResponse:
+def note_search(request: WorkspaceRequest) -> HttpResponse:
     """Search what was written: conversations, profile facts and people's notes."""
     query = request.GET.get("q", "").strip()[:200]
     hits = selectors.note_search(request.workspace, query=query, viewer=request.user)
@@ -282,7 +283,7 @@ class SearchGroup:
     full_url: str
 
 
-def _search_groups(request: HttpRequest, query: str) -> list[tuple[str, str, Any, str]]:
+def _search_groups(request: WorkspaceRequest, query: str) -> list[tuple[str, str, Any, str]]:
     """(key, title, matches, full list URL) of every group: a selector each."""
     ws = request.workspace
     q = urlencode({"q": query})
@@ -304,7 +305,7 @@ OWN_LISTS = ("conversations", "needs", "promises")
 
 @workspace_required
 @search_limited()
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: WorkspaceRequest) -> HttpResponse:
     """One box for everything: each group's first hits and a link to its full list."""
     query = request.GET.get("q", "").strip()[:200]
     dropdown = request.headers.get("HX-Request") == "true"  # typed into the top-bar box

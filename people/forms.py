@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.db.models import Field as ModelField
 from django.forms import BaseForm, BaseInlineFormSet, inlineformset_factory
 from django.forms.utils import from_current_timezone
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 
 from crm import dateformats
+from crm.formfields import form_field
 from crm.ids import parse_id
 from crm.models import User, Workspace
 from people.dates import EARLIEST, EARLIEST_REMEMBERED, LATEST, MONTHS, YEAR_MESSAGE, PartialDate, validate_in_range
@@ -117,8 +119,11 @@ def add_service_error(form: BaseForm, exc: ValidationError) -> None:
             form.add_error(name, errors)
             continue
         label = name.replace("_", " ")
-        with contextlib.suppress(FieldDoesNotExist, AttributeError):
-            label = str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+        field = None
+        with contextlib.suppress(FieldDoesNotExist):
+            field = model._meta.get_field(name) if model is not None else None
+        if isinstance(field, ModelField):  # a reverse relation has no verbose name
+            label = str(field.verbose_name)
         prefix = "" if name == NON_FIELD_ERRORS else f"{capfirst(label)}: "
         form.add_error(None, [f"{prefix}{message}" for error in errors for message in error.messages])
 
@@ -127,7 +132,7 @@ class PartialDateWidget(forms.MultiWidget):
     template_name = "people/widgets/partial_date.html"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             "day": forms.NumberInput(
                 attrs={"min": 1, "max": 31, "placeholder": "Day", "aria-label": "Day", "class": "form-control pd-day"}
             ),
@@ -332,7 +337,8 @@ class ContactMethodForm(forms.ModelForm):
         widgets = {"value": forms.TextInput()}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         kind, value = data.get("kind"), (data.get("value") or "").strip()
         if not kind or not value:
             return data
@@ -356,7 +362,7 @@ class ContactMethodForm(forms.ModelForm):
         return data
 
 
-def normalise_phone(value: str, form: forms.Form) -> str:
+def normalise_phone(value: str, form: forms.BaseForm) -> str:
     """Validate with libphonenumber and store E.164; shown formatted for humans."""
     try:
         number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
@@ -436,7 +442,7 @@ class FamilyMemberForm(BirthdayFormMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["linked_person"]
+        field = form_field(self, "linked_person", forms.ModelChoiceField)
         # Scoped: an id from another workspace is "not one of the available choices".
         field.queryset = Person.objects.for_workspace(workspace).exclude(pk=person.pk)
         if self.is_bound:
@@ -561,7 +567,9 @@ class PersonFilterForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
+        form_field(self, "owner", forms.ModelChoiceField).queryset = User.objects.filter(
+            memberships__workspace=workspace
+        )
 
     def values(self) -> dict[str, Any]:
         """Cleaned values, with invalid ones dropped rather than failing the whole list."""
@@ -589,7 +597,11 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
+        form_field(self, "owner", forms.ModelChoiceField).queryset = User.objects.filter(
+            memberships__workspace=workspace
+        )
         # Any integer is accepted here; the view then insists every id is in the workspace (404).
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(v, v) for v in raw if parse_id(v) is not None]
+        form_field(self, "ids", forms.TypedMultipleChoiceField).choices = [
+            (v, v) for v in raw if parse_id(v) is not None
+        ]

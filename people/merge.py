@@ -6,13 +6,15 @@ needs, promises, follow-ups, reminders, tags) moves to the kept one; then the ot
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from people.matching import first_match, fuller_name, method_key, same_pet, same_relative
+from people.matching import fuller_name, method_key, same_pet, same_relative
 from people.models import ContactMethod, FamilyMember, Person
 from people.services import contact_methods_ensure_primary
 from people.stay_in_touch import cadence_duration, people_refresh_stay_due
@@ -99,7 +101,7 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     keep.full_clean(exclude=["photo"], validate_constraints=False)
     photo_kept_from_other = "photo" in take_from_other and other.photo
     if not photo_kept_from_other and other.photo:
-        name, storage = other.photo.name, other.photo.storage
+        name, storage = other.photo.name or "", other.photo.storage  # a photo has a name
         transaction.on_commit(lambda: storage.delete(name))
     if old_photo:
         storage = keep.photo.storage
@@ -166,7 +168,8 @@ FILLABLE = (
 def _fold_details(*, keep: Person, other: Person) -> None:
     """The other record's relatives, pets and dates that the kept one already has (spouse "Chidi"
     and "Chidi Okafor") become one row: the kept row, filled in from the other where it is empty."""
-    pairs = [
+    # Each pair's rows are of one model; the check says when two rows are the same.
+    pairs: list[tuple[Iterable[Any], Iterable[Any], Callable[[Any, Any], bool]]] = [
         (keep.family.all(), other.family.all(), lambda a, b: same_relative(a.relation, a.name, b.relation, b.name)),
         (keep.pets.all(), other.pets.all(), lambda a, b: same_pet(a.name, a.species, b.name, b.species)),
         (
@@ -177,10 +180,10 @@ def _fold_details(*, keep: Person, other: Person) -> None:
             ),
         ),
     ]
-    for kept_rows, other_rows, same in pairs:
-        kept_rows = list(kept_rows)
+    for kept_qs, other_rows, same in pairs:
+        kept_rows = list(kept_qs)
         for row in other_rows:
-            twin = first_match(kept_rows, lambda kept, row=row, same=same: same(kept, row))
+            twin = next((kept for kept in kept_rows if same(kept, row)), None)
             if twin is None:
                 continue
             for name in FILLABLE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -15,7 +15,22 @@ from crm.pagination import Key, Ordering
 from people.dates import end_of_week
 from people.models import Company, ContactMethod, FamilyMember, Person, ProfileFact, Tag
 from people.profile import Completeness, completeness
-from people.stay_in_touch import reachable, stay_due_by, with_stay_in_touch
+from people.stay_in_touch import StayAnnotations, reachable, stay_due_by, with_stay_in_touch
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class RowAnnotations(StayAnnotations):
+    """What ``person_list`` adds to each row besides stay-in-touch."""
+
+    company_name: str | None
+    primary_email: str | None
+    primary_phone: str | None
+
+
+# A row of ``person_list`` (for the type checker only).
+PersonRow: TypeAlias = "WithAnnotations[Person, RowAnnotations]"
 
 # The allow-list of sorts, each ending in the id so pages never tie (keyset pagination).
 # Empty values sort the same way on SQLite and PostgreSQL: no company last; never contacted
@@ -68,7 +83,7 @@ def _matches(workspace: Workspace, word: str) -> Q:
     return Q(pk__in=named.union(at_company, contacts, tagged))
 
 
-def _primary(kind: str) -> QuerySet[ContactMethod]:
+def _primary(kind: str) -> QuerySet[ContactMethod, Any]:
     return ContactMethod.objects.filter(person_id=OuterRef("pk"), kind=kind, is_primary=True).values("value")[:1]
 
 
@@ -81,7 +96,7 @@ def person_list(
     archived: bool = False,
     due: bool = False,
     sort: str = "name",
-) -> QuerySet[Person]:
+) -> QuerySet[PersonRow]:
     """People of the workspace for lists: filtered, searched, sorted, with what rows show."""
     qs = (
         with_stay_in_touch(Person.objects.for_workspace(workspace))
@@ -121,6 +136,7 @@ def with_tag_names(people: list[Person]) -> list[Person]:
     for person_id, name in pairs.values_list("person_id", "tag__name"):
         names[person_id].append(name)
     for person in people:
+        # An attribute of a list row only, which the model does not declare (read by the templates).
         person.tag_list = names[person.pk]  # type: ignore[attr-defined]
     return people
 
@@ -213,7 +229,7 @@ def company_list(workspace: Workspace, *, query: str = "") -> QuerySet[Company]:
     return qs.filter(person_count__gt=0).order_by("name")
 
 
-def person_autocomplete(workspace: Workspace, *, query: str, limit: int = 10) -> list[Person]:
+def person_autocomplete(workspace: Workspace, *, query: str, limit: int = 10) -> list[PersonRow]:
     if not query.strip():
         return []
     return list(person_list(workspace, query=query).order_by("last_name", "first_name", "id")[:limit])

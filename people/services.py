@@ -8,11 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    QuerySet,
     Value,
 )
 from django.db.models.functions import Lower
@@ -21,7 +20,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm import permissions
-from crm.models import Membership, User, Workspace
+from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from people.dates import PartialDate
 from people.handover import handovers_record
 from people.models import Company, ContactMethod, Person, ProfileFact, Tag
@@ -41,15 +40,16 @@ def company_for_name(workspace: Workspace, name: str) -> Company | None:
     # Compared as the unique constraint compares, with the database's LOWER(): iexact uses
     # UPPER(), and the two disagree on letters like "İ" (PostgreSQL lowers it to "i").
     same_name = Company.objects.for_workspace(workspace).alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
-    company = same_name.first()
-    if company is None:
-        company = Company(workspace=workspace, name=name)
-        company.full_clean(validate_constraints=False)
-        try:
-            with transaction.atomic():
-                company.save()
-        except IntegrityError:  # created a moment ago by another request
-            company = same_name.get()
+    existing = same_name.first()
+    if existing is not None:
+        return existing
+    company = Company(workspace=workspace, name=name)
+    company.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:  # created a moment ago by another request
+        return same_name.get()
     return company
 
 
@@ -118,7 +118,7 @@ def person_save(
     try:
         person.save()
     except Exception:
-        if new_photo is not None:
+        if new_photo is not None and person.photo.name:
             person.photo.storage.delete(person.photo.name)  # no orphan file when the row fails
         raise
     if old_photo and old_photo != (person.photo.name if person.photo else ""):
@@ -172,7 +172,7 @@ def person_create(*, workspace: Workspace, created_by: User, **fields: Any) -> P
     return person_save(person=Person(workspace=workspace, **fields), **extra)
 
 
-def process_photo(upload: UploadedFile) -> ContentFile:
+def process_photo(upload: File) -> ContentFile:
     """Check an upload is a real image of an allowed type and make a square JPEG of it.
 
     Re-encoding drops metadata (GPS in EXIF) and anything hidden in the file.
@@ -181,7 +181,7 @@ def process_photo(upload: UploadedFile) -> ContentFile:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             upload.seek(0)
-            image = Image.open(upload)
+            image: Image.Image = Image.open(upload)
             if image.format not in PHOTO_FORMATS:
                 raise ValidationError({"photo": "Upload a JPEG, PNG, GIF or WebP image."})
             if image.width * image.height > PHOTO_MAX_PIXELS:
@@ -205,7 +205,7 @@ def person_restore(*, person: Person) -> None:
 
 @transaction.atomic
 def people_bulk_update(
-    *, membership: Membership, people: QuerySet[Person], action: str, tag: str = "", owner: User | None = None
+    *, membership: Membership, people: WorkspaceQuerySet[Person], action: str, tag: str = "", owner: User | None = None
 ) -> int:
     """Apply one bulk action to people of the membership's workspace: tag, untag, change owner,
     archive, restore. Deleting is ``people_delete``, for owners."""
@@ -229,7 +229,9 @@ def people_bulk_update(
             raise ValidationError({"owner": "Choose the new owner."})
         _check_owner(workspace, owner)
         # Locked as read: the hand-overs name the owners the people really had.
-        previous = dict(Person.objects.select_for_update().filter(pk__in=ids).values_list("pk", "owner_id"))
+        previous: dict[int, int | None] = dict(
+            Person.objects.select_for_update().filter(pk__in=ids).values_list("pk", "owner_id")
+        )
         Person.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
         handovers_record(workspace=workspace, previous_owners=previous, to_user=owner, by=membership.user)
     elif action == "archive":

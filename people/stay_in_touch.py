@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
 
 from django.db import transaction
 from django.db.models import (
@@ -32,6 +33,9 @@ from django.utils import timezone
 from crm import dateformats
 from people.dates import EARLIEST_INSTANT, LATEST_INSTANT
 from people.models import Person, TagCadence
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 DUE_SOON_DAYS = 7
 DAYS_PER = {"days": 1, "weeks": 7, "months": 30}
@@ -101,7 +105,24 @@ def stay_base() -> Greatest:
     return Greatest(Least(moment, latest, output_field=DateTimeField()), earliest, output_field=DateTimeField())
 
 
-def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[Person]:
+class StayAnnotations(TypedDict):
+    """What ``with_stay_in_touch`` adds to each row (``stay_due_on`` is a timestamp on PostgreSQL:
+    read it through ``as_date``)."""
+
+    effective_cadence: timedelta | None
+    stay_base_on: date
+    stay_due_on: date | datetime | None
+
+
+# A person row annotated by ``with_stay_in_touch`` (for the type checker only).
+PersonWithStay: TypeAlias = "WithAnnotations[Person, StayAnnotations]"
+
+
+PersonT = TypeVar("PersonT", bound=Person)
+AnnotatedT = TypeVar("AnnotatedT", bound=PersonWithStay)
+
+
+def with_stay_in_touch(qs: QuerySet[Person]) -> QuerySet[PersonWithStay]:
     """Annotate ``stay_due_on``: the day of last contact (or creation) in the current time zone
     + own cadence, else the tag default. Null when the person has no cadence at all.
 
@@ -120,7 +141,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def stay_due_by(people: QuerySet[Person], day: date) -> QuerySet[Person]:
+def stay_due_by(people: QuerySet[AnnotatedT], day: date) -> QuerySet[AnnotatedT]:
     """People (annotated by ``with_stay_in_touch``) due to stay in touch on or before ``day``.
 
     Found from the stored, indexed instant (``stay_due_at``); the exact calendar day is then
@@ -130,7 +151,7 @@ def stay_due_by(people: QuerySet[Person], day: date) -> QuerySet[Person]:
     return people.filter(stay_due_at__lt=_day_start(day + timedelta(days=2)), stay_due_on__lte=day)
 
 
-def stay_due_between(people: QuerySet[Person], first: date, last: date) -> QuerySet[Person]:
+def stay_due_between(people: QuerySet[AnnotatedT], first: date, last: date) -> QuerySet[AnnotatedT]:
     """As ``stay_due_by``, due from ``first`` to ``last`` (both included)."""
     return stay_due_by(people, last).filter(
         stay_due_at__gte=_day_start(first - timedelta(days=1)), stay_due_on__gte=first
@@ -180,14 +201,14 @@ class StayStatus:
 def stay_status(person: Person, today: date) -> StayStatus | None:
     """The state of a person annotated by ``with_stay_in_touch``; None without a cadence."""
     state = stay_in_touch_state(person, today)
-    if not state:
+    due_on = as_date(getattr(person, "stay_due_on", None))
+    if not state or due_on is None:  # the one is empty exactly when the other is None
         return None
-    due_on = as_date(person.stay_due_on)
     pushed = max(filter(None, (person.do_not_contact_until, person.cadence_snoozed_until)), default=due_on)
     return StayStatus(state, max(due_on, pushed), first_contact=person.last_contacted_at is None)
 
 
-def reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
+def reachable(qs: QuerySet[PersonT], today: date) -> QuerySet[PersonT]:
     """Not archived, and neither asked for quiet nor snoozed past today."""
     return qs.filter(archived_at__isnull=True).filter(
         Q(do_not_contact_until__isnull=True) | Q(do_not_contact_until__lte=today),
@@ -195,7 +216,7 @@ def reachable(qs: QuerySet[Person], today: date) -> QuerySet[Person]:
     )
 
 
-def stay_due_after_snooze(person: Person, today: date) -> date | None:
+def stay_due_after_snooze(person: PersonWithStay, today: date) -> date | None:
     """The day a person (annotated by ``with_stay_in_touch``) is due: a snooze past today moves
     it to the day the snooze ends, never earlier than the cadence says. None without a cadence."""
     due_on = as_date(person.stay_due_on)
@@ -205,7 +226,7 @@ def stay_due_after_snooze(person: Person, today: date) -> date | None:
     return max(due_on, snoozed)
 
 
-def stay_due_within(people: QuerySet[Person], today: date, first: date, last: date) -> QuerySet[Person]:
+def stay_due_within(people: QuerySet[Person], today: date, first: date, last: date) -> QuerySet[PersonWithStay]:
     """People due to stay in touch from ``first`` to ``last`` (days after today), annotated by
     ``with_stay_in_touch``, counting those snoozed into those days: a snooze ends on a day and
     they are due again then (``stay_due_after_snooze``). Snoozing a day moves someone to

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,11 +20,13 @@ from django.views.decorators.http import require_POST
 
 from crm import permissions
 from crm.access import get_for_workspace_or_404, workspace_required
+from crm.formfields import form_field
 from crm.ids import parse_id
 from crm.models import Workspace
 from crm.pagination import Key, KeysetPage, Ordering, keyset_page
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
+from crm.requests import WorkspaceRequest
 from interactions import services as interaction_services
 from interactions.models import Interaction
 from interactions.selectors import (
@@ -67,13 +70,13 @@ def _apply(form: BaseForm, write: Callable[[], Any]) -> Any:
         return None
 
 
-def _person(request: HttpRequest, pk: int) -> Person:
+def _person(request: WorkspaceRequest, pk: int) -> Person:
     return get_for_workspace_or_404(request, Person, pk=pk)
 
 
 @workspace_required
 @search_limited()
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: WorkspaceRequest) -> HttpResponse:
     filters = PersonFilterForm(request.GET or None, workspace=request.workspace)
     values = filters.values()
     people = selectors.person_list(
@@ -102,7 +105,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "values": values,
         "query_string": query_string.urlencode(),
-        "members": filters.fields["owner"].queryset,
+        "members": form_field(filters, "owner", forms.ModelChoiceField).queryset,
         "today": timezone.localdate(),
         # Deleting is offered to those who may (owners); the others archive.
         "bulk_actions": [
@@ -119,11 +122,11 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def person_bulk(request: HttpRequest) -> HttpResponse:
+def person_bulk(request: WorkspaceRequest) -> HttpResponse:
     form = BulkActionForm(request.POST, workspace=request.workspace)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect(_back_to_list(request))
     ids = set(form.cleaned_data["ids"])
     people = Person.objects.for_workspace(request.workspace).filter(pk__in=ids)
@@ -166,7 +169,7 @@ def _back_to_list(request: HttpRequest) -> str:
 
 
 @workspace_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
     kind = request.GET.get("kind", "")
     interactions = keyset_page(
@@ -198,7 +201,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
-def _timeline(request: HttpRequest, person: Person, page: KeysetPage, kind: str) -> list[tuple[str, object]]:
+def _timeline(request: WorkspaceRequest, person: Person, page: KeysetPage, kind: str) -> list[tuple[str, object]]:
     """The page's conversations with what else happened in the same span, newest first.
 
     With a kind filter only conversations show: the filter asks for one kind of thing.
@@ -242,7 +245,7 @@ def _add_formsets(data: QueryDict | None, draft: Person, workspace: Workspace) -
 
 
 @capability_required("write")
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: WorkspaceRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     draft = Person(workspace=request.workspace)
     form = PersonForm(
@@ -265,7 +268,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required("write")
-def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def person_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     data = request.POST if request.method == "POST" else None
     form = PersonForm(data, request.FILES or None, instance=person, workspace=request.workspace)
@@ -301,30 +304,30 @@ def _records_page(
 
 
 @capability_required("write")
-def person_family(request: HttpRequest, pk: int) -> HttpResponse:
+def person_family(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     kwargs = {"workspace": request.workspace, "person": person}
     return _records_page(request, person, FamilyFormSetFactory, "Family", "family member", kwargs)
 
 
 @capability_required("write")
-def person_pets(request: HttpRequest, pk: int) -> HttpResponse:
+def person_pets(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _records_page(request, _person(request, pk), PetFormSetFactory, "Pets", "pet", {})
 
 
 @capability_required("write")
-def person_preferences(request: HttpRequest, pk: int) -> HttpResponse:
+def person_preferences(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     form = PreferencesForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
-        person_set_preferences(person=person, **{name: form.cleaned_data[name] for name in form._meta.fields})
+        person_set_preferences(person=person, **{name: form.cleaned_data[name] for name in PreferencesForm.Meta.fields})
         messages.success(request, f"Preferences of {person} saved.")
         return redirect(person)
     return render(request, "people/person_preferences.html", {"person": person, "form": form})
 
 
 @workspace_required
-def person_profile(request: HttpRequest, pk: int) -> HttpResponse:
+def person_profile(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, selectors.person_for_page(request.workspace, pk), pk=pk)
     form = FactForm(
         request.POST or None, initial={"fact_type": request.GET.get("type", ""), "learned_on": timezone.localdate()}
@@ -348,7 +351,7 @@ def person_profile(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def fact_delete(request: HttpRequest, pk: int, fact_id: int) -> HttpResponse:
+def fact_delete(request: WorkspaceRequest, pk: int, fact_id: int) -> HttpResponse:
     person = _person(request, pk)
     fact = get_for_workspace_or_404(request, ProfileFact.objects.filter(person=person), pk=fact_id)
     fact.delete()
@@ -358,7 +361,7 @@ def fact_delete(request: HttpRequest, pk: int, fact_id: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def person_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def person_archive(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     services.person_archive(person=person)
     messages.success(request, f"{person} archived. They stay searchable under “Show archived”.")
@@ -367,7 +370,7 @@ def person_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def person_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def person_restore(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     services.person_restore(person=person)
     messages.success(request, f"{person} restored.")
@@ -375,7 +378,7 @@ def person_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required("delete_people")
-def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def person_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     people = Person.objects.for_workspace(request.workspace).filter(pk=person.pk)
     if request.method == "POST":
@@ -391,7 +394,7 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
-def person_photo(request: HttpRequest, pk: int) -> HttpResponse:
+def person_photo(request: WorkspaceRequest, pk: int) -> FileResponse:
     person = _person(request, pk)
     if not person.photo:
         raise Http404("No photo.")
@@ -402,13 +405,13 @@ def person_photo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_required
 @search_limited(None)
-def tag_suggestions(request: HttpRequest) -> JsonResponse:
+def tag_suggestions(request: WorkspaceRequest) -> JsonResponse:
     return JsonResponse({"tags": selectors.tag_names(request.workspace, prefix=request.GET.get("q", "")[:50])})
 
 
 @workspace_required
 @search_limited(None)
-def person_autocomplete(request: HttpRequest) -> JsonResponse:
+def person_autocomplete(request: WorkspaceRequest) -> JsonResponse:
     people = selectors.person_autocomplete(request.workspace, query=request.GET.get("q", "")[:100])
     return JsonResponse(
         {"people": [{"id": p.pk, "name": p.full_name, "company": p.company_name or ""} for p in people]}
@@ -417,7 +420,7 @@ def person_autocomplete(request: HttpRequest) -> JsonResponse:
 
 @workspace_required
 @search_limited()
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: WorkspaceRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = Paginator(selectors.company_list(request.workspace, query=query), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -426,7 +429,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def company_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     company = get_for_workspace_or_404(request, Company, pk=pk)
     people = selectors.person_list(request.workspace).filter(company=company)
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -436,7 +439,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @capability_required("write")
 @search_limited()
-def person_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def person_merge(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Pick the other record (by search), compare field by field, then merge into this one."""
     person = _person(request, pk)
     other_id = parse_id(request.POST.get("other") or request.GET.get("other") or "")

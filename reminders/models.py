@@ -9,7 +9,7 @@ the people's denormalised dates, so a reminder shows on its day even if no worke
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +39,11 @@ class OccurrenceQuerySet(WorkspaceQuerySet):
         return self.for_member(user).filter(user=user)
 
 
+# A manager class made at module level (not ``as_manager()`` on the model) so the type checker
+# sees ``objects`` override the base's as a class variable, with ``visible_to`` on it.
+OccurrenceManager = models.Manager.from_queryset(OccurrenceQuerySet)
+
+
 class ReminderOccurrence(WorkspaceScoped):
     """One reminder falling due for one user on one day, materialised by the scheduler.
 
@@ -61,7 +66,7 @@ class ReminderOccurrence(WorkspaceScoped):
     created_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OccurrenceQuerySet.as_manager()
+    objects: ClassVar[OccurrenceManager] = OccurrenceManager()
 
     class Meta:
         ordering = ("-due_on", "-id")

@@ -10,13 +10,14 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.db.models import (
     Case,
     DateField,
     F,
     IntegerField,
+    Model,
     Q,
     QuerySet,
     Value,
@@ -31,6 +32,7 @@ from interactions.models import FollowUp, Interaction, Need, Promise
 from people.dates import PartialDate, end_of_week
 from people.models import FamilyMember, ImportantDate, Person, Pet
 from people.stay_in_touch import (
+    PersonWithStay,
     as_date,
     reachable,
     stay_due_after_snooze,
@@ -41,6 +43,10 @@ from people.stay_in_touch import (
 )
 from reminders.models import DismissedDate
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+RowT = TypeVar("RowT", bound=Model)
 COLD_AFTER_DAYS = 14  # overdue longer than this: "going cold" rather than "overdue"
 DATES_AHEAD_DAYS = 14
 # A big book has hundreds of birthdays (family and pets too) in two weeks: the dashboard shows
@@ -48,7 +54,7 @@ DATES_AHEAD_DAYS = 14
 DATES_LIMIT = 20
 
 
-def _owned(qs: QuerySet[Any], owner: User | None, path: str = "owner") -> QuerySet[Any]:
+def _owned(qs: QuerySet[RowT], owner: User | None, path: str = "owner") -> QuerySet[RowT]:
     return qs.filter(**{path: owner}) if owner is not None else qs
 
 
@@ -61,7 +67,15 @@ def promises_of(owner: User | None) -> Q:
     return Q(person__owner=owner) | Q(made_by=owner, direction=Promise.Direction.MINE)
 
 
-def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUp]:
+class FollowUpDue(TypedDict):
+    due: date  # the day it is due: its own, or the end of its snooze
+
+
+# A follow-up row annotated by ``open_follow_ups`` (for the type checker only).
+FollowUpWithDue: TypeAlias = "WithAnnotations[FollowUp, FollowUpDue]"
+
+
+def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUpWithDue]:
     return (
         FollowUp.objects.for_workspace(workspace)
         .filter(done_at__isnull=True, person__archived_at__isnull=True)
@@ -242,7 +256,7 @@ class Dashboard:
     this_week: list[Any] = field(default_factory=list)
     dates: list[DateItem] = field(default_factory=list)
     more_dates: bool = False  # more than DATES_LIMIT: the calendar shows them all
-    going_cold: list[Person] = field(default_factory=list)
+    going_cold: list[PersonWithStay] = field(default_factory=list)
     promises: list[Promise] = field(default_factory=list)
     quiet_needs: list[Need] = field(default_factory=list)
     recent: list[Interaction] = field(default_factory=list)
@@ -297,7 +311,9 @@ def dashboard(
 
     # Each part (overdue, today, rest of the week) reads its own soonest SECTION_LIMIT, so a
     # long overdue list never hides what is due today.
-    follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__lte=week_end)
+    # Declared: the annotation's name is what lets the type checker see ``due`` through ``_owned``.
+    open_ones: QuerySet[FollowUpWithDue] = _owned(open_follow_ups(workspace), owner, "person__owner")
+    follow_ups = open_ones.filter(due__lte=week_end)
     part = Case(
         When(due__lt=today, then=Value(0)),
         When(due=today, then=Value(1)),
@@ -314,9 +330,10 @@ def dashboard(
     cold_before = today - timedelta(days=COLD_AFTER_DAYS)
     for first, last in ((cold_before, today - timedelta(days=1)), (today, today)):
         due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:per_part]
-        items += [DueItem("stay_in_touch", as_date(p.stay_due_on), p) for p in due]
+        # Every row has a due day (the queries keep only people with a cadence): ``if on`` says so.
+        items += [DueItem("stay_in_touch", on, p) for p in due if (on := as_date(p.stay_due_on))]
     rest = stay_due_within(people_of, today, today + timedelta(days=1), week_end).order_by("stay_due_at", "id")
-    items += [DueItem("stay_in_touch", stay_due_after_snooze(p, today), p) for p in rest[:per_part]]  # type: ignore[arg-type]
+    items += [DueItem("stay_in_touch", on, p) for p in rest[:per_part] if (on := stay_due_after_snooze(p, today))]
     cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:
@@ -377,7 +394,8 @@ def calendar_month(
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     first, last = weeks[0][0], weeks[-1][-1]
     by_day: dict[date, list[FollowUp]] = {}
-    follow_ups = _owned(open_follow_ups(workspace), owner, "person__owner").filter(due__gte=first, due__lte=last)
+    open_ones: QuerySet[FollowUpWithDue] = _owned(open_follow_ups(workspace), owner, "person__owner")
+    follow_ups = open_ones.filter(due__gte=first, due__lte=last)
     for f in follow_ups.order_by("due", "id")[:500]:
         by_day.setdefault(f.due, []).append(f)
     dates_by_day: dict[date, list[DateItem]] = {}

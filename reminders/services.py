@@ -286,7 +286,8 @@ def occurrences_materialise(*, user: User, today: date) -> int:
         )
         for p in stay_in_touch.stay_due_by(people.filter(owner=user), today).order_by("stay_due_at", "id")[:500]:
             due = stay_in_touch.as_date(p.stay_due_on)
-            rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
+            if due is not None:  # always: stay_due_by keeps only people with a cadence
+                rows.append(_occurrence(workspace, user, p, f"stay:{p.pk}", due, f"Stay in touch with {p.full_name}"))
         start = today - timedelta(days=MISSED_DATES_DAYS)
         for item in selectors.upcoming_dates(
             workspace, today=start, days=MISSED_DATES_DAYS + user.date_lead_days, owner=user

@@ -27,8 +27,9 @@ from crm import dateformats, permissions
 from crm import selectors as crm_selectors
 from crm.access import get_for_workspace_or_404, owner_required, safe_next, workspace_required
 from crm.ids import parse_id
-from crm.models import Membership
+from crm.models import Membership, User
 from crm.permissions import capability_required
+from crm.requests import WorkspaceRequest
 from interactions.models import FollowUp
 from people.dates import in_range
 from people.forms import DateInput, LocalDateField, add_service_error
@@ -44,14 +45,14 @@ ROWS = {"due", "cold", "date", "person"}
 
 
 @workspace_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: WorkspaceRequest) -> HttpResponse:
     """This week: what to do today and this week, overdue first. Mine, or (owners, viewers) the
     team's; a viewer, who owns nobody, starts on the team's."""
     membership: Membership = request.membership
     scope, member = "mine", None
     sees_team = permissions.can(membership, "see_team")
     members = list(crm_selectors.workspace_members(workspace=request.workspace)) if sees_team else []
-    owner = request.user
+    owner: User | None = request.user
     wants_team = request.GET.get("scope", "mine" if permissions.can(membership, "write") else "team") == "team"
     if sees_team and wants_team:
         scope, owner = "team", None
@@ -95,7 +96,7 @@ def _snooze_until(request: HttpRequest) -> date:
 
 
 def _notice(
-    request: HttpRequest, text: str, *, url: str = "", kind: str = "", target: str = "", before: Any = None,
+    request: WorkspaceRequest, text: str, *, url: str = "", kind: str = "", target: str = "", before: Any = None,
     after: Any = None, fields: dict[str, str] | None = None, error: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """What the row (or the message) says about the action, with an Undo when ``url`` is given."""
@@ -144,7 +145,7 @@ def _follow_up_answer(
 
 
 def _follow_up_undo(
-    request: HttpRequest, follow_up: FollowUp, text: str, before: FollowUpState, after: FollowUpState
+    request: WorkspaceRequest, follow_up: FollowUp, text: str, before: FollowUpState, after: FollowUpState
 ) -> dict[str, Any]:
     url = reverse("reminders:follow_up_undo", args=[follow_up.pk])
     return _notice(request, text, url=url, kind="follow_up", target=str(follow_up.pk), before=before, after=after)
@@ -152,7 +153,7 @@ def _follow_up_undo(
 
 @require_POST
 @workspace_required
-def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_done(request: WorkspaceRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     # The occurrence the user saw: a second click (another tab, a stale page) is a no-op.
     seen = parse_id(request.POST.get("occurrence", ""))
@@ -173,7 +174,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_snooze(request: WorkspaceRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     before = FollowUpState.of(follow_up)
     try:
@@ -188,7 +189,7 @@ def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def follow_up_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_undo(request: WorkspaceRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     try:
         before, after = services.undo_read(
@@ -212,7 +213,9 @@ def follow_up_undo(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Stay in touch --------------------------------------------------------------------------
 
 
-def _stay_answer(request: HttpRequest, person: Person, notice: dict[str, Any], *, status: int = 200) -> HttpResponse:
+def _stay_answer(
+    request: WorkspaceRequest, person: Person, notice: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
     if not _is_htmx(request):
         return _answer(request, notice, "", {})
     # As the dashboard lists them: with the day they are due, from the cadence.
@@ -221,13 +224,16 @@ def _stay_answer(request: HttpRequest, person: Person, notice: dict[str, Any], *
     today = timezone.localdate()
     if request.POST.get("row") == "cold":
         return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status)
-    item = selectors.DueItem("stay_in_touch", selectors.stay_due_after_snooze(person, today), person)
+    due_on = selectors.stay_due_after_snooze(person, today)
+    # None for a person with no cadence (snoozed by a hand-made POST, or the cadence removed
+    # meanwhile): the row renders without a due day, as it always has, rather than a 500.
+    item = selectors.DueItem("stay_in_touch", due_on, person)  # type: ignore[arg-type]
     return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
 
 
 @require_POST
 @workspace_required
-def cadence_snooze(request: HttpRequest, person_pk: int) -> HttpResponse:
+def cadence_snooze(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     before = person.cadence_snoozed_until
     try:
@@ -243,7 +249,7 @@ def cadence_snooze(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def cadence_snooze_undo(request: HttpRequest, person_pk: int) -> HttpResponse:
+def cadence_snooze_undo(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     try:
         before, after = services.undo_read(
@@ -267,7 +273,7 @@ def cadence_snooze_undo(request: HttpRequest, person_pk: int) -> HttpResponse:
 # --- Dates ----------------------------------------------------------------------------------
 
 
-def _date_target(request: HttpRequest) -> tuple[str, date]:
+def _date_target(request: WorkspaceRequest) -> tuple[str, date]:
     """The date line the form names; a day out of range or another workspace's object is a 404."""
     key = request.POST.get("key", "")
     try:
@@ -280,7 +286,7 @@ def _date_target(request: HttpRequest) -> tuple[str, date]:
     return key, occurs_on
 
 
-def _date_answer(request: HttpRequest, key: str, occurs_on: date, notice: dict[str, Any]) -> HttpResponse:
+def _date_answer(request: WorkspaceRequest, key: str, occurs_on: date, notice: dict[str, Any]) -> HttpResponse:
     # None when the date was edited away meanwhile: the row then only says what happened.
     item = selectors.date_item(request.workspace, key=key, on=occurs_on) if _is_htmx(request) else None
     return _answer(request, notice, "reminders/_date_item.html", {"d": item})
@@ -288,7 +294,7 @@ def _date_answer(request: HttpRequest, key: str, occurs_on: date, notice: dict[s
 
 @require_POST
 @workspace_required
-def date_dismiss(request: HttpRequest) -> HttpResponse:
+def date_dismiss(request: WorkspaceRequest) -> HttpResponse:
     key, occurs_on = _date_target(request)
     dismissed = services.date_dismiss(workspace=request.workspace, key=key, occurs_on=occurs_on)
     if dismissed is None:
@@ -302,7 +308,7 @@ def date_dismiss(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @workspace_required
-def date_undo(request: HttpRequest) -> HttpResponse:
+def date_undo(request: WorkspaceRequest) -> HttpResponse:
     key, occurs_on = _date_target(request)
     try:
         _, dismissed_pk = services.undo_read(
@@ -322,7 +328,7 @@ def date_undo(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _check_date_key(request: HttpRequest, key: str) -> None:
+def _check_date_key(request: WorkspaceRequest, key: str) -> None:
     """A date key names an object of this workspace, or the request is a 404."""
     from people.models import FamilyMember, ImportantDate, Pet
 
@@ -350,7 +356,7 @@ class FollowUpForm(forms.ModelForm):
 
 
 @capability_required("write")
-def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+def follow_up_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     form = FollowUpForm(request.POST or None, initial={"due_on": timezone.localdate() + timedelta(days=7)})
     if request.method == "POST" and form.is_valid():
@@ -365,7 +371,7 @@ def follow_up_create(request: HttpRequest, person_pk: int) -> HttpResponse:
 
 
 @capability_required("write")
-def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     form = FollowUpForm(request.POST or None, instance=follow_up)
     if request.method == "POST" and form.is_valid():
@@ -382,7 +388,7 @@ def follow_up_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required("write")
-def follow_up_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
     if request.method == "POST":
         follow_up.delete()
@@ -400,7 +406,7 @@ class TagCadenceForm(forms.Form):
 
 
 @owner_required
-def tag_cadences(request: HttpRequest) -> HttpResponse:
+def tag_cadences(request: WorkspaceRequest) -> HttpResponse:
     """Workspace defaults: "key-account every 2 weeks" for people without a cadence of their own."""
     form = TagCadenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -417,7 +423,7 @@ def tag_cadences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @owner_required
-def tag_cadence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def tag_cadence_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     cadence = get_for_workspace_or_404(request, TagCadence, pk=pk)
     services.tag_cadence_delete(cadence=cadence)
     messages.success(request, f"Removed the default for “{cadence.tag}”.")
@@ -425,7 +431,7 @@ def tag_cadence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace_required
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
         year = int(request.GET.get("year", today.year))
@@ -436,10 +442,10 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     if not in_range(first):
         year, month, first = today.year, today.month, today.replace(day=1)
     # No link out of the range: the page there would only show this month again.
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    previous = previous if in_range(previous) else None
-    following = following if in_range(following) else None
+    before = (first - timedelta(days=1)).replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    previous = before if in_range(before) else None
+    following = after if in_range(after) else None
     context = {
         "weeks": selectors.calendar_month(request.workspace, year=year, month=month),
         "first": first,
@@ -452,7 +458,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: WorkspaceRequest) -> HttpResponse:
     """Reminders the scheduler delivered, newest first; opening the page marks them seen."""
     from reminders.models import ReminderOccurrence
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,9 @@ from django.utils import timezone
 
 from crm.queue import SWEEP_BATCH, claim_timeout, enqueue, enqueue_on_commit
 from imports.models import WAITING, ImportJob, ImportRow
+
+if TYPE_CHECKING:
+    from celery import Task
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +99,10 @@ def import_takeover(*, now: datetime) -> int:
     """
     from imports.tasks import read_import_task, run_import_task
 
-    tasks = {ImportJob.Status.READING: read_import_task, ImportJob.Status.RUNNING: run_import_task}
+    tasks: dict[str, Task[[int], None]] = {
+        ImportJob.Status.READING: read_import_task,
+        ImportJob.Status.RUNNING: run_import_task,
+    }
     never_taken = Q(claimed_at__isnull=True, moved_at__lt=now - timedelta(seconds=settings.HINT_RESEND_SECONDS))
     abandoned = Q(claimed_at__isnull=False, moved_at__lt=now - claim_timeout())
     stalled = ImportJob.objects.filter(never_taken | abandoned, status__in=list(tasks)).order_by("pk")

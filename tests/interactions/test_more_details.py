@@ -52,7 +52,8 @@ def test_more_details_opens_the_full_form_with_everything_typed_in_the_quick_log
     address = urlsplit(response.url)
     assert address.path == reverse("interactions:create")
     # The words stay out of the address (browser history, server logs); the address names a draft.
-    assert "spring" not in response.url and "price" not in response.url
+    assert "spring" not in response.url
+    assert "price" not in response.url
     assert set(parse_qs(address.query)) == {"draft", "next"}
     assert not Interaction.objects.exists()  # nothing saved yet
     owner_client.get(response.url)

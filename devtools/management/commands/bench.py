@@ -9,6 +9,7 @@ Markdown table.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import json
@@ -29,11 +30,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, reset_queries
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Membership, User
+from crm.models import Membership, User, Workspace
 from crm.pagination import encode_cursor
 from exports.services import feed_for
 from interactions.models import Interaction
@@ -54,10 +56,23 @@ LOAD_SECONDS = 10
 LOAD_CONCURRENCY = 4
 
 
+def _workspace_of(user: User) -> Workspace:
+    if user.current_workspace is None:
+        raise CommandError(f"{user} has no workspace to measure")
+    return user.current_workspace
+
+
+def _first_person(workspace: Workspace) -> Person:
+    person = Person.objects.for_workspace(workspace).order_by("id").first()
+    if person is None:
+        raise CommandError(f"{workspace} has nobody to measure")
+    return person
+
+
 def _fetch(client: Client, url: str, params: dict[str, str]) -> Any:
     """A page as the browser gets it: streamed responses (exports) are read to the end."""
     response = client.get(url, params)
-    if response.streaming:
+    if isinstance(response, StreamingHttpResponse):
         b"".join(response.streaming_content)
     return response
 
@@ -168,14 +183,12 @@ class Command(BaseCommand):
                 f"seeded {size}: {people} people, {interactions} interactions in {time.perf_counter() - start:.1f}s"
             )
             user = User.objects.get(email=email)
+            workspace = _workspace_of(user)
             # One person with 500 conversations, for the person page.
-            person = Person.objects.for_workspace(user.current_workspace).order_by("id").first()
+            person = _first_person(workspace)
             through = Interaction.people.through
             extra = Interaction.objects.bulk_create(
-                [
-                    Interaction(workspace=user.current_workspace, summary=f"Bench {i}", occurred_at=timezone.now())
-                    for i in range(500)
-                ]
+                [Interaction(workspace=workspace, summary=f"Bench {i}", occurred_at=timezone.now()) for i in range(500)]
             )
             through.objects.bulk_create([through(interaction_id=i.pk, person_id=person.pk) for i in extra])
         return user
@@ -187,8 +200,8 @@ class Command(BaseCommand):
         request_finished.disconnect(close_old_connections)
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
         client.force_login(user)
-        workspace = user.current_workspace
-        person = Person.objects.for_workspace(workspace).order_by("id").first()
+        workspace = _workspace_of(user)
+        person = _first_person(workspace)
         last_name = Person.objects.for_workspace(workspace).order_by("id").values_list("last_name", flat=True)[5]
         # Page 100 as a user reaches it: the Next link of page 99 names the last person on it.
         by_name = person_ordering("name")
@@ -226,7 +239,7 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise CommandError(f"{name} answered {response.status_code}")
             runs = 3 if name.startswith("vCard") else RUNS  # seconds each: three tell enough
-            view_ms = _median_ms(lambda url=url, params=params: _fetch(client, url, params), runs)
+            view_ms = _median_ms(functools.partial(_fetch, client, url, params), runs)
 
             def replay(statements: list[tuple[str, Any]] = statements) -> None:
                 with connection.cursor() as cursor:

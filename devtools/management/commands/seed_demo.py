@@ -245,7 +245,8 @@ class Command(BaseCommand):
         fake: Faker,
     ) -> None:
         """Contact methods, tags, family, pets, facts: a lived-in book of customers."""
-        contacts, tag_links, family, pets, facts = [], [], [], [], []
+        contacts, family, pets, facts = [], [], [], []
+        tag_links: list[Any] = []  # rows of the people-tags link table
         tag_through = Person.tags.through
         fact_types = list(FACT_TYPES.values())
         for index, person in enumerate(people):

@@ -33,12 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(email__iexact=options["user"]).select_related("current_workspace").first()
+        current = user.current_workspace if user is not None else None
         membership = (
-            Membership.objects.select_related("workspace")
-            .for_workspace(user.current_workspace)
-            .filter(user=user)
-            .first()
-            if user is not None
+            Membership.objects.select_related("workspace").for_workspace(current).filter(user=user).first()
+            if current is not None
             else None
         )
         if membership is None:

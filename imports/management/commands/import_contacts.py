@@ -26,12 +26,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(email__iexact=options["user"]).select_related("current_workspace").first()
-        if user is None or not user.memberships.filter(workspace=user.current_workspace_id).exists():
+        workspace = user.current_workspace if user is not None else None
+        if user is None or workspace is None or not user.memberships.filter(workspace=workspace).exists():
             raise CommandError(f"No user {options['user']} with a workspace.")
         totals = {"created": 0, "merged": 0, "skipped": 0, "failed": 0}
         for path in options["files"]:
             try:
-                job = self._import(user, user.current_workspace, path)
+                job = self._import(user, workspace, path)
             except (OSError, ValidationError) as exc:
                 message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 self.stdout.write(f"{path}: not imported: {message}")
