@@ -18,8 +18,9 @@ from people.profile import Completeness, completeness
 from people.stay_in_touch import reachable, stay_due_by, with_stay_in_touch
 
 # The allow-list of sorts, each ending in the id so pages never tie (keyset pagination), with
-# the label the list's "Sort by" shows (its choices are built from here). Empty values sort the same way on SQLite and PostgreSQL: no company last; never contacted
-# counts as the longest since contact.
+# the label the list's "Sort by" shows (its choices are built from here). Empty values sort
+# the same way on SQLite and PostgreSQL: no company last; never contacted counts as the
+# longest since contact.
 ORDERINGS: dict[str, tuple[str, Ordering]] = {
     "name": ("Last name A–Z", Ordering((Key("last_name"), Key("first_name"), Key("id")))),
     "-name": ("Last name Z–A", Ordering((Key("last_name", True), Key("first_name", True), Key("id", True)))),
