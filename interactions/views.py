@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -215,8 +214,7 @@ def promise_create(request: HttpRequest, person_pk: int) -> HttpResponse:
 @workspace_required
 def promise_keep(request: HttpRequest, pk: int) -> HttpResponse:
     promise = get_for_workspace_or_404(request, Promise.objects.select_related("person"), pk=pk)
-    with transaction.atomic():
-        services.promise_keep(promise=promise)
+    services.promise_keep(promise=promise)
     messages.success(request, f"Kept: {promise.text}")
     return redirect(safe_next(request, promise.person.get_absolute_url()))
 
