@@ -6,7 +6,7 @@ Rapport's English, and there is no language whose format is ISO 8601. So the sty
 table of its own, activated per request (``crm.middleware.DateStyleMiddleware``) or around one
 email (``override``), the way ``django.utils.timezone`` activates a time zone. Every date in a
 template goes through the ``userdate`` filter (``crm/templatetags/userdates.py``) and every date
-field through ``people.forms.DateInput``/``LocalDateField``, so what a user types is what they see.
+field through ``people.fields.DateInput``/``LocalDateField``, so what a user types is what they see.
 
 Why not ``<input type=date>``: Chromium draws it in the browser's own language (an English
 Chromium in London still shows mm/dd/yyyy) whatever the page's ``lang`` says, so it could never

@@ -197,7 +197,7 @@ class WorkspaceScoped(models.Model):
 
 class QueuedEmail(models.Model):
     """The state of the one email a row sends from the worker, kept on the row (an outbox), so a
-    failure is visible and a send is claimed once (``crm.services._send_once``)."""
+    failure is visible and a send is claimed once (``crm.emails.send_once``)."""
 
     class EmailState(models.TextChoices):
         QUEUED = "queued", "Queued"

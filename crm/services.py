@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.apps import apps
@@ -15,19 +14,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import Storage
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from crm import dateformats
-from crm.emails import make_message
+from crm.emails import make_message, mark_email_failed, mask_email, send_once
 from crm.models import (
     Invitation,
     Membership,
     PasswordResetRequest,
-    QueuedEmail,
     SchedulerHeartbeat,
     Signup,
     User,
@@ -192,7 +190,7 @@ def signup_email_send(*, signup_id: int) -> bool:
     """Send the sign-up's email once: the link for a new address, the "someone tried" note for
     one with an account. The same claim as ``invitation_send``; a replaced sign-up sends nothing."""
     pending = Signup.objects.filter(status=Signup.Status.PENDING)
-    return _send_once(pending, pk=signup_id, message=_signup_message)
+    return send_once(pending, pk=signup_id, message=_signup_message)
 
 
 def _signup_message(signup_id: int) -> EmailMessage:
@@ -207,7 +205,7 @@ def _signup_message(signup_id: int) -> EmailMessage:
 
 def signup_mark_failed(*, signup_id: int, error: str) -> None:
     """After the last retry: the email's failure and reason stay on the row."""
-    _mark_email_failed(Signup, pk=signup_id, error=error)
+    mark_email_failed(Signup, pk=signup_id, error=error)
 
 
 @transaction.atomic
@@ -450,13 +448,6 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def mask_email(email: str) -> str:
-    """``ada@example.com`` as ``a…@example.com``: enough for the invitee to recognise, not a
-    stranger's address in full to whoever holds a forwarded link."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}…@{domain}"
-
-
 class InvitationForSomeoneElse(PermissionDenied):
     """The accepting account's email is not the address the invitation was sent to."""
 
@@ -537,7 +528,7 @@ def invitation_send(*, invitation_id: int) -> bool:
     claim left behind by a worker killed mid-send expires, so a redelivery can take it again.
     """
     pending = Invitation.objects.filter(status=Invitation.Status.PENDING)
-    return _send_once(pending, pk=invitation_id, message=_invitation_message)
+    return send_once(pending, pk=invitation_id, message=_invitation_message)
 
 
 def _invitation_message(invitation_id: int) -> EmailMessage:
@@ -550,38 +541,9 @@ def _invitation_message(invitation_id: int) -> EmailMessage:
     return make_message("invitation", to=invitation.email, context=context)
 
 
-def _send_once(queryset: QuerySet, *, pk: int, message: Callable[[int], EmailMessage]) -> bool:
-    """Claim row ``pk`` of ``queryset`` (of a QueuedEmail model) and send its email.
-
-    See ``invitation_send`` for the guarantee; ``message`` builds the email from the row's id.
-    """
-    model, states = queryset.model, QueuedEmail.EmailState
-    now = timezone.now()
-    claimable = Q(email_state__in=(states.QUEUED, states.FAILED)) | Q(
-        email_state=states.SENDING, email_claimed_at__lt=now - claim_timeout()
-    )
-    claimed = queryset.filter(claimable, pk=pk).update(email_state=states.SENDING, email_claimed_at=now)
-    if claimed != 1:
-        return False
-    try:
-        message(pk).send()
-    except Exception as exc:
-        model.objects.filter(pk=pk).update(email_state=states.QUEUED, email_error=str(exc)[:1000])
-        raise
-    model.objects.filter(pk=pk).update(email_state=states.SENT, email_sent_at=timezone.now(), email_error="")
-    return True
-
-
 def invitation_mark_failed(*, invitation_id: int, error: str) -> None:
     """After the last retry: the owner sees "failed" and the reason on the members page."""
-    _mark_email_failed(Invitation, pk=invitation_id, error=error)
-
-
-def _mark_email_failed(model: type[QueuedEmail], *, pk: int, error: str) -> None:
-    states = QueuedEmail.EmailState
-    model._default_manager.filter(pk=pk).exclude(email_state=states.SENT).update(
-        email_state=states.FAILED, email_error=error[:1000]
-    )
+    mark_email_failed(Invitation, pk=invitation_id, error=error)
 
 
 def invitation_resend(*, membership: Membership, invitation_id: int) -> Invitation:

@@ -40,7 +40,7 @@ urlpatterns = [
     path("workspaces/<int:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("invite/<str:token>/signup/", views.invitation_signup, name="invitation_signup"),
-    path("people/", include("people.urls")),
+    path("people/", include("interactions.people_urls")),
     path("interactions/", include("interactions.urls")),
     path("search/", include("interactions.search_urls")),
     path("reminders/", include("reminders.urls")),

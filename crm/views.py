@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -135,27 +136,35 @@ def members(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "crm/members.html", context)
 
 
+def _invitation_action(
+    request: WorkspaceRequest, invitation_id: int, action: Callable[..., Invitation], done: str
+) -> HttpResponse:
+    """Withdraw or resend one of this workspace's invitations (another's is a 404); ``done``
+    says what happened, for ``{email}``."""
+    try:
+        invitation = action(membership=request.membership, invitation_id=invitation_id)
+    except Invitation.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, done.format(email=invitation.email))
+    return redirect("members")
+
+
 @require_POST
 @owner_required
 def invitation_revoke(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
-    try:
-        invitation = services.invitation_revoke(membership=request.membership, invitation_id=invitation_id)
-    except Invitation.DoesNotExist as exc:
-        raise Http404 from exc
-    messages.success(request, f"Invitation for {invitation.email} withdrawn.")
-    return redirect("members")
+    return _invitation_action(request, invitation_id, services.invitation_revoke, "Invitation for {email} withdrawn.")
 
 
 @require_POST
 @owner_required
 @rate_limited("invitation_per_user", "invitation_resend_per_invitation")
 def invitation_resend(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
-    try:
-        invitation = services.invitation_resend(membership=request.membership, invitation_id=invitation_id)
-    except Invitation.DoesNotExist as exc:
-        raise Http404 from exc
-    messages.success(request, f"Invitation to {invitation.email} queued again: it will be sent shortly.")
-    return redirect("members")
+    return _invitation_action(
+        request,
+        invitation_id,
+        services.invitation_resend,
+        "Invitation to {email} queued again: it will be sent shortly.",
+    )
 
 
 @require_POST

@@ -27,9 +27,10 @@ from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
 from interactions.models import Interaction, kind_for_channel, kind_words
 from people.dates import end_of_week
-from people.handover import handovers_mark_told, handovers_to_tell
+from people.handover import handovers_mark_told
 from people.models import FamilyMember, Handover, Person, Pet, Tag
 from reminders import selectors as reminder_selectors
+from reminders.handover import handovers_to_tell
 
 ACTION_MAX_AGE = timedelta(days=14)
 ACTION_SALT = "rapport.digest-action"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,23 +17,15 @@ from crm import permissions
 from crm.access import workspace_required
 from crm.permissions import any_role
 from crm.requests import WorkspaceRequest
-from exports import services
-from exports.models import CalendarFeed
-from people import selectors as people_selectors
+from exports import selectors, services
 from people.forms import PersonFilterForm
+from people.models import Person
 
 
-def _people(request: WorkspaceRequest):
+def _people(request: WorkspaceRequest) -> QuerySet[Person]:
     """The people list's own filters (search, tag, owner, archived, due), so "export this list" works."""
-    values = PersonFilterForm(request.GET or None, workspace=request.workspace).values()
-    return people_selectors.person_list(
-        request.workspace,
-        query=values.get("q", ""),
-        tag=values.get("tag", ""),
-        owner=values.get("owner"),
-        archived=values.get("archived", False),
-        due=values.get("due", False),
-    ).order_by("last_name", "first_name", "id")
+    filters = PersonFilterForm(request.GET or None, workspace=request.workspace)
+    return filters.filter_qs().order_by("last_name", "first_name", "id")
 
 
 def _download(stream: Iterable[object], content_type: str, extension: str) -> StreamingHttpResponse:
@@ -44,7 +37,7 @@ def _download(stream: Iterable[object], content_type: str, extension: str) -> St
 
 @workspace_required
 def export_page(request: WorkspaceRequest) -> HttpResponse:
-    feed = CalendarFeed.objects.for_workspace(request.workspace).filter(user=request.user).first()
+    feed = selectors.feed_of(request.workspace, user=request.user)
     feed_url = settings.SITE_URL + reverse("exports:feed", args=[feed.token]) if feed else ""
     context = {
         "feed": feed,
@@ -103,12 +96,8 @@ def feed_revoke(request: WorkspaceRequest) -> HttpResponse:
 
 
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    calendar = CalendarFeed.objects.select_related("workspace", "user").filter(token=token).first()
-    if (
-        calendar is None
-        or not calendar.user.is_active
-        or not calendar.user.memberships.filter(workspace=calendar.workspace).exists()
-    ):
+    calendar = selectors.feed_for_token(token)
+    if calendar is None:
         raise Http404("No such calendar.")
     response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"

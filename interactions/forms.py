@@ -20,7 +20,7 @@ from crm.models import Workspace
 from interactions.models import Interaction, Need, Promise
 from interactions.services import FactInput, NeedInput, Outcomes, PromiseInput
 from people.dates import shifted, validate_in_range
-from people.forms import DateInput, LocalDateField, LocalDateTimeField, date_field
+from people.fields import DateInput, LocalDateField, LocalDateTimeField, date_field
 from people.models import Person
 from people.profile import FACT_TYPE_CHOICES
 

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -236,8 +235,7 @@ def promise_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
 @workspace_required
 def promise_keep(request: WorkspaceRequest, pk: int) -> HttpResponse:
     promise = get_for_workspace_or_404(request, Promise.objects.select_related("person"), pk=pk)
-    with transaction.atomic():
-        services.promise_keep(promise=promise)
+    services.promise_keep(promise=promise)
     messages.success(request, f"Kept: {promise.text}")
     return redirect(safe_next(request, promise.person.get_absolute_url()))
 

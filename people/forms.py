@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import date, datetime, time
 from typing import Any
 
 import phonenumbers
@@ -11,100 +10,22 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db.models import Field as ModelField
+from django.db.models import QuerySet
 from django.forms import BaseForm, BaseInlineFormSet, inlineformset_factory
-from django.forms.utils import from_current_timezone
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 
-from crm import dateformats
 from crm.formfields import form_field
 from crm.ids import parse_id
 from crm.models import User, Workspace
-from people.dates import EARLIEST, EARLIEST_REMEMBERED, LATEST, MONTHS, YEAR_MESSAGE, PartialDate, validate_in_range
+from people import selectors
+from people.dates import PartialDate
+from people.fields import DateInput, LocalDateField, PartialDateField
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPE_CHOICES
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-
-
-class DateInput(forms.TextInput):
-    """A date typed in the user's own format (``crm.dateformats``), "dd/mm/yyyy" or "mm/dd/yyyy".
-
-    Not ``<input type=date>``: Chromium draws that in the browser's language, never the user's
-    setting. static/js/dates.js adds the browser's calendar beside it, offering only the dates
-    Rapport accepts (data-min, data-max; the server checks them anyway).
-    """
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        bounds = {"data-min": EARLIEST.isoformat(), "data-max": LATEST.isoformat()}
-        super().__init__({"data-date-input": "date", "autocomplete": "off", **bounds, **(attrs or {})})
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        style = dateformats.get_style()  # at render time: the viewer's, not the one at import
-        context["widget"]["attrs"].update(
-            {
-                "placeholder": self.placeholder(style),
-                "data-date-order": style.order,
-                "data-date-separator": style.separator,
-            }
-        )
-        return context
-
-    def placeholder(self, style: dateformats.DateStyle) -> str:
-        return style.placeholder
-
-    def format_value(self, value: Any) -> str | None:
-        return super().format_value(dateformats.input_value(value))
-
-
-class DateTimeInput(DateInput):
-    """A date and a time, "dd/mm/yyyy hh:mm" in the user's format."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"data-date-input": "datetime", **(attrs or {})})
-
-    def placeholder(self, style: dateformats.DateStyle) -> str:
-        return f"{style.placeholder} hh:mm"
-
-    def format_value(self, value: Any) -> str | None:
-        return forms.TextInput.format_value(self, dateformats.input_value(value, with_time=True))
-
-
-class LocalDateField(forms.DateField):
-    """A date read in the user's format (yyyy-mm-dd always works too); a clear message otherwise."""
-
-    widget = DateInput
-
-    def to_python(self, value: Any) -> date | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        return dateformats.parse_date(str(value))
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """A date and time read in the user's format and time zone ("2025-12-31T14:30" too)."""
-
-    widget = DateTimeInput
-
-    def to_python(self, value: Any) -> datetime | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime):
-            return from_current_timezone(value)
-        if isinstance(value, date):
-            return from_current_timezone(datetime.combine(value, time()))
-        return from_current_timezone(dateformats.parse_datetime(str(value)))
-
-
-def date_field(**kwargs: Any) -> forms.DateField:
-    """A date field of a form that is not a model's, held to the same range as model fields."""
-    return LocalDateField(validators=[validate_in_range], **kwargs)
 
 
 def add_service_error(form: BaseForm, exc: ValidationError) -> None:
@@ -126,72 +47,6 @@ def add_service_error(form: BaseForm, exc: ValidationError) -> None:
             label = str(field.verbose_name)
         prefix = "" if name == NON_FIELD_ERRORS else f"{capfirst(label)}: "
         form.add_error(None, [f"{prefix}{message}" for error in errors for message in error.messages])
-
-
-class PartialDateWidget(forms.MultiWidget):
-    template_name = "people/widgets/partial_date.html"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
-            "day": forms.NumberInput(
-                attrs={"min": 1, "max": 31, "placeholder": "Day", "aria-label": "Day", "class": "form-control pd-day"}
-            ),
-            "month": forms.Select(
-                choices=[("", "Month"), *MONTHS], attrs={"aria-label": "Month", "class": "form-select pd-month"}
-            ),
-            "year": forms.NumberInput(
-                attrs={
-                    "min": EARLIEST_REMEMBERED.year,
-                    "max": LATEST.year,
-                    "placeholder": "Year (optional)",
-                    "aria-label": "Year (optional)",
-                    "class": "form-control pd-year",
-                }
-            ),
-        }
-        super().__init__(widgets, attrs)
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        """The three inputs in the order the user writes dates: 15 April, April 15, 1980-04-15."""
-        context = super().get_context(name, value, attrs)
-        subwidgets = dict(zip("dmy", context["widget"]["subwidgets"], strict=True))
-        context["widget"]["subwidgets"] = [subwidgets[part] for part in dateformats.get_style().order]
-        return context
-
-    def decompress(self, value: PartialDate | None) -> list[int | None]:
-        if value is None:
-            return [None, None, None]
-        return [value.day, value.month, value.year]
-
-
-class PartialDateField(forms.MultiValueField):
-    """Day and month, year optional: "15 April" is a valid birthday."""
-
-    widget = PartialDateWidget
-
-    def __init__(self, **kwargs: Any) -> None:
-        fields = (
-            forms.IntegerField(min_value=1, max_value=31),
-            forms.TypedChoiceField(choices=MONTHS, coerce=int),
-            forms.IntegerField(
-                min_value=EARLIEST_REMEMBERED.year,
-                max_value=LATEST.year,
-                required=False,
-                error_messages={"min_value": YEAR_MESSAGE, "max_value": YEAR_MESSAGE},
-            ),
-        )
-        kwargs.setdefault("required", False)
-        super().__init__(fields, require_all_fields=False, **kwargs)
-
-    def compress(self, data_list: list[Any]) -> PartialDate | None:
-        if not data_list:
-            return None
-        day, month, year = [*data_list, None, None, None][:3]
-        if day in (None, "") and month in (None, "") and year in (None, ""):
-            return None
-        if day in (None, "") or month in (None, ""):
-            raise ValidationError("Give both the day and the month (the year is optional).")
-        return PartialDate(day=int(day), month=int(month), year=int(year) if year not in (None, "") else None)
 
 
 def member_choices(workspace: Workspace) -> forms.ModelChoiceField:
@@ -547,28 +402,33 @@ class FactForm(forms.ModelForm):
 class PersonFilterForm(forms.Form):
     """The people list's search, filters and sort (the allow-list is ``selectors.ORDERINGS``)."""
 
-    SORT_CHOICES = [
-        ("name", "Last name A–Z"),
-        ("-name", "Last name Z–A"),
-        ("company", "Company"),
-        ("last_contacted", "Longest since contact"),
-        ("-last_contacted", "Recently contacted"),
-        ("-created", "Newest"),
-        ("created", "Oldest"),
-        ("stay_due", "Stay-in-touch due first"),
-    ]
-
     q = forms.CharField(required=False, max_length=200, label="Search")
     tag = forms.CharField(required=False, max_length=50, label="Tag")
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
     archived = forms.BooleanField(required=False, label="Show archived")
     due = forms.BooleanField(required=False, label="Due to stay in touch this week")
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+    sort = forms.ChoiceField(
+        choices=[(key, label) for key, (label, _) in selectors.ORDERINGS.items()], required=False, label="Sort by"
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.workspace = workspace
         form_field(self, "owner", forms.ModelChoiceField).queryset = User.objects.filter(
             memberships__workspace=workspace
+        )
+
+    def filter_qs(self) -> QuerySet[Person]:
+        """The workspace's people as these filters and this sort ask (the list, and its exports)."""
+        values = self.values()
+        return selectors.person_list(
+            self.workspace,
+            query=values.get("q", ""),
+            tag=values.get("tag", ""),
+            owner=values.get("owner"),
+            archived=values.get("archived", False),
+            due=values.get("due", False),
+            sort=values.get("sort", "name"),
         )
 
     def values(self) -> dict[str, Any]:

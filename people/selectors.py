@@ -32,24 +32,31 @@ class RowAnnotations(StayAnnotations):
 # A row of ``person_list`` (for the type checker only).
 PersonRow: TypeAlias = "WithAnnotations[Person, RowAnnotations]"
 
-# The allow-list of sorts, each ending in the id so pages never tie (keyset pagination).
-# Empty values sort the same way on SQLite and PostgreSQL: no company last; never contacted
-# counts as the longest since contact.
-ORDERINGS = {
-    "name": Ordering((Key("last_name"), Key("first_name"), Key("id"))),
-    "-name": Ordering((Key("last_name", True), Key("first_name", True), Key("id", True))),
-    "company": Ordering((Key("company__name", nullable=True), Key("last_name"), Key("id"))),
-    "last_contacted": Ordering((Key("last_contacted_at", nulls_first=True, nullable=True), Key("id"))),
-    "-last_contacted": Ordering((Key("last_contacted_at", True, nullable=True), Key("id", True))),
-    "created": Ordering((Key("created_at"), Key("id"))),
-    "-created": Ordering((Key("created_at", True), Key("id", True))),
-    "stay_due": Ordering((Key("stay_due_at", nullable=True), Key("id"))),
+# The allow-list of sorts, each ending in the id so pages never tie (keyset pagination), with
+# the label the list's "Sort by" shows (its choices are built from here). Empty values sort
+# the same way on SQLite and PostgreSQL: no company last; never contacted counts as the
+# longest since contact.
+ORDERINGS: dict[str, tuple[str, Ordering]] = {
+    "name": ("Last name A–Z", Ordering((Key("last_name"), Key("first_name"), Key("id")))),
+    "-name": ("Last name Z–A", Ordering((Key("last_name", True), Key("first_name", True), Key("id", True)))),
+    "company": ("Company", Ordering((Key("company__name", nullable=True), Key("last_name"), Key("id")))),
+    "last_contacted": (
+        "Longest since contact",
+        Ordering((Key("last_contacted_at", nulls_first=True, nullable=True), Key("id"))),
+    ),
+    "-last_contacted": (
+        "Recently contacted",
+        Ordering((Key("last_contacted_at", True, nullable=True), Key("id", True))),
+    ),
+    "-created": ("Newest", Ordering((Key("created_at", True), Key("id", True)))),
+    "created": ("Oldest", Ordering((Key("created_at"), Key("id")))),
+    "stay_due": ("Stay-in-touch due first", Ordering((Key("stay_due_at", nullable=True), Key("id")))),
 }
 
 
 def person_ordering(sort: str) -> Ordering:
     """The allowed ordering called ``sort``; anything else sorts by name."""
-    return ORDERINGS.get(sort, ORDERINGS["name"])
+    return ORDERINGS.get(sort, ORDERINGS["name"])[1]
 
 
 PHONE_LIKE = re.compile(r"\+?[\d\s().-]{5,}")

@@ -292,3 +292,8 @@ def fact_add(*, person: Person, fact_type: str, value: str, learned_on: Any = No
     fact.full_clean()
     fact.save()
     return fact
+
+
+def fact_delete(*, fact: ProfileFact) -> None:
+    """Forget something learned about a person."""
+    fact.delete()

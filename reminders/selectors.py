@@ -30,7 +30,7 @@ from django.utils import timezone
 from crm.models import User, Workspace
 from interactions.models import FollowUp, Interaction, Need, Promise
 from people.dates import PartialDate, end_of_week
-from people.models import FamilyMember, ImportantDate, Person, Pet
+from people.models import FamilyMember, ImportantDate, Person, Pet, TagCadence
 from people.stay_in_touch import (
     PersonWithStay,
     as_date,
@@ -41,7 +41,7 @@ from people.stay_in_touch import (
     stay_due_within,
     with_stay_in_touch,
 )
-from reminders.models import DismissedDate
+from reminders.models import DismissedDate, ReminderOccurrence
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -158,6 +158,13 @@ def _turns(value: PartialDate, on: date) -> str:
     return f"turns {age}" if age is not None else "has a birthday"
 
 
+def _relation(relative: FamilyMember | Pet) -> str:
+    """Who they are to the person: "daughter", "dog" (a pet of no given species: "pet")."""
+    if isinstance(relative, Pet):
+        return relative.species or "pet"
+    return relative.get_relation_display().lower()
+
+
 # What a date line shows of a person (their name, for the text and the links): the rest of a
 # Person row is not read, page after page.
 _NAME = ("first_name", "last_name")
@@ -185,44 +192,24 @@ def upcoming_dates(
             years = p.anniversary.age_on(on)
             text = f"{p.full_name}'s anniversary" + (f" ({years} years)" if years else "")
             items.append(DateItem(f"person:{p.pk}:anniversary", on, p, text, "anniversary"))
-    family = _owned(
-        FamilyMember.objects.for_workspace(workspace).filter(person__archived_at__isnull=True),
-        owner,
-        "person__owner",
-    ).select_related("person")
-    family = family.only("name", "relation", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
-    for f in _soonest(family.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
-        if f.birthday is None:  # stored before validation, and not a real date: nothing to remind
-            continue
-        on = _occurrence(f.birthday, window)
-        relation = f.get_relation_display().lower()
-        items.append(
-            DateItem(
-                f"family:{f.pk}",
-                on,
-                f.person,
-                f"{f.name}, {f.person.first_name}'s {relation}, {_turns(f.birthday, on)}",
-                "birthday",
-            )
+    # A family member's and a pet's birthday read alike: "Ada, Tom's daughter, turns 7".
+    relative_kinds: tuple[tuple[QuerySet[FamilyMember] | QuerySet[Pet], str, str], ...] = (
+        (FamilyMember.objects.for_workspace(workspace), "family", "relation"),
+        (Pet.objects.for_workspace(workspace), "pet", "species"),
+    )
+    for of_workspace, key, what in relative_kinds:
+        relatives = _owned(of_workspace.filter(person__archived_at__isnull=True), owner, "person__owner")
+        # django-stubs reads a FamilyMember-or-Pet queryset as their abstract base, which has
+        # neither field; both models have both.
+        relatives = relatives.select_related("person").only(  # type: ignore[misc]
+            "name", what, *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME)
         )
-    pets = _owned(
-        Pet.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
-    ).select_related("person")
-    pets = pets.only("name", "species", *_BIRTHDAY, "person", *(f"person__{f}" for f in _NAME))
-    for pet in _soonest(pets.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
-        if pet.birthday is None:
-            continue
-        on = _occurrence(pet.birthday, window)
-        species = pet.species or "pet"
-        items.append(
-            DateItem(
-                f"pet:{pet.pk}",
-                on,
-                pet.person,
-                f"{pet.name}, {pet.person.first_name}'s {species}, {_turns(pet.birthday, on)}",
-                "birthday",
-            )
-        )
+        for r in _soonest(relatives.filter(_pairs_q(window, "birthday")), _rank(window, "birthday"), limit):
+            if r.birthday is None:  # stored before validation, and not a real date: nothing to remind
+                continue
+            on = _occurrence(r.birthday, window)
+            text = f"{r.name}, {r.person.first_name}'s {_relation(r)}, {_turns(r.birthday, on)}"
+            items.append(DateItem(f"{key}:{r.pk}", on, r.person, text, "birthday"))
     dates = _owned(
         ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
@@ -239,6 +226,30 @@ def upcoming_dates(
     )
     items = [DateItem(i.key, i.on, i.person, i.text, i.kind, dismissed=(i.key, i.on) in dismissed) for i in items]
     return sorted(items, key=lambda i: (i.on, i.text))[:limit]
+
+
+def person_stay_row(workspace: Workspace, *, person: Person) -> PersonWithStay:
+    """``person`` as the dashboard lists them, with the day they are due from the cadence."""
+    row = with_stay_in_touch(Person.objects.for_workspace(workspace).filter(pk=person.pk))[0]
+    row.stay_due_on = as_date(row.stay_due_on)
+    return row
+
+
+def tag_cadences(workspace: Workspace) -> QuerySet[TagCadence]:
+    """The workspace's stay-in-touch defaults by tag."""
+    return TagCadence.objects.for_workspace(workspace).select_related("tag")
+
+
+NOTIFICATIONS_SHOWN = 100
+
+
+def notifications_delivered(*, user: User) -> list[ReminderOccurrence]:
+    """The reminders the scheduler delivered to ``user`` (the bell's page), newest first."""
+    return list(
+        ReminderOccurrence.objects.visible_to(user)
+        .exclude(state=ReminderOccurrence.State.PENDING)
+        .select_related("person", "workspace")[:NOTIFICATIONS_SHOWN]
+    )
 
 
 def date_item(workspace: Workspace, *, key: str, on: date) -> DateItem | None:

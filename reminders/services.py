@@ -52,6 +52,11 @@ def follow_up_update(
     return follow_up
 
 
+def follow_up_delete(*, follow_up: FollowUp) -> None:
+    """Delete a follow-up (a recurring one: the whole series)."""
+    follow_up.delete()
+
+
 def follow_up_done(*, follow_up: FollowUp, today: date | None = None) -> bool:
     """Mark a follow-up done. A recurring one moves to its next scheduled day after today.
 

@@ -9,14 +9,15 @@ changed (see ``services.undo_token``) and puts it back exactly, once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,13 +33,15 @@ from crm.permissions import capability_required
 from crm.requests import WorkspaceRequest
 from interactions.models import FollowUp
 from people.dates import in_range
-from people.forms import DateInput, LocalDateField, add_service_error
-from people.models import Person, TagCadence, Unit
+from people.forms import add_service_error
+from people.models import Person, TagCadence
 from people.selectors import has_people
 from reminders import selectors, services
+from reminders.forms import FollowUpForm, TagCadenceForm
 from reminders.services import FollowUpState
 
 SNOOZES = {"1d": 1, "3d": 3, "1w": 7}
+CHANGED_SINCE = "It changed since, so it was left as it is now."
 # Which list the row came from, so it comes back in the same markup: the dashboard's "To do",
 # its "Going cold" and "Dates", or the person page's follow-ups.
 ROWS = {"due", "cold", "date", "person"}
@@ -76,7 +79,7 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "reminders/dashboard.html", context)
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: WorkspaceRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
@@ -84,7 +87,7 @@ def _day(value: date) -> str:
     return dateformats.format_date(value, "day")
 
 
-def _snooze_until(request: HttpRequest) -> date:
+def _snooze_until(request: WorkspaceRequest) -> date:
     """From a preset ("1d", "3d", "1w") or a picked date; bad input is a ValidationError."""
     preset = request.POST.get("snooze", "")
     if preset in SNOOZES:
@@ -93,6 +96,10 @@ def _snooze_until(request: HttpRequest) -> date:
     if not typed:
         raise ValidationError("Pick a date to snooze until.")
     return dateformats.parse_date(typed)
+
+
+# How a reminder action answers: with its notice, in the row (htmx) or as a message.
+Answer = Callable[..., HttpResponse]
 
 
 def _notice(
@@ -110,7 +117,7 @@ def _notice(
 
 
 def _answer(
-    request: HttpRequest, notice: dict[str, Any], template: str, context: dict[str, Any], *, status: int = 200
+    request: WorkspaceRequest, notice: dict[str, Any], template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     """htmx: the row re-rendered as it now is, saying what happened. A plain post: back to the
     page with a message, its Undo button in it."""
@@ -132,11 +139,39 @@ def _answer(
     return response
 
 
+def _snooze(request: WorkspaceRequest, answer: Answer, snooze: Callable[[date], dict[str, Any]]) -> HttpResponse:
+    """Snooze a follow-up or a person to the day asked; ``snooze`` writes and says what it did,
+    with an Undo. A bad day answers why in the row (422), and nothing changed."""
+    try:
+        notice = snooze(_snooze_until(request))
+    except ValidationError as exc:
+        return answer(_notice(request, " ".join(exc.messages), error=True), status=422)
+    return answer(notice)
+
+
+def _undo(
+    request: WorkspaceRequest, answer: Answer, kind: str, target: str, restore: Callable[[Any, Any], str]
+) -> HttpResponse:
+    """Put back what the signed token says an action changed; ``restore`` writes and says what
+    became of it. A stale or forged token answers why in the row (422)."""
+    try:
+        before, after = services.undo_read(
+            token=request.POST.get("token", ""),
+            workspace=request.workspace,
+            user=request.user,
+            kind=kind,
+            target=target,
+        )
+    except ValidationError as exc:
+        return answer(_notice(request, " ".join(exc.messages), error=True), status=422)
+    return answer(_notice(request, restore(before, after)))
+
+
 # --- Follow-ups -----------------------------------------------------------------------------
 
 
 def _follow_up_answer(
-    request: HttpRequest, follow_up: FollowUp, notice: dict[str, Any], *, status: int = 200
+    request: WorkspaceRequest, follow_up: FollowUp, notice: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     if request.POST.get("row") == "person":
         return _answer(request, notice, "reminders/_person_follow_up.html", {"f": follow_up}, status=status)
@@ -151,10 +186,14 @@ def _follow_up_undo(
     return _notice(request, text, url=url, kind="follow_up", target=str(follow_up.pk), before=before, after=after)
 
 
+def _follow_up(request: WorkspaceRequest, pk: int) -> FollowUp:
+    return get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+
+
 @require_POST
 @workspace_required
 def follow_up_done(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    follow_up = _follow_up(request, pk)
     # The occurrence the user saw: a second click (another tab, a stale page) is a no-op.
     seen = parse_id(request.POST.get("occurrence", ""))
     if seen is not None:
@@ -175,39 +214,29 @@ def follow_up_done(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @require_POST
 @workspace_required
 def follow_up_snooze(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    follow_up = _follow_up(request, pk)
     before = FollowUpState.of(follow_up)
-    try:
-        until = _snooze_until(request)
+
+    def snooze(until: date) -> dict[str, Any]:
         services.follow_up_snooze(follow_up=follow_up, until=until)
-    except ValidationError as exc:
-        return _follow_up_answer(request, follow_up, _notice(request, " ".join(exc.messages), error=True), status=422)
-    text = f"Snoozed to {_day(follow_up.effective_due)}."
-    notice = _follow_up_undo(request, follow_up, text, before, FollowUpState.of(follow_up))
-    return _follow_up_answer(request, follow_up, notice)
+        text = f"Snoozed to {_day(follow_up.effective_due)}."
+        return _follow_up_undo(request, follow_up, text, before, FollowUpState.of(follow_up))
+
+    return _snooze(request, partial(_follow_up_answer, request, follow_up), snooze)
 
 
 @require_POST
 @workspace_required
 def follow_up_undo(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
-    try:
-        before, after = services.undo_read(
-            token=request.POST.get("token", ""),
-            workspace=request.workspace,
-            user=request.user,
-            kind="follow_up",
-            target=str(pk),
-        )
-    except ValidationError as exc:
-        return _follow_up_answer(request, follow_up, _notice(request, " ".join(exc.messages), error=True), status=422)
-    if services.follow_up_restore(follow_up=follow_up, before=before, after=after):
-        text = f"Undone: due {_day(follow_up.effective_due)} again."
-    elif FollowUpState.of(follow_up) == before:
-        text = "Already undone."  # a second click
-    else:
-        text = "It changed since, so it was left as it is now."
-    return _follow_up_answer(request, follow_up, _notice(request, text))
+    follow_up = _follow_up(request, pk)
+
+    def restore(before: FollowUpState, after: FollowUpState) -> str:
+        if services.follow_up_restore(follow_up=follow_up, before=before, after=after):
+            return f"Undone: due {_day(follow_up.effective_due)} again."
+        # Already as it was: a second click.
+        return "Already undone." if FollowUpState.of(follow_up) == before else CHANGED_SINCE
+
+    return _undo(request, partial(_follow_up_answer, request, follow_up), "follow_up", str(pk), restore)
 
 
 # --- Stay in touch --------------------------------------------------------------------------
@@ -219,8 +248,7 @@ def _stay_answer(
     if not _is_htmx(request):
         return _answer(request, notice, "", {})
     # As the dashboard lists them: with the day they are due, from the cadence.
-    person = selectors.with_stay_in_touch(Person.objects.for_workspace(request.workspace).filter(pk=person.pk))[0]
-    person.stay_due_on = selectors.as_date(person.stay_due_on)
+    person = selectors.person_stay_row(request.workspace, person=person)
     today = timezone.localdate()
     if request.POST.get("row") == "cold":
         return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status)
@@ -236,38 +264,29 @@ def _stay_answer(
 def cadence_snooze(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
     before = person.cadence_snoozed_until
-    try:
-        until = _snooze_until(request)
+
+    def snooze(until: date) -> dict[str, Any]:
         services.cadence_snooze(person=person, until=until)
-    except ValidationError as exc:
-        return _stay_answer(request, person, _notice(request, " ".join(exc.messages), error=True), status=422)
-    url = reverse("reminders:cadence_snooze_undo", args=[person.pk])
-    text = f"{person} snoozed to {_day(until)}."
-    notice = _notice(request, text, url=url, kind="stay", target=str(person.pk), before=before, after=until)
-    return _stay_answer(request, person, notice)
+        url = reverse("reminders:cadence_snooze_undo", args=[person.pk])
+        text = f"{person} snoozed to {_day(until)}."
+        return _notice(request, text, url=url, kind="stay", target=str(person.pk), before=before, after=until)
+
+    return _snooze(request, partial(_stay_answer, request, person), snooze)
 
 
 @require_POST
 @workspace_required
 def cadence_snooze_undo(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
-    try:
-        before, after = services.undo_read(
-            token=request.POST.get("token", ""),
-            workspace=request.workspace,
-            user=request.user,
-            kind="stay",
-            target=str(person.pk),
-        )
-    except ValidationError as exc:
-        return _stay_answer(request, person, _notice(request, " ".join(exc.messages), error=True), status=422)
-    if services.cadence_snooze_restore(person=person, before=before, after=after):
-        text = f"Undone: {person} is not snoozed." if before is None else f"Undone: snoozed to {_day(before)} again."
-    elif person.cadence_snoozed_until == before:
-        text = "Already undone."
-    else:
-        text = "It changed since, so it was left as it is now."
-    return _stay_answer(request, person, _notice(request, text))
+
+    def restore(before: date | None, after: date) -> str:
+        if services.cadence_snooze_restore(person=person, before=before, after=after):
+            return (
+                f"Undone: {person} is not snoozed." if before is None else f"Undone: snoozed to {_day(before)} again."
+            )
+        return "Already undone." if person.cadence_snoozed_until == before else CHANGED_SINCE
+
+    return _undo(request, partial(_stay_answer, request, person), "stay", str(person.pk), restore)
 
 
 # --- Dates ----------------------------------------------------------------------------------
@@ -340,21 +359,6 @@ def _check_date_key(request: WorkspaceRequest, key: str) -> None:
     get_for_workspace_or_404(request, models[parts[0]], pk=pk)
 
 
-class FollowUpForm(forms.ModelForm):
-    class Meta:
-        model = FollowUp
-        fields = ("due_on", "note", "repeat_every", "repeat_unit")
-        labels = {
-            "due_on": "Due on",
-            "note": "What to follow up on",
-            "repeat_every": "Repeat every",
-            "repeat_unit": "Unit",
-        }
-        widgets = {"due_on": DateInput()}
-        field_classes = {"due_on": LocalDateField}
-        help_texts = {"repeat_every": "Leave empty for a one-off follow-up."}
-
-
 @capability_required("write")
 def follow_up_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
     person = get_for_workspace_or_404(request, Person, pk=person_pk)
@@ -372,7 +376,7 @@ def follow_up_create(request: WorkspaceRequest, person_pk: int) -> HttpResponse:
 
 @capability_required("write")
 def follow_up_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    follow_up = _follow_up(request, pk)
     form = FollowUpForm(request.POST or None, instance=follow_up)
     if request.method == "POST" and form.is_valid():
         try:
@@ -389,20 +393,12 @@ def follow_up_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @capability_required("write")
 def follow_up_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    follow_up = get_for_workspace_or_404(request, FollowUp.objects.select_related("person"), pk=pk)
+    follow_up = _follow_up(request, pk)
     if request.method == "POST":
-        follow_up.delete()
+        services.follow_up_delete(follow_up=follow_up)
         messages.success(request, "Follow-up deleted.")
         return redirect(follow_up.person)
     return render(request, "reminders/follow_up_confirm_delete.html", {"follow_up": follow_up})
-
-
-class TagCadenceForm(forms.Form):
-    tag_name = forms.CharField(
-        label="People tagged", max_length=50, widget=forms.TextInput(attrs={"list": "tag-suggestions"})
-    )
-    every = forms.IntegerField(label="Every", min_value=1, max_value=365)
-    unit = forms.ChoiceField(label="Unit", choices=Unit.choices[:3])
 
 
 @owner_required
@@ -417,7 +413,7 @@ def tag_cadences(request: WorkspaceRequest) -> HttpResponse:
         else:
             messages.success(request, "Stay-in-touch default saved.")
             return redirect("reminders:cadences")
-    cadences = TagCadence.objects.for_workspace(request.workspace).select_related("tag")
+    cadences = selectors.tag_cadences(request.workspace)
     return render(request, "reminders/tag_cadences.html", {"form": form, "cadences": cadences})
 
 
@@ -460,12 +456,6 @@ def calendar_view(request: WorkspaceRequest) -> HttpResponse:
 @workspace_required
 def notifications(request: WorkspaceRequest) -> HttpResponse:
     """Reminders the scheduler delivered, newest first; opening the page marks them seen."""
-    from reminders.models import ReminderOccurrence
-
-    items = list(
-        ReminderOccurrence.objects.visible_to(request.user)
-        .exclude(state=ReminderOccurrence.State.PENDING)
-        .select_related("person", "workspace")[:100]
-    )
+    items = selectors.notifications_delivered(user=request.user)
     services.occurrences_mark_seen(user=request.user)
     return render(request, "reminders/notifications.html", {"items": items, "unseen_reminders": 0})

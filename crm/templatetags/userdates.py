@@ -39,7 +39,7 @@ def date_lang() -> str:
 @register.simple_tag
 def date_input_attrs() -> str:
     """The attributes of a hand-written date input (``<input type="text" {% date_input_attrs %}>``),
-    as ``people.forms.DateInput`` renders them: the user's format as placeholder, and what
+    as ``people.fields.DateInput`` renders them: the user's format as placeholder, and what
     static/js/dates.js needs to add the calendar."""
     style = dateformats.get_style()
     return format_html(

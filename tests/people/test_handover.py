@@ -17,10 +17,10 @@ from crm.models import Membership, User, Workspace
 from digests import services as digest_services
 from interactions import services as interaction_services
 from interactions.models import Interaction, Promise
-from people.handover import handovers_to_tell
 from people.models import Handover, Person
 from people.services import people_bulk_update
 from reminders import services as reminder_services
+from reminders.handover import handovers_to_tell
 from reminders.models import ReminderOccurrence
 from tests.factories import MembershipFactory, PersonFactory, UserFactory
 
