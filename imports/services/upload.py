@@ -55,12 +55,7 @@ def import_upload(
         # the full read (counts for the preview) happens in the background like any import.
         backup.peek(data, max_bytes=limit)
         backup.check_empty(workspace)
-        job.status = ImportJob.Status.READING
-        job.moved_at = timezone.now()
-        job.save()
-        if background:
-            _queue_read(job)
-        return job
+        return _start_reading(job, background=background)
     if job.kind == ImportJob.Kind.CSV:
         try:
             table = open_csv(data)
@@ -72,6 +67,11 @@ def import_upload(
         job.status = ImportJob.Status.MAPPING
         job.save()
         return job
+    return _start_reading(job, background=background)
+
+
+def _start_reading(job: ImportJob, *, background: bool) -> ImportJob:
+    """The file is stored: on to reading it (in the background unless asked not to)."""
     job.status = ImportJob.Status.READING
     job.moved_at = timezone.now()
     job.save()
