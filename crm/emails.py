@@ -65,6 +65,6 @@ def send_once(queryset: QuerySet, *, pk: int, message: Callable[[int], EmailMess
 def mark_email_failed(model: type[QueuedEmail], *, pk: int, error: str) -> None:
     """After the last retry: the row says "failed" and why, unless it was sent meanwhile."""
     states = QueuedEmail.EmailState
-    model.objects.filter(pk=pk).exclude(email_state=states.SENT).update(  # type: ignore[attr-defined]
+    model._default_manager.filter(pk=pk).exclude(email_state=states.SENT).update(
         email_state=states.FAILED, email_error=error[:1000]
     )
