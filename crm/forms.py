@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
@@ -107,9 +107,11 @@ class UserSettingsForm(forms.ModelForm):
     class Meta:
         model = User
         fields = SETTINGS_FIELDS
+        widgets: ClassVar[dict[str, type[forms.Widget]]] = {"theme": forms.RadioSelect}
         labels = {
             "display_name": "Display name",
             "time_zone": "Time zone",
+            "theme": "Theme",
             "digest": "Email digest",
             "digest_weekday": "On (weekly)",
             "digest_hour": "At",
@@ -122,6 +124,11 @@ class UserSettingsForm(forms.ModelForm):
         _time_zone_as_chosen(self, help_text="Dates, reminders and digests follow this time zone.")
         self.fields["date_style"] = date_style = DateStyleField(keep=self.instance.date_style)
         self.initial["date_style"] = date_style.keep
+        # A form posted without it (an older page, a script) keeps the theme already chosen.
+        self.fields["theme"].required = False
+
+    def clean_theme(self) -> str:
+        return self.cleaned_data.get("theme") or self.instance.theme or User.Theme.SYSTEM
 
     def clean_date_lead_days(self) -> int:
         value = self.cleaned_data["date_lead_days"]

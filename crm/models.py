@@ -44,6 +44,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
     # Empty until chosen: the first page they open presets it from the browser's language.
     date_style = models.CharField(max_length=8, blank=True, choices=dateformats.CHOICES)
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Follow the system"
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    # Rendered by the server as data-bs-theme on <html>, so a chosen theme paints right the first time.
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
     current_workspace = models.ForeignKey(
         "Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

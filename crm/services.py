@@ -285,6 +285,7 @@ SETTINGS_FIELDS = (
     "display_name",
     "time_zone",
     "date_style",
+    "theme",
     "digest",
     "digest_weekday",
     "digest_hour",

@@ -279,6 +279,14 @@ class Dashboard:
         return {name: getattr(self, name)[:TODO_SHOWN] for name in ("overdue", "due_today", "this_week")}
 
     @cached_property
+    def counts(self) -> dict[str, str]:
+        """Per part, the count in its section title: "3", or "50+" when not all were read."""
+        return {
+            name: f"{len(getattr(self, name))}{'+' if name in self.capped else ''}"
+            for name in ("overdue", "due_today", "this_week")
+        }
+
+    @cached_property
     def more(self) -> dict[str, str]:
         """Per part, what the page says past its list: "", "2 more", or "More" when not all were read."""
         more = {}

@@ -507,6 +507,39 @@ def test_it_fits_the_screen_and_logs_from_the_top_bar(visit: Callable[..., Visit
     assert demo.interactions.filter(summary="Quick hello from the car park").exists()
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_it_switches_to_dark_mode_and_every_main_page_reads_well_in_it(
+    visit: Callable[..., Visitor], demo: Person, phone: bool
+) -> None:
+    """Dark mode from the settings switch; axe (contrast included) passes on the main pages in
+    it, and their screenshots land in var/screenshots/ as NAME-dark-desktop.png / -phone.png."""
+    me = visit(phone=phone)
+    page = me.page
+    log_in(me, "demo@example.com", "demo")
+    # "Follow the system" (the default) on a system that prefers dark: dark from the first paint.
+    page.emulate_media(color_scheme="dark")
+    me.goto("/")
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    page.emulate_media(color_scheme="light")
+    me.goto("/settings/")
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "light")
+
+    page.get_by_role("radio", name="Dark").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    me.audit()
+    assert User.objects.get(email="demo@example.com").theme == "dark"
+    # Chosen, it holds whatever the system prefers.
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    me.screenshot("settings-dark")
+
+    pages = [("dashboard", "/"), ("people", "/people/"), ("person", demo.get_absolute_url())]
+    for name, path in pages:
+        me.goto(path)
+        expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+        me.screenshot(f"{name}-dark")
+
+
 def test_it_imports_a_vcard_file_and_watches_the_progress_bar_finish(
     visit: Callable[..., Visitor], seller: User, mail_worker: list[Message], tmp_path: Path
 ) -> None:
