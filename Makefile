@@ -24,11 +24,13 @@ run: $(VENV)/.installed
 	exec $(BIN)/honcho -f Procfile.dev start
 
 # The whole suite. Set DATABASE_URL / CELERY_BROKER_URL to test on PostgreSQL / Redis.
+# It runs in PYTEST_WORKERS processes (pytest-xdist; one per core by default, 0 for one process).
+PYTEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-secret
 test: export SITE_URL ?= http://127.0.0.1:8000
 test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed browser-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests need Debian's Chromium, Java (Nu HTML checker) and npm (axe-core, vnu-jar).
 # On a fresh Debian machine run as root, `make test` installs what is missing; elsewhere it says

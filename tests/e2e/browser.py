@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +35,8 @@ NODE_DIR = ROOT / "var" / "node"
 NPM_PACKAGES = {"axe-core": "4.14.1", "vnu-jar": "26.9.27"}
 AXE_JS = NODE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = NODE_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-OUT_DIR = ROOT / "var" / "e2e"
+# Each xdist worker checks the HTML of its own pages, in a folder of its own.
+OUT_DIR = ROOT / "var" / "e2e" / os.environ.get("PYTEST_XDIST_WORKER", "main")
 SCREENSHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 1000}
 PHONE = {"width": 375, "height": 812}

@@ -10,6 +10,7 @@ Tools come from the machine or from npm, never downloaded at run time by a brows
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -55,12 +56,19 @@ def live_server() -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def npm_tools() -> None:
     """axe-core and vnu-jar at their pinned versions in var/node/, installed once when missing."""
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    # One xdist worker installs while the others wait for it, then find the packages there.
+    with (NODE_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install_npm_tools()
+
+
+def _install_npm_tools() -> None:
     wanted = [f"{name}@{version}" for name, version in NPM_PACKAGES.items() if installed_version(name) != version]
     if not wanted:
         return
     if not shutil.which("npm"):
         pytest.fail("The e2e tests need npm to install axe-core and vnu-jar (apt-get install -y npm).", pytrace=False)
-    NODE_DIR.mkdir(parents=True, exist_ok=True)
     # --ignore-scripts: vnu-jar's postinstall would try to fetch a Java runtime; the machine's Java serves.
     command = ["npm", "install", "--prefix", str(NODE_DIR), "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"]
     result = subprocess.run([*command, *wanted], capture_output=True, text=True, check=False)

@@ -37,6 +37,18 @@ def record(row: str, **numbers: int) -> None:
         _numbers[row][column] += value
 
 
+def numbers() -> dict[str, dict[str, int]]:
+    """What this process counted (an xdist worker hands it to the controller)."""
+    return {row: dict(columns) for row, columns in _numbers.items()}
+
+
+def add(counted: dict[str, dict[str, int]]) -> None:
+    """Add what another process counted (the controller, once per xdist worker)."""
+    for row, columns in counted.items():
+        for column, value in columns.items():
+            _numbers[row][column] += value
+
+
 def record_digests(received: list[Message], *, users: int, reminders_lost: int = 0, reminders_twice: int = 0) -> None:
     """One fault, and the digests lost and duplicated: a user with two different digests for the
     period is a duplicate; a resend of the one in flight keeps its Message-ID, and mail programs
