@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import html5lib
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from selectolax.lexbor import LexborHTMLParser
 
 from crm.models import Membership, User, Workspace
 
@@ -109,12 +109,13 @@ def form_fields(client: Client, url: str) -> tuple[list[str], list[str]]:
     response = client.get(url)
     if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
         return [], []
-    tree = html5lib.parse(response.content, namespaceHTMLElements=False)
     fields, files = set(), set()
-    for element in tree.iter():
-        if element.tag in {"input", "select", "textarea"} and element.get("name"):
-            if element.get("type") == "file":
-                files.add(element.get("name"))
-            elif element.get("name") != "csrfmiddlewaretoken":
-                fields.add(element.get("name"))
+    for element in LexborHTMLParser(response.content.decode()).css("input[name], select[name], textarea[name]"):
+        name = element.attributes["name"]
+        if not name:
+            continue
+        if element.attributes.get("type") == "file":
+            files.add(name)
+        elif name != "csrfmiddlewaretoken":
+            fields.add(name)
     return sorted(fields), sorted(files)
