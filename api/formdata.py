@@ -28,8 +28,8 @@ def data(values: Mapping[str, Any], *, prefix: str = "") -> MultiValueDict[str, 
     for name, value in values.items():
         key = f"{prefix}{name}"
         if isinstance(value, dict) and {"day", "month"} <= value.keys():
-            for i, part in enumerate(("day", "month", "year")):
-                out.setlist(f"{key}_{i}", _value(value.get(part)))
+            for part in ("day", "month", "year"):  # PartialDateWidget's sub-widget names
+                out.setlist(f"{key}_{part}", _value(value.get(part)))
             continue
         out.setlist(key, _value(value))
     return out

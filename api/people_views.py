@@ -84,7 +84,7 @@ def _person_form_values(person: Person, body: dict[str, Any]) -> dict[str, Any]:
     }
     sent = {PERSON_NAMES.get(k, k): k for k in stored}
     values = dict(stored)
-    for form_name, json_name in sent.items():
+    for json_name, form_name in sent.items():
         if json_name in body:
             value = body[json_name]
             if json_name in {"tags", "interests"}:
