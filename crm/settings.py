@@ -359,8 +359,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.problems.problem_details",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
-    "UNAUTHENTICATED_TOKEN": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
@@ -375,6 +373,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problems"],
+    "ENUM_NAME_OVERRIDES": {
+        "ContactKindEnum": "people.models.ContactMethod.Kind",
+        "ConversationKindEnum": "interactions.models.Interaction.Kind",
+        "TagKindEnum": "people.models.Tag.Kind",
+        "NeedStatusEnum": "interactions.models.Need.Status",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
