@@ -19,13 +19,20 @@ from rest_framework.views import APIView
 from api.access import token_of
 from api.models import IdempotentRequest
 from api.problems import problem
+from crm.ids import parse_id
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class ApiView(APIView):
     """An API view: a GET answered 200 carries a strong ETag of its body, and one sent with a
-    matching ``If-None-Match`` is answered 304 with no body."""
+    matching ``If-None-Match`` is answered 304 with no body. An id in the path too long for the
+    database is a 404, as on the pages."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and parse_id(kwargs["pk"]) is None:
+            raise exceptions.NotFound()
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)

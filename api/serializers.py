@@ -15,13 +15,20 @@ from interactions.models import FollowUp, Interaction, Need, Promise
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPE_CHOICES
 
+MAX_ID = 10**18 - 1  # crm.ids.MAX_ID_DIGITS: what a 64-bit id column takes
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An id sent in a body: a positive integer a database column can hold."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class PartialDateSerializer(serializers.Serializer):
     """A day and month, the year optional: a birthday may be just "15 April"."""
 
     day = serializers.IntegerField(min_value=1, max_value=31)
     month = serializers.IntegerField(min_value=1, max_value=12)
-    year = serializers.IntegerField(required=False, allow_null=True)
+    year = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9999)
 
 
 def _partial(day: int | None, month: int | None, year: int | None) -> dict[str, int | None] | None:
@@ -216,7 +223,7 @@ class FamilyMemberInputSerializer(serializers.Serializer):
     birthday = PartialDateSerializer(required=False, allow_null=True)
     interests = serializers.CharField(max_length=500, allow_blank=True, required=False)
     notes = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    linked_person = serializers.IntegerField(required=False, allow_null=True, help_text="A person of this workspace.")
+    linked_person = id_field(required=False, allow_null=True, help_text="A person of this workspace.")
 
 
 class PetInputSerializer(serializers.Serializer):
@@ -243,7 +250,7 @@ class PersonInputSerializer(serializers.Serializer):
     how_we_met = serializers.CharField(max_length=300, allow_blank=True, required=False)
     met_on = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(max_length=20000, allow_blank=True, required=False)
-    owner = serializers.IntegerField(required=False, allow_null=True, help_text="A member's user id.")
+    owner = id_field(required=False, allow_null=True, help_text="A member's user id.")
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
     interests = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
     birthday = PartialDateSerializer(required=False, allow_null=True)
@@ -335,7 +342,7 @@ class FactInputSerializer(serializers.Serializer):
 class InteractionInputSerializer(serializers.Serializer):
     """A conversation and what it raised, as the full log form takes it."""
 
-    people = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=100)
+    people = serializers.ListField(child=id_field(), min_length=1, max_length=100)
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices, required=False, default="call")
     occurred_at = serializers.DateTimeField(required=False, help_text="Now when left out; never in the future.")
     summary = serializers.CharField(max_length=200)
@@ -346,5 +353,5 @@ class InteractionInputSerializer(serializers.Serializer):
     promises = PromiseInputSerializer(many=True, required=False, max_length=20)
     needs = NeedInputSerializer(many=True, required=False, max_length=20)
     facts = FactInputSerializer(many=True, required=False, max_length=20)
-    mentioned_needs = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=100)
-    solved_needs = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=100)
+    mentioned_needs = serializers.ListField(child=id_field(), required=False, max_length=100)
+    solved_needs = serializers.ListField(child=id_field(), required=False, max_length=100)

@@ -26,6 +26,7 @@ from api.serializers import (
     PromiseSerializer,
 )
 from crm import permissions
+from crm.ids import parse_id
 from crm.pagination import Key, Ordering
 from interactions import selectors as interaction_selectors
 from interactions import services as interaction_services
@@ -72,7 +73,8 @@ class InteractionsView(ApiView):
         workspace = workspace_of(request)
         person = None
         if raw := request.query_params.get("person", ""):
-            person = Person.objects.for_workspace(workspace).filter(pk=int(raw)).first() if raw.isdigit() else None
+            pk = parse_id(raw)
+            person = Person.objects.for_workspace(workspace).filter(pk=pk).first() if pk is not None else None
             if person is None:
                 raise exceptions.ValidationError({"person": ["No such person in this workspace."]})
         qs = interaction_selectors.interaction_list(workspace, person=person, kind=request.query_params.get("kind", ""))

@@ -66,7 +66,7 @@ def test_no_api_route_reaches_another_workspaces_data(
     api = _client(outsider, other_workspace, write=True, private=True)
     body = _hostile_body(ids)
     tried, leaks = 0, []
-    for name, url, names_object in _routes(ids):
+    for _name, url, names_object in _routes(ids):
         for method in METHODS:
             if method == "get":
                 response = api.get(url, {"person": ids["person"], "q": SECRET.split("-")[0]})
