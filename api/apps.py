@@ -8,4 +8,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self) -> None:
-        from api import schema  # noqa: F401  (registers the token's security scheme)
+        from api import schema, webhooks  # noqa: F401  (registers the token's security scheme)
+
+        webhooks.connect()  # deliveries for what services publish (crm.events)

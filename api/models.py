@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from crm.models import WorkspaceQuerySet, WorkspaceScoped
+from crm.models import QueuedEmail, WorkspaceQuerySet, WorkspaceScoped
 
 
 class ApiToken(WorkspaceScoped):
@@ -70,3 +70,90 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class WebhookEndpoint(WorkspaceScoped):
+    """An owner's HTTPS address told of the workspace's events, signed per Standard Webhooks
+    with ``secret``. Turned off (``disabled_at``) after WEBHOOK_DISABLE_AFTER failed attempts in
+    a row, and the owner told by email."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=100, blank=True)
+    events = models.JSONField(default=list, help_text="Event types sent here.")
+    # Standard Webhooks' whsec_ + base64 of 24 random bytes; needed to sign, so kept as it is.
+    secret = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    failures_in_a_row = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    # The last reminder occurrence looked at for "follow-up due" (they are read in id order).
+    occurrences_seen = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+
+class DeliveryQuerySet(WorkspaceQuerySet):
+    workspace_path = "endpoint__workspace"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: a committed row, sent by a worker and retried with
+    exponential backoff until it is delivered or has failed WEBHOOK_MAX_ATTEMPTS times.
+
+    ``event_key`` is unique per endpoint: the same change, or the same reminder occurrence,
+    never makes two deliveries, whoever records it how often."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    event_key = models.CharField(max_length=120)
+    message_id = models.CharField(max_length=40, unique=True, help_text="webhook-id: the same on every retry.")
+    object_id = models.BigIntegerField(null=True)
+    # The body, built when first sent (the object as it then is) and sent the same on retries;
+    # set at once for a deletion, whose object is gone by then.
+    payload = models.JSONField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (models.UniqueConstraint(fields=("endpoint", "event_key"), name="delivery_once_per_event"),)
+        indexes = (models.Index(fields=("state", "next_attempt_at"), name="delivery_state_next"),)
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint}: {self.state}"
+
+
+class WebhookAlert(QueuedEmail, WorkspaceScoped):
+    """The email telling an owner that an endpoint was turned off (an outbox row, sent once)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} turned off: told {self.to}"

@@ -349,6 +349,13 @@ for _name, _rate in RATE_LIMITS.items():
 RATELIMIT_FAIL_OPEN = True
 
 # --- API ------------------------------------------------------------------------------------
+# Webhooks: a delivery is tried this many times (30 s, 1, 2, 4... minutes apart, at most 6 h),
+# and an endpoint failing this many attempts in a row is turned off and its owners told.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", default=8, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", default=20, minimum=1)
+# Tests only: let webhooks go to http:// on loopback (a sink the test runs). Never in production.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+
 # /api/v1/ (api/): tokens only (no session, so no CSRF to think of), JSON only, every error a
 # problem document (RFC 9457), RATE_LIMIT_API_PER_TOKEN per token in the shared counters.
 REST_FRAMEWORK = {

@@ -81,7 +81,17 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     from api import services as api_services
 
     api_token, _ = api_services.token_create(user=owner, workspace=workspace, name=text)
+    from api.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace, url=f"https://example.com/{text}", events=["person.created"], secret="whsec_AAAA"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="person.created", event_key=text, message_id=f"msg_{text}", state="failed"
+    )
     return {
+        "webhook": endpoint.pk,
+        "webhook_delivery": delivery.pk,
         "api_token": api_token.pk,
         "import_job": job.pk,
         "person": person.pk,
@@ -110,6 +120,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
         "reminders:cadence_delete": "cadence",
         "people:company": "company",
         "api_settings:token_revoke": "api_token",
+        "api_settings:webhook_": "webhook",
+        "api_settings:delivery_redeliver": "webhook_delivery",
         "api:company": "company",
         "api:conversation": "interaction",
         "api:need": "need",
