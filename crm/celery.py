@@ -49,6 +49,13 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.sweep_outbox_task",
         "schedule": 60.0,
     },
+    # Webhooks: hints every delivery whose retry time came (or whose hint or worker was lost)
+    # and records follow-ups and promises that fell due. Once a minute keeps a 30 s backoff
+    # near its time; deliveries are claimed, so overlapping sweeps are harmless.
+    "sweep-webhooks": {
+        "task": "api.tasks.sweep_webhooks_task",
+        "schedule": 60.0,
+    },
 }
 
 # Tests run real beat processes for seconds, not hours: they set every interval to this many

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "csp",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm",
     "people",
     "interactions",
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
     "digests",
     "exports",
     "imports",
+    "api",
     "devtools",
 ]
 
@@ -335,6 +339,7 @@ RATE_LIMITS = {
         "digest_test_per_user": "5/h",
         "search_per_user": "120/m",
         "import_upload_per_user": "10/h",
+        "api_per_token": "600/m",
     }.items()
 }
 for _name, _rate in RATE_LIMITS.items():
@@ -342,6 +347,47 @@ for _name, _rate in RATE_LIMITS.items():
         raise ImproperlyConfigured(f"RATE_LIMIT_{_name.upper()}={_rate!r}: write it as count/period, e.g. 3/h.")
 # A counter the cache could not read or write lets the request through (and is logged).
 RATELIMIT_FAIL_OPEN = True
+
+# --- API ------------------------------------------------------------------------------------
+# Webhooks: a delivery is tried this many times (30 s, 1, 2, 4... minutes apart, at most 6 h),
+# and an endpoint failing this many attempts in a row is turned off and its owners told.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", default=8, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", default=20, minimum=1)
+# Tests only: let webhooks go to http:// on loopback (a sink the test runs). Never in production.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+
+# /api/v1/ (api/): tokens only (no session, so no CSRF to think of), JSON only, every error a
+# problem document (RFC 9457), RATE_LIMIT_API_PER_TOKEN per token in the shared counters.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.access.TokenAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.problem_details",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rapport API",
+    "DESCRIPTION": "People, conversations, needs, promises, follow-ups and This week. "
+    "Send `Authorization: Bearer rpt_...` (Settings → API). Errors are problem details (RFC 9457).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problems"],
+    "ENUM_NAME_OVERRIDES": {
+        "ContactKindEnum": "people.models.ContactMethod.Kind",
+        "ConversationKindEnum": "interactions.models.Interaction.Kind",
+        "TagKindEnum": "people.models.Tag.Kind",
+        "NeedStatusEnum": "interactions.models.Need.Status",
+    },
+}
 
 # --- Security -------------------------------------------------------------------------------
 # Scripts and styles only from our own files (no inline scripts; a nonce for any that must be

@@ -47,6 +47,8 @@ urlpatterns = [
     path("digest/", include("digests.urls")),
     path("exports/", include("exports.urls")),
     path("import/", include("imports.urls")),
+    path("settings/api/", include("api.settings_urls")),
+    path("api/", include("api.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
 ]

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from crm import permissions
+from crm import events, permissions
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import Person, Unit
@@ -82,6 +82,7 @@ def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) 
     """
     permissions.require(membership, "delete_people")
     ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
+    events.publish(workspace=membership.workspace, event=events.PERSON_DELETED, ids=ids)
     Interaction.objects.filter(pk__in=list(_solo_interactions(ids).values_list("pk", flat=True))).delete()
     for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
         transaction.on_commit(functools.partial(person.photo.delete, save=False))
@@ -194,6 +195,7 @@ def interaction_log(
     interaction.people.set(people)
     _record_outcomes(interaction, user, people, outcomes or Outcomes())
     people_refresh_last_contacted(person_ids=[p.pk for p in people])
+    events.publish(workspace=workspace, event=events.CONVERSATION_LOGGED, ids=[interaction.pk])
     return interaction
 
 
@@ -291,6 +293,8 @@ def need_set_status(*, need: Need, status: str, interaction: Interaction | None 
     if interaction is not None:
         need.interactions.add(interaction)
     NeedUpdate.objects.create(workspace=need.workspace, need=need, status=status, interaction=interaction)
+    if status == Need.Status.SOLVED:
+        events.publish(workspace=need.workspace, event=events.NEED_SOLVED, ids=[need.pk])
     return need
 
 

@@ -19,7 +19,7 @@ from django.forms import BaseModelFormSet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from crm import permissions
+from crm import events, permissions
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from people.dates import PartialDate
 from people.handover import handovers_record
@@ -99,6 +99,7 @@ def person_save(
     A new owner is a hand-over, made ``by`` that user: recorded, and the new owner told.
     """
     _check_owner(person.workspace, person.owner)
+    creating = person.pk is None
     # The owner as stored, locked: two teammates handing the same person over at once make
     # two hand-overs in turn, never two from the same previous owner.
     stored_owner = (
@@ -135,6 +136,9 @@ def person_save(
         handovers_record(
             workspace=person.workspace, previous_owners={person.pk: stored_owner}, to_user=person.owner, by=by
         )
+    events.publish(
+        workspace=person.workspace, event=events.PERSON_CREATED if creating else events.PERSON_UPDATED, ids=[person.pk]
+    )
     return person
 
 

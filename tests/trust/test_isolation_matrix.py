@@ -80,6 +80,11 @@ def test_no_url_reaches_another_workspaces_data(
     from imports.models import ImportJob
 
     assert ImportJob.objects.get(pk=workspace_a["import_job"]).status == ImportJob.Status.READY
+    from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
+
+    assert ApiToken.objects.get(pk=workspace_a["api_token"]).revoked_at is None
+    assert WebhookEndpoint.objects.get(pk=workspace_a["webhook"]).enabled
+    assert WebhookDelivery.objects.get(pk=workspace_a["webhook_delivery"]).state == "failed"
 
 
 @pytest.mark.django_db

@@ -22,20 +22,33 @@ PUBLIC = {
     "digests:action", "digests:unsubscribe", "exports:feed",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
+# The API (/api/), reached with a bearer token, not a session: tests/trust/test_api_matrix.py
+# walks its routes (``api_patterns``) with tokens as these walk the pages with sessions.
+API_NAMESPACE = "api"
 
 
-def url_patterns(resolvers: list | None = None, namespace: str = "") -> list[tuple[str, list[str]]]:
-    """(namespaced name, argument names) of every named URL but the admin's."""
+def url_patterns(
+    resolvers: list | None = None, namespace: str = "", *, api: bool = False
+) -> list[tuple[str, list[str]]]:
+    """(namespaced name, argument names) of every named URL but the admin's; the API's routes
+    only with ``api`` (then only those)."""
     found = []
     for entry in get_resolver().url_patterns if resolvers is None else resolvers:
         if isinstance(entry, URLResolver):
             if entry.namespace == "admin" or (entry.app_name or "") == "admin":
                 continue
+            if not namespace and (entry.namespace == API_NAMESPACE) != api:
+                continue
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            found += url_patterns(entry.url_patterns, ns)
-        elif isinstance(entry, URLPattern) and entry.name:
+            found += url_patterns(entry.url_patterns, ns, api=api)
+        elif isinstance(entry, URLPattern) and entry.name and not (api and not namespace):
             found.append((namespace + entry.name, list(entry.pattern.converters)))
     return found
+
+
+def api_patterns() -> list[tuple[str, list[str]]]:
+    """(name, argument names) of every route of the API."""
+    return url_patterns(api=True)
 
 
 def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: str) -> dict[str, int]:
@@ -65,7 +78,21 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         workspace=workspace, user=owner, file_name=f"{text}.vcf", data=card, background=False
     )
     import_services.import_read(job_id=job.pk)
+    from api import services as api_services
+
+    api_token, _ = api_services.token_create(user=owner, workspace=workspace, name=text)
+    from api.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace, url=f"https://example.com/{text}", events=["person.created"], secret="whsec_AAAA"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="person.created", event_key=text, message_id=f"msg_{text}", state="failed"
+    )
     return {
+        "webhook": endpoint.pk,
+        "webhook_delivery": delivery.pk,
+        "api_token": api_token.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -92,6 +119,14 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
         "reminders:follow_up": "follow_up",
         "reminders:cadence_delete": "cadence",
         "people:company": "company",
+        "api_settings:token_revoke": "api_token",
+        "api_settings:webhook_": "webhook",
+        "api_settings:delivery_redeliver": "webhook_delivery",
+        "api:company": "company",
+        "api:conversation": "interaction",
+        "api:need": "need",
+        "api:promise": "promise",
+        "api:follow_up": "follow_up",
     }
     pk_kind = "person"
     for prefix, kind in sorted(by_view.items(), key=lambda item: -len(item[0])):
