@@ -80,6 +80,10 @@ def test_no_url_reaches_another_workspaces_data(
     from imports.models import ImportJob
 
     assert ImportJob.objects.get(pk=workspace_a["import_job"]).status == ImportJob.Status.READY
+    from inbound.models import ApprovedSender, InboundMessage
+
+    assert InboundMessage.objects.get(pk=workspace_a["inbound_message"]).status == InboundMessage.Status.UNMATCHED
+    assert ApprovedSender.objects.filter(pk=workspace_a["inbound_sender"]).exists()
 
 
 @pytest.mark.django_db

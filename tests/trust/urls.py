@@ -65,7 +65,21 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         workspace=workspace, user=owner, file_name=f"{text}.vcf", data=card, background=False
     )
     import_services.import_read(job_id=job.pk)
+    from inbound import services as inbound_services
+
+    inbox = inbound_services.address_for(workspace=workspace, user=owner)
+    sender = inbound_services.sender_approve(address=inbox, email="owner.alias@example.com")
+    unmatched = inbound_services.message_receive(
+        raw=(
+            f"From: {owner.email}\r\nTo: {text} <new@example.com>\r\nSubject: {text}\r\n"
+            f"Content-Type: text/html\r\n\r\n<p>{text}</p>\r\n"
+        ).encode(),
+        recipients=[inbox.email],
+    )
+    assert unmatched is not None
     return {
+        "inbound_message": unmatched.pk,
+        "inbound_sender": sender.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -92,6 +106,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
         "reminders:follow_up": "follow_up",
         "reminders:cadence_delete": "cadence",
         "people:company": "company",
+        "inbound:message": "inbound_message",
+        "inbound:sender": "inbound_sender",
     }
     pk_kind = "person"
     for prefix, kind in sorted(by_view.items(), key=lambda item: -len(item[0])):
