@@ -103,6 +103,7 @@ TEMPLATES = [
                 "crm.context_processors.workspace",
                 "interactions.context_processors.quick_log",
                 "reminders.context_processors.notifications",
+                "inbound.context_processors.mailbox",
             ],
             # Dates are written in the user's style everywhere (crm/dateformats.py), emails too.
             "builtins": ["crm.templatetags.userdates"],

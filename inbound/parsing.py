@@ -138,7 +138,12 @@ def addresses(msg: Message, name: str) -> list[Address]:
     found: list[Address] = []
     try:
         header = msg[name]
-        pairs = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]
+        if header is None:
+            return []
+        if hasattr(header, "addresses"):
+            pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
+        else:  # Delivered-To, X-Original-To: headers the parser does not know hold addresses
+            pairs = getaddresses([_raw_header(msg, name)])
     except Exception:  # a header the parser cannot split: fall back to the forgiving splitter
         pairs = getaddresses([_raw_header(msg, name)])
     for display, addr in pairs:

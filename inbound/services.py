@@ -147,19 +147,30 @@ def message_receive(
         log.warning("inbound: dropped a message for %s: no such logging address", ", ".join(candidates) or "nobody")
         return None
     kept, truncated = _cut(raw)
-    with transaction.atomic():
-        message = InboundMessage(
-            workspace=address.workspace,
-            user=address.user,
-            source=source,
-            source_key=source_key,
-            raw=kept,
-            size=len(raw),
-            truncated=truncated,
-        )
-        message.full_clean(exclude=["raw"])
-        message.save()
+    try:
+        message = _keep(address, raw, kept, truncated, source, source_key)
+    except IntegrityError:
+        # Two fetches of one IMAP message at once: the first one's row is the one.
+        return InboundMessage.objects.get(source_key=source_key)
     return message_process(message_id=message.pk)
+
+
+@transaction.atomic
+def _keep(
+    address: InboundAddress, raw: bytes, kept: bytes, truncated: bool, source: str, source_key: str
+) -> InboundMessage:
+    message = InboundMessage(
+        workspace=address.workspace,
+        user=address.user,
+        source=source,
+        source_key=source_key,
+        raw=kept,
+        size=len(raw),
+        truncated=truncated,
+    )
+    message.full_clean(exclude=["raw", "source_key"])
+    message.save()
+    return message
 
 
 def message_process(*, message_id: int) -> InboundMessage:
