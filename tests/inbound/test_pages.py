@@ -82,3 +82,20 @@ def test_a_teammate_cannot_open_someone_elses_unmatched_email(
     assert message is not None
     assert member_client.get(reverse("inbound:message", args=[message.pk])).status_code == 404
     assert member_client.get(reverse("inbound:message_attach", args=[message.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_the_settings_page_reads_a_fixed_number_of_queries(
+    owner: User, owner_client: Client, address: InboundAddress, count: int, django_assert_max_num_queries: object
+) -> None:
+    for i in range(count):
+        services.sender_approve(address=address, email=f"me{i}@work.example")
+        services.message_receive(
+            raw=eml(owner.email, f"new{i}@example.com", subject=f"S{i}"), recipients=[address.email]
+        )
+        services.message_receive(
+            raw=eml("x@spam.example", "a@example.com", subject=f"X{i}"), recipients=[address.email]
+        )
+    with django_assert_max_num_queries(14):  # type: ignore[operator]
+        response = owner_client.get(reverse("inbound:settings"))
+    assert response.content.decode().count("Choose who") == count
