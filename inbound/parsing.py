@@ -368,7 +368,7 @@ HEADER_KEYS = {
 }  # fmt: skip
 KEY_OF = {word: key for key, words in HEADER_KEYS.items() for word in words}
 HEADER_LINE = re.compile(r"^\s*([^\W\d_][^:]{0,20}?)\s?:\s*(.*)$")
-EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*")
 
 MONTHS = {
     # German, French, Italian, Spanish, Dutch, Czech (genitive) month names to English.

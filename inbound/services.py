@@ -248,6 +248,9 @@ def _read(message: InboundMessage) -> None:
     if original is not None and original.is_bounce:
         _finish(message, Status.IGNORED, "The forwarded message is a bounce (delivery report).")
         return
+    if original is not None and original.sender and original.sender[1] in _own_addresses():
+        _finish(message, Status.IGNORED, "The forwarded message was sent by Rapport itself.")
+        return
     if original is not None and not (original.sender and original.sender[1] in mine):
         message.direction = InboundMessage.Direction.RECEIVED
         people = [original.sender] if original.sender else []

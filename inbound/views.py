@@ -3,6 +3,7 @@ received email's original."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -32,6 +33,7 @@ def settings_page(request: WorkspaceRequest, approve_form: ApproveSenderForm | N
         "failed": selectors.messages_of(ws, user=user, status=Status.FAILED),
         "ignored": selectors.messages_of(ws, user=user, status=Status.IGNORED, limit=10),
         "mailbox": selectors.mailbox_health(),
+        "configured": bool(settings.INBOUND_ADDRESS),
     }
     return render(request, "inbound/settings.html", context, status=400 if approve_form else 200)
 

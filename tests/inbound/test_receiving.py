@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError
 
@@ -228,3 +229,18 @@ def test_inbound_address_prints_the_address_and_approves_senders(owner: User, ad
     assert address.email.startswith("log+")
     assert address.email.endswith("@rapport.example")
     assert list(address.approved.values_list("email", flat=True)) == ["me@work.example"]
+
+
+def test_a_forwarded_rapport_email_is_not_a_conversation(
+    owner: User, workspace: Workspace, address: InboundAddress
+) -> None:
+    body = (
+        f"---------- Forwarded message ---------\nFrom: {settings.DEFAULT_FROM_EMAIL}\n"
+        "Date: Mon, 30 Nov 2026 08:00:00 +0000\nSubject: Your week\nTo: " + owner.email + "\n\nCall Anna."
+    )
+    message = services.message_receive(
+        raw=eml(owner.email, address.email, subject="Fwd: Your week", body=body), recipients=[address.email]
+    )
+    assert message is not None
+    assert message.status == "ignored"
+    assert "Rapport itself" in message.reason
