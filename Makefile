@@ -32,7 +32,8 @@ test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed browser-tools
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# The browser tests need Debian's Chromium, Java (Nu HTML checker) and npm (axe-core, vnu-jar).
+# The browser tests need Debian's Chromium, Java (Nu HTML checker) and npm (axe-core, vnu-jar);
+# the inbound email tests a real IMAP server (Dovecot, started by tests/inbound/test_imap.py).
 # On a fresh Debian machine run as root, `make test` installs what is missing; elsewhere it says
 # what to install (the e2e tests then fail rather than skip).
 browser-tools:
@@ -40,6 +41,7 @@ browser-tools:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq $$missing fonts-noto-color-emoji; \

@@ -41,6 +41,18 @@ app.conf.beat_schedule = {
         "task": "imports.tasks.expire_import_uploads_task",
         "schedule": 60 * 60.0,
     },
+    # Email logged by BCC or forward: fetch INBOUND_IMAP_URL (nothing when unset). The issue
+    # promises "within a minute"; a run with no new mail is one IMAP SEARCH. Overlapping runs
+    # are harmless: each message's row is keyed by its UID.
+    "poll-mailbox": {
+        "task": "inbound.tasks.poll_mailbox_task",
+        "schedule": 60.0,
+    },
+    # Received email whose reader died (worker killed, database gone) is read again.
+    "sweep-inbound": {
+        "task": "inbound.tasks.sweep_inbound_task",
+        "schedule": 5 * 60.0,
+    },
     # Broker messages are hints: this sends them again for every row (email, test digest,
     # import) whose message was never sent or whose worker died. Once a minute bounds how
     # long a Redis outage delays the work after Redis is back; a sweep with nothing to do is

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "exports",
     "imports",
     "api",
+    "inbound",
     "devtools",
 ]
 
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "crm.context_processors.workspace",
                 "interactions.context_processors.quick_log",
                 "reminders.context_processors.notifications",
+                "inbound.context_processors.mailbox",
             ],
             # Dates are written in the user's style everywhere (crm/dateformats.py), emails too.
             "builtins": ["crm.templatetags.userdates"],
@@ -231,6 +233,16 @@ IMPORT_MAX_CONTACTS = env_int("IMPORT_MAX_CONTACTS", default=50_000)
 # An upload left waiting for its column mapping or go-ahead is deleted (file and rows) after this
 # many days: the bytes of someone's address book should not stay in the database for ever.
 IMPORT_UPLOAD_MAX_AGE_DAYS = env_int("IMPORT_UPLOAD_MAX_AGE_DAYS", default=7)
+
+# Email logged by BCC or forward (README "Log email by BCC or forward"). INBOUND_ADDRESS is the
+# one mailbox the deployment owns; each user's address is its plus-address (log+TOKEN@...).
+INBOUND_ADDRESS = env.str("INBOUND_ADDRESS", default="")
+# imaps://user:password@host:993/INBOX: Celery beat fetches that mailbox (empty: no polling).
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+# Where fetched messages go; empty keeps them in place, flagged as logged.
+INBOUND_IMAP_DONE_FOLDER = env.str("INBOUND_IMAP_DONE_FOLDER", default="")
+# A larger message keeps its header only (the conversation says it was cut).
+INBOUND_MAX_BYTES = env_int("INBOUND_MAX_BYTES", default=10 * 1024 * 1024, minimum=1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -85,6 +85,10 @@ def test_no_url_reaches_another_workspaces_data(
     assert ApiToken.objects.get(pk=workspace_a["api_token"]).revoked_at is None
     assert WebhookEndpoint.objects.get(pk=workspace_a["webhook"]).enabled
     assert WebhookDelivery.objects.get(pk=workspace_a["webhook_delivery"]).state == "failed"
+    from inbound.models import ApprovedSender, InboundMessage
+
+    assert InboundMessage.objects.get(pk=workspace_a["inbound_message"]).status == InboundMessage.Status.UNMATCHED
+    assert ApprovedSender.objects.filter(pk=workspace_a["inbound_sender"]).exists()
 
 
 @pytest.mark.django_db

@@ -17,11 +17,13 @@ from interactions.models import FollowUp, Interaction, Need, Promise
 from people.models import Person, ProfileFact, TagCadence
 from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
 
-# The viewer's own things, not the book's: their session, settings, workspaces, calendar link.
+# The viewer's own things, not the book's: their session, settings, workspaces, calendar link,
+# API tokens, email logging address and approved senders.
 PERSONAL = {
     "logout", "log_out_everywhere", "account_settings", "password_change", "password_change_done",
     "workspace_create", "workspace_switch", "exports:feed_create", "exports:feed_revoke", "digests:send_test",
     "digests:preview", "api_settings:tokens", "api_settings:token_revoke",
+    "inbound:rotate", "inbound:sender_approve", "inbound:sender_remove",
 }  # fmt: skip
 
 

@@ -89,10 +89,24 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event="person.created", event_key=text, message_id=f"msg_{text}", state="failed"
     )
+    from inbound import services as inbound_services
+
+    inbox = inbound_services.address_for(workspace=workspace, user=owner)
+    sender = inbound_services.sender_approve(address=inbox, email="owner.alias@example.com")
+    unmatched = inbound_services.message_receive(
+        raw=(
+            f"From: {owner.email}\r\nTo: {text} <new@example.com>\r\nSubject: {text}\r\n"
+            f"Content-Type: text/html\r\n\r\n<p>{text}</p>\r\n"
+        ).encode(),
+        recipients=[inbox.email],
+    )
+    assert unmatched is not None
     return {
         "webhook": endpoint.pk,
         "webhook_delivery": delivery.pk,
         "api_token": api_token.pk,
+        "inbound_message": unmatched.pk,
+        "inbound_sender": sender.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -127,6 +141,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
         "api:need": "need",
         "api:promise": "promise",
         "api:follow_up": "follow_up",
+        "inbound:message": "inbound_message",
+        "inbound:sender": "inbound_sender",
     }
     pk_kind = "person"
     for prefix, kind in sorted(by_view.items(), key=lambda item: -len(item[0])):

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class InboundConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "inbound"
+    verbose_name = "Inbound email"
