@@ -244,6 +244,7 @@ def people_bulk_update(
         Person.objects.filter(pk__in=ids).update(archived_at=None)
     else:
         raise ValidationError("Unknown action.")
+    events.publish(workspace=workspace, event=events.PERSON_UPDATED, ids=ids)
     return len(ids)
 
 

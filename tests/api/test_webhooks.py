@@ -216,3 +216,11 @@ def test_only_owners_manage_webhooks(
     assert outsider_client.post(f"{PAGE}{endpoint.pk}/delete/").status_code == 404
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert Membership.objects.get(user=owner).role == "owner"
+
+
+@pytest.mark.django_db
+def test_a_bulk_archive_tells_of_each_person_updated(owner_client: Client, workspace: Workspace, sink: Sink) -> None:
+    _endpoint(owner_client, sink.url, "person.updated")
+    people = [PersonFactory(workspace=workspace) for _ in range(2)]
+    owner_client.post("/people/bulk/", {"ids": [p.pk for p in people], "action": "archive"})
+    assert sorted(WebhookDelivery.objects.values_list("object_id", flat=True)) == sorted(p.pk for p in people)

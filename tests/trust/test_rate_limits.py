@@ -29,6 +29,9 @@ Request = Callable[[Client, int], HttpResponse]
 
 def _cases(owner: User, person_pk: int, invitation_pk: int) -> dict[str, tuple[bool, Request]]:
     """Limit name -> (signed in as the owner?, the i-th request)."""
+    from api import services as api_services
+
+    _, api_secret = api_services.token_create(user=owner, workspace=owner.current_workspace, name="limits")
 
     def sign_up(email: str, address: str) -> Callable[[Client], HttpResponse]:
         data = {"email": email, "display_name": "N", "password1": "x", "password2": "y", "time_zone": "UTC"}
@@ -69,6 +72,10 @@ def _cases(owner: User, person_pk: int, invitation_pk: int) -> dict[str, tuple[b
         "search_per_user (who might be interested)": search(reverse("interactions:interested"), topic="sail"),
         "search_per_user (merge)": search(reverse("people:merge", args=[person_pk]), q="Ann"),
         "search_per_user (top-bar search)": search(reverse("search:results"), q="Ann"),
+        "api_per_token": (
+            False,
+            lambda c, i: c.get(reverse("api:people"), headers={"Authorization": f"Bearer {api_secret}"}),
+        ),
     }
 
 
