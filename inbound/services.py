@@ -196,6 +196,13 @@ def message_process(*, message_id: int) -> InboundMessage:
     return InboundMessage.objects.get(pk=message_id)
 
 
+def message_retry(*, message: InboundMessage) -> InboundMessage:
+    """Read a could-not-log email again (after an upgrade that reads it, say)."""
+    if not InboundMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(status=Status.RECEIVED, reason=""):
+        raise ValidationError("Only an email that could not be logged is tried again.")
+    return message_process(message_id=message.pk)
+
+
 def messages_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Read again every message left received (its reader died); returns how many."""
     ids = list(

@@ -14,4 +14,5 @@ urlpatterns = [
     path("messages/<int:pk>/", views.message_detail, name="message"),
     path("messages/<int:pk>/raw/", views.message_raw, name="message_raw"),
     path("messages/<int:pk>/attach/", views.message_attach, name="message_attach"),
+    path("messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
 ]

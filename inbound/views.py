@@ -128,3 +128,16 @@ def message_attach(request: WorkspaceRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
     context = {"message": message, "attach_form": attach_form, "new_form": new_form}
     return render(request, "inbound/message_attach.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+@workspace_required
+def message_retry(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    message = get_for_workspace_or_404(request, InboundMessage.objects.filter(user=request.user), pk=pk)
+    try:
+        message = services.message_retry(message=message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Tried again: {message.get_status_display().lower()}. {message.reason}".strip())
+    return redirect("inbound:settings")

@@ -76,3 +76,33 @@ def test_a_bcc_lands_on_the_timeline_and_the_dashboard(
     expect(page.get_by_role("heading", name="The quote for 40 chairs")).to_be_visible()
     expect(page.get_by_text("quote-40@example.com")).to_be_visible()
     me.audit()
+
+
+def test_an_unmatched_email_becomes_a_new_person_on_a_phone(
+    visit: Callable[..., Visitor], anna: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = visit(phone=True)
+    page = me.page
+    user = User.objects.get()
+    log_in(me, user.email)
+    from inbound import services
+
+    address = services.address_for(workspace=anna.workspace, user=user).email
+    raw = (
+        b"From: sam@example.com\r\nTo: Nadia Amir <nadia@amir.example>\r\nSubject: Welcome aboard\r\n"
+        b"Date: Tue, 01 Dec 2026 14:45:00 +0000\r\nMessage-ID: <welcome@example.com>\r\n\r\nGlad to have you.\r\n"
+    )
+    assert pipe(raw, address, monkeypatch).startswith("Unmatched")
+
+    me.goto("/settings/email/")
+    unmatched = page.locator("section", has=page.get_by_role("heading", name="Unmatched email"))
+    expect(unmatched).to_contain_text("nadia@amir.example")
+    unmatched.get_by_role("link", name="Choose who").click()
+    expect(page.get_by_label("First name")).to_have_value("Nadia")
+    me.audit()
+    page.get_by_role("button", name="Add and log the email").click()
+    expect(page.get_by_text("Nadia added, with the email on their timeline.")).to_be_visible()
+    me.audit()
+    nadia = Person.objects.get(first_name="Nadia")
+    me.goto(nadia.get_absolute_url())
+    expect(page.locator("li", has_text="Welcome aboard").first).to_be_visible()

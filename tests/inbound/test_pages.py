@@ -99,3 +99,18 @@ def test_the_settings_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):  # type: ignore[operator]
         response = owner_client.get(reverse("inbound:settings"))
     assert response.content.decode().count("Choose who") == count
+
+
+def test_could_not_log_email_can_be_tried_again(
+    owner: User, owner_client: Client, address: InboundAddress, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person_with(workspace, "anna@example.com")
+    read = services._read
+    monkeypatch.setattr(services, "_read", lambda message: (_ for _ in ()).throw(ValueError("a bug")))
+    message = services.message_receive(raw=eml(owner.email, "anna@example.com"), recipients=[address.email])
+    assert message is not None
+    assert "a bug" in owner_client.get(reverse("inbound:settings")).content.decode()
+    monkeypatch.setattr(services, "_read", read)  # the bug is fixed
+    response = owner_client.post(reverse("inbound:message_retry", args=[message.pk]), follow=True)
+    assert "Tried again: logged" in response.content.decode()
+    assert Interaction.objects.count() == 1
