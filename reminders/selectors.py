@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.db.models import (
     Case,
-    DateField,
     F,
     IntegerField,
     Model,
@@ -22,13 +21,12 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Least, RowNumber
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from interactions.models import FollowUp, Interaction, Need, Promise
+from interactions.models import FollowUp, Interaction, Need, Promise, follow_up_due
 from people.dates import PartialDate, end_of_week
 from people.models import FamilyMember, ImportantDate, Person, Pet, TagCadence
 from people.stay_in_touch import (
@@ -79,13 +77,7 @@ def open_follow_ups(workspace: Workspace) -> QuerySet[FollowUpWithDue]:
     return (
         FollowUp.objects.for_workspace(workspace)
         .filter(done_at__isnull=True, person__archived_at__isnull=True)
-        .annotate(
-            due=Case(
-                When(snoozed_until__gt=F("due_on"), then=F("snoozed_until")),
-                default=F("due_on"),
-                output_field=DateField(),
-            )
-        )
+        .annotate(due=follow_up_due())
         .select_related("person")
     )
 
@@ -332,17 +324,16 @@ def dashboard(
     # long overdue list never hides what is due today.
     # Declared: the annotation's name is what lets the type checker see ``due`` through ``_owned``.
     open_ones: QuerySet[FollowUpWithDue] = _owned(open_follow_ups(workspace), owner, "person__owner")
-    follow_ups = open_ones.filter(due__lte=week_end)
-    part = Case(
-        When(due__lt=today, then=Value(0)),
-        When(due=today, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    ranked = follow_ups.annotate(
-        part=part, part_rank=Window(RowNumber(), partition_by=[part], order_by=[F("due").asc(), F("id").asc()])
-    )
-    items = [DueItem("follow_up", f.due, f.person, f) for f in ranked.filter(part_rank__lte=per_part)]
+    # One query a part, each a seek on the index followup_ws_open_due_at that reads the rows it
+    # keeps: a window over every due row sorted them all (6,815 to keep 33 at 100,000 people).
+    in_order = open_ones.order_by("due", "id")
+    items = []
+    for rows in (
+        in_order.filter(due__lt=today),
+        in_order.filter(due=today),
+        in_order.filter(due__gt=today, due__lte=week_end),
+    ):
+        items += [DueItem("follow_up", f.due, f.person, f) for f in rows[:per_part]]
 
     people_of = _owned(Person.objects.for_workspace(workspace), owner)
     people = with_stay_in_touch(reachable(people_of, today))
