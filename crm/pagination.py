@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet, Window
 
@@ -347,3 +348,26 @@ def _page(
         previous_cursor=encode_cursor(ordering, items[0]) if position is not None and items else "",
         preceding=position,
     )
+
+
+def counted_page(qs: QuerySet[Any], *, per_page: int, number: str | int | None) -> Page[Any]:
+    """An offset page (``?page=3``) counted in its own query with ``COUNT(*) OVER ()``.
+
+    For a ranked list whose every match is scored and sorted before the first row comes out
+    (who might be interested): the count is then free, where Django's Paginator would run the
+    whole match again for ``COUNT(*)``. One query; a page past the end gives the last page.
+    """
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    counted = qs.annotate(_page_total=Window(Count("pk")))
+    rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
+    if not rows and wanted > 1:
+        # Past the end (or the list shrank): count, then show the last page. Rare: two queries.
+        total = qs.count()
+        wanted = max(1, math.ceil(total / per_page))
+        rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
+    paginator: Paginator[Any] = Paginator(rows, per_page)
+    paginator.count = rows[0]._page_total if rows else 0  # type: ignore[misc]
+    return Page(rows, wanted, paginator)
