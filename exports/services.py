@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import vobject
 from django.conf import settings
@@ -19,7 +20,7 @@ from icalendar.parser import Contentline
 from crm import permissions
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from exports import backup
-from exports.models import CalendarFeed, new_token
+from exports.models import FEED_KINDS, CalendarFeed, new_token
 from interactions.models import FollowUp, Promise
 from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
@@ -211,7 +212,16 @@ def feed_for(*, user: User, workspace: Workspace, regenerate: bool = False) -> C
     feed, created = CalendarFeed.objects.get_or_create(user=user, workspace=workspace)
     if regenerate and not created:
         feed.token = new_token()
-        feed.save(update_fields=["token"])
+        feed.save(update_fields=["token", "updated_at"])
+    return feed
+
+
+def feed_choose(*, feed: CalendarFeed, kinds: Iterable[str], mine_only: bool) -> CalendarFeed:
+    """Which kinds of events the feed includes, and whether only the user's own people."""
+    feed.kinds = ",".join(kind for kind in FEED_KINDS if kind in set(kinds))
+    feed.mine_only = mine_only
+    feed.full_clean()
+    feed.save(update_fields=["kinds", "mine_only", "updated_at"])
     return feed
 
 
@@ -286,8 +296,14 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
     def name(first: str, last: str) -> str:
         return f"{first} {last}" if last else first
 
-    live = {"person__archived_at__isnull": True}
+    live: dict[str, Any] = {"person__archived_at__isnull": True}
     people = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True)
+    if feed.mine_only:  # "only my people": theirs, and everything about them
+        live["person__owner_id"] = feed.user_id
+        people = people.filter(owner_id=feed.user_id)
+    kinds = feed.kind_set
+    none = {"pk__in": []}
+    people = people.filter(**({} if "birthdays" in kinds else none))
     for pk, first, last, *dates in people.exclude(birthday_day__isnull=True, anniversary_day__isnull=True).values_list(
         "id", "first_name", "last_name", "birthday_day", "birthday_month", "birthday_year",
         "anniversary_day", "anniversary_month", "anniversary_year",
@@ -301,6 +317,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
     relations = dict(FamilyMember.Relation.choices)
     for pk, member, relation, day, month, year, person_id, first in (
         FamilyMember.objects.for_workspace(workspace)
+        .filter(**({} if "family" in kinds else none))
         .filter(birthday_day__isnull=False, birthday_month__isnull=False, **live)
         .values_list("id", "name", "relation", "birthday_day", "birthday_month", "birthday_year",
                      "person_id", "person__first_name")
@@ -310,6 +327,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         cal.yearly(f"family-{pk}@{host}", summary, day, month, year, url(person_id))
     for pk, pet, species, day, month, year, person_id, first in (
         Pet.objects.for_workspace(workspace)
+        .filter(**({} if "family" in kinds else none))
         .filter(birthday_day__isnull=False, birthday_month__isnull=False, **live)
         .values_list("id", "name", "species", "birthday_day", "birthday_month", "birthday_year",
                      "person_id", "person__first_name")
@@ -319,6 +337,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         cal.yearly(f"pet-{pk}@{host}", summary, day, month, year, url(person_id))
     for pk, text, day, month, year, person_id, first, last in (
         ImportantDate.objects.for_workspace(workspace)
+        .filter(**({} if "dates" in kinds else none))
         .filter(**live)
         .values_list("id", "label", "date_day", "date_month", "date_year", "person_id",
                      "person__first_name", "person__last_name")
@@ -327,6 +346,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         cal.yearly(f"date-{pk}@{host}", f"{name(first, last)}: {text}", day, month, year, url(person_id))
     for pk, note, due_on, snoozed_until, person_id, first, last in (
         FollowUp.objects.for_workspace(workspace)
+        .filter(**({} if "follow_ups" in kinds else none))
         .filter(done_at__isnull=True, **live)
         .values_list("id", "note", "due_on", "snoozed_until", "person_id", "person__first_name", "person__last_name")
         .iterator(chunk_size=CHUNK)
@@ -336,6 +356,7 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
         cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
     for pk, direction, text, promised_on, person_id, first, last, maker_id, maker_name, maker_email in (
         Promise.objects.for_workspace(workspace)
+        .filter(**({} if "promises" in kinds else none))
         .filter(kept_at__isnull=True, due_on__isnull=False, **live)
         .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name",
                      "made_by_id", "made_by__display_name", "made_by__email")
