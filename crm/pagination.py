@@ -199,6 +199,7 @@ def keyset_page(
     before: str = "",
     count_with_rows: bool = False,
     estimate_over: int | None = None,
+    count_qs: QuerySet[Any] | None = None,
 ) -> KeysetPage:
     """The page after the ``after`` cursor (or before ``before``; else the first page).
 
@@ -210,7 +211,9 @@ def keyset_page(
     anyway; wrong for a plain list an index reads in order, which would then read every row.
 
     ``estimate_over``: past this many rows, an estimated total on PostgreSQL (see the module's
-    comment); still two queries whatever the size of the book.
+    comment); still two queries whatever the size of the book. ``count_qs``: the same rows
+    without what only the page shows (annotations, joins), for the counts to read from an index
+    alone.
     """
     model = qs.model
     position = decode_cursor(ordering, model, after or before) if (after or before) else None
@@ -219,7 +222,9 @@ def keyset_page(
     rows = qs.order_by(*walk.order_by())
     counting = qs.order_by()
     if estimate_over is not None and connections[qs.db].vendor == "postgresql":
-        return _estimated_page(qs, ordering, position, backwards, per_page=per_page, cap=estimate_over)
+        return _estimated_page(
+            qs, ordering, position, backwards, per_page=per_page, cap=estimate_over, count_qs=count_qs
+        )
     if position is None and count_with_rows:
         fetched = list(rows.annotate(_keyset_total=Window(Count("pk")))[: per_page + 1])
         total = fetched[0]._keyset_total if fetched else 0
@@ -286,8 +291,10 @@ def _estimated_page(
     *,
     per_page: int,
     cap: int,
+    count_qs: QuerySet[Any] | None = None,
 ) -> KeysetPage:
     """A page whose total may be an estimate, numbered by counting (capped) the rows before it."""
+    counting = qs if count_qs is None else count_qs
     walk = ordering.reversed() if backwards else ordering
     rows = qs.order_by(*walk.order_by())
     preceding = None
@@ -295,8 +302,8 @@ def _estimated_page(
         rows = rows.filter(walk.after(position))
         # The rows before the cursor in the list's order, read backwards from it by the index.
         earlier = ordering.reversed()
-        preceding = qs.filter(earlier.after(position)).order_by(*earlier.order_by())
-    total, estimated, before = _capped_counts(qs, preceding, cap)
+        preceding = counting.filter(earlier.after(position)).order_by(*earlier.order_by())
+    total, estimated, before = _capped_counts(counting.order_by(*ordering.order_by()), preceding, cap)
     fetched = list(rows[: per_page + 1])
     more = len(fetched) > per_page
     items = fetched[:per_page]

@@ -65,6 +65,7 @@ def person_list(request: WorkspaceRequest) -> HttpResponse:
         # Everyone, in any order: "about 100,000 people" past the cap, as search engines do. A
         # filtered or searched list, whose count a user acts on, is counted exactly.
         estimate_over=ESTIMATE_OVER if set(values) <= {"sort"} else None,
+        count_qs=Person.objects.for_workspace(request.workspace).filter(archived_at__isnull=True),
     )
     people_selectors.with_tag_names(page.object_list)
     query_string = request.GET.copy()
