@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import vobject
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -62,60 +61,70 @@ def _vcard_date(value: PartialDate) -> str:
     return f"{value.year:04d}{value.month:02d}{value.day:02d}" if value.year else f"--{value.month:02d}{value.day:02d}"
 
 
+_VCARD_SPECIAL = re.compile(r"[\\,;\r\n]")
+_NOTE_GAP = "\n\n"  # between the notes and each profile fact
+
+
+def _vtext(value: str) -> str:
+    """RFC 6350 TEXT: backslash, comma, semicolon and line breaks escaped (most values have none)."""
+    if not _VCARD_SPECIAL.search(value):
+        return value
+    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """A content line folded at 75 octets (RFC 6350 3.2), ending in CRLF."""
+    if len(line) <= 75 and (line.isascii() or len(line.encode()) <= 75):
+        return line + "\r\n"
+    return Contentline(line).to_ical().decode() + "\r\n"  # icalendar's folding: the same rule
+
+
 def vcard(person: Person) -> str:
-    """One vCard 4.0 for a person."""
-    card = vobject.vCard()
-    card.add("version").value = "4.0"
-    card.add("fn").value = person.full_name
-    card.add("n").value = vobject.vcard.Name(family=person.last_name, given=person.first_name)
+    """One vCard 4.0 for a person, written line by line: vobject's objects cost about 1 ms a
+    card (100 s for a book of 100,000); the lines are the ones it wrote, and the round-trip
+    tests read them back with the importer."""
+    lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_vtext(person.full_name)}"]
+    lines.append(f"N:{_vtext(person.last_name)};{_vtext(person.first_name)};;;")
     if person.nickname:
-        card.add("nickname").value = person.nickname
+        lines.append(f"NICKNAME:{_vtext(person.nickname)}")
     if person.company:
-        card.add("org").value = [person.company.name]
+        lines.append(f"ORG:{_vtext(person.company.name)}")
     if person.job_title:
-        card.add("title").value = person.job_title
-    kinds = {"email": "email", "phone": "tel", "website": "url", "social": "url"}
+        lines.append(f"TITLE:{_vtext(person.job_title)}")
+    kinds = {"email": "EMAIL", "phone": "TEL", "website": "URL", "social": "URL", "address": "ADR"}
     groups = 0
     for method in person.contact_methods.all():
         types, custom = _label_types(method.label)
+        prefix = ""
         if custom:  # a label of the user's own: Apple's grouped label, which Google and Apple read
             groups += 1
-            group = f"item{groups}"
-            card.add("x-ablabel", group=group).value = custom
-        else:
-            group = None
+            prefix = f"item{groups}."
+            lines.append(f"{prefix}X-ABLABEL:{_vtext(custom)}")
+        params = (f";TYPE={','.join(types)}" if types else "") + (";PREF=1" if method.is_primary else "")
+        value = _vtext(method.value)
         if method.kind == ContactMethod.Kind.ADDRESS:
-            line = card.add("adr", group=group)
-            line.value = vobject.vcard.Address(street=method.value)
-        else:
-            line = card.add(kinds[method.kind], group=group)
-            line.value = method.value
-        if types:
-            line.params["TYPE"] = types
-        if method.is_primary:
-            line.params["PREF"] = ["1"]
+            value = f";;{value};;;;"  # the whole address as the street: post box, extended, street, ...
+        lines.append(f"{prefix}{kinds[method.kind]}{params}:{value}")
     if person.birthday:
-        card.add("bday").value = _vcard_date(person.birthday)
+        lines.append(f"BDAY:{_vcard_date(person.birthday)}")
     if person.anniversary:
-        card.add("anniversary").value = _vcard_date(person.anniversary)
+        lines.append(f"ANNIVERSARY:{_vcard_date(person.anniversary)}")
     tags = list(person.tags.all())
     if labels := [t.name for t in tags if t.kind == Tag.Kind.LABEL]:
-        card.add("categories").value = labels
+        lines.append("CATEGORIES:" + ",".join(_vtext(label) for label in labels))
     for interest in (t.name for t in tags if t.kind == Tag.Kind.INTEREST):
-        card.add("interest").value = interest  # RFC 6715: what they care about is not a group
+        lines.append(f"INTEREST:{_vtext(interest)}")  # RFC 6715: what they care about is not a group
     for member in person.family.all():
-        related = card.add("related")
-        related.value = member.name
-        related.params["TYPE"] = [
-            member.relation if member.relation in {"spouse", "child", "parent", "sibling"} else "kin"
-        ]
-        related.params["VALUE"] = ["text"]
+        relation = member.relation if member.relation in {"spouse", "child", "parent", "sibling"} else "kin"
+        lines.append(f"RELATED;TYPE={relation};VALUE=text:{_vtext(member.name)}")
     notes = [person.notes] if person.notes else []
     notes += [f"{f.label}: {f.value}" for f in person.facts.all()]
     if notes:
-        card.add("note").value = "\n\n".join(notes)
-    card.add("uid").value = f"urn:rapport:person:{person.workspace_id}:{person.pk}"
-    return card.serialize()
+        lines.append(f"NOTE:{_vtext(_NOTE_GAP.join(notes))}")
+    lines.append(f"UID:urn:rapport:person:{person.workspace_id}:{person.pk}")
+    lines.append("END:VCARD")
+    return "".join(_fold(line) for line in lines)
 
 
 # TYPE values RFC 6350 defines for emails, phones, addresses and URLs; "mobile" is a cell.
