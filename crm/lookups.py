@@ -15,10 +15,10 @@ from django.db.models import Field, Lookup
 
 
 @Field.register_lookup
-class InIds(Lookup):  # type: ignore[type-arg]
+class InIds(Lookup):
     lookup_name = "in_ids"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         if not rhs.startswith("("):

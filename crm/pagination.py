@@ -267,7 +267,7 @@ def _capped_counts(qs: QuerySet[Any], preceding: QuerySet[Any] | None, cap: int)
         parts.append(f"SELECT COUNT(*) AS n FROM ({sql}) AS capped")  # noqa: S608 - the ORM's own SQL
         params.extend(part_params)
     everything, everything_params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
-    estimate_of = connection.ops.compose_sql(everything, everything_params)
+    estimate_of = connection.ops.compose_sql(everything, everything_params)  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT total.n, before.n, CASE WHEN total.n > %s THEN rapport_row_estimate(%s) END "  # noqa: S608
@@ -376,5 +376,5 @@ def counted_page(qs: QuerySet[Any], *, per_page: int, number: str | int | None) 
         wanted = max(1, math.ceil(total / per_page))
         rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
     paginator: Paginator[Any] = Paginator(rows, per_page)
-    paginator.count = rows[0]._page_total if rows else 0  # type: ignore[misc]
+    paginator.count = rows[0]._page_total if rows else 0
     return Page(rows, wanted, paginator)

@@ -58,9 +58,7 @@ class FeedChange(WorkspaceScoped):
     constraint, so deleting a workspace (whose cascades append rows too) never trips on it.
     """
 
-    workspace = models.ForeignKey(  # type: ignore[assignment]
-        "crm.Workspace", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    workspace = models.ForeignKey("crm.Workspace", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

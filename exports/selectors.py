@@ -36,7 +36,7 @@ def feed_for_token(token: str) -> CalendarFeed | None:
         )
         .first()
     )
-    if calendar is None or not calendar.user.is_active or not calendar.is_member:  # type: ignore[attr-defined]
+    if calendar is None or not calendar.user.is_active or not calendar.is_member:
         return None
     return calendar
 

@@ -172,12 +172,12 @@ def upcoming_dates(
     days: int,
     owner: User | None = None,
     limit: int | None = None,
-    relatives: bool = True,
+    with_relatives: bool = True,
 ) -> list[DateItem]:
     """Dates in the next ``days`` days, in four small queries on (month, day) indexes.
 
     With ``limit``, the ``limit`` soonest only (a page shows those; the scheduler wants all).
-    ``relatives=False``: the people's own dates only, not their family's and pets' birthdays.
+    ``with_relatives=False``: the people's own dates only, not their family's and pets' birthdays.
     """
     window = _window(today, days)
     items: list[DateItem] = []
@@ -197,7 +197,7 @@ def upcoming_dates(
         (FamilyMember.objects.for_workspace(workspace), "family", "relation"),
         (Pet.objects.for_workspace(workspace), "pet", "species"),
     )
-    for of_workspace, key, what in relative_kinds if relatives else ():
+    for of_workspace, key, what in relative_kinds if with_relatives else ():
         relatives = _owned(of_workspace.filter(person__archived_at__isnull=True), owner, "person__owner")
         # django-stubs reads a FamilyMember-or-Pet queryset as their abstract base, which has
         # neither field; both models have both.
@@ -450,7 +450,7 @@ def calendar_month(
     for f in follow_ups.order_by("due", "id")[:500]:
         by_day.setdefault(f.due, []).append(f)
     dates_by_day: dict[date, list[DateItem]] = {}
-    for item in upcoming_dates(workspace, today=first, days=(last - first).days, owner=owner, relatives=False):
+    for item in upcoming_dates(workspace, today=first, days=(last - first).days, owner=owner, with_relatives=False):
         dates_by_day.setdefault(item.on, []).append(item)
     relatives = relative_birthdays_by_day(workspace, first=first, last=last, owner=owner)
     return [
@@ -472,5 +472,6 @@ def calendar_month(
 def calendar_day(workspace: Workspace, *, day: date, owner: User | None = None) -> CalendarDay:
     """Everything on one day: its follow-ups and every date, the family's and pets' too."""
     open_ones: QuerySet[FollowUpWithDue] = _owned(open_follow_ups(workspace), owner, "person__owner")
-    follow_ups = list(open_ones.filter(due=day).order_by("id")[:500])
+    follow_ups: list[FollowUp] = []
+    follow_ups.extend(open_ones.filter(due=day).order_by("id")[:500])
     return CalendarDay(day, True, follow_ups, upcoming_dates(workspace, today=day, days=0, owner=owner))
