@@ -76,7 +76,8 @@ demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 
-# Page timings and query counts at 100 and 10,000 people; needs PostgreSQL in DATABASE_URL.
+# Page timings and query counts at 100, 10,000 and 100,000 people (BENCH_SIZES=100,10000 to choose);
+# needs PostgreSQL in DATABASE_URL. The 100,000-person book (1,000,000 conversations) seeds once, in minutes.
 bench: export SECRET_KEY ?= bench-only-not-secret
 bench: export SITE_URL ?= http://127.0.0.1:8000
 bench: $(VENV)/.installed

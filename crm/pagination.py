@@ -7,6 +7,13 @@ answers by seeking straight to that spot. Links carry that position as an opaque
 (``?after=...``), so a URL still names one page and can be shared; "Page 3 of 200" is
 counted, in the same query as the total.
 
+Counting is the one part that grows with the book: a count reads every row. Past
+``estimate_over`` rows a list may instead say "about 100,000 people", as search engines do:
+on PostgreSQL one statement counts at most that many rows (the rows before the page too, for
+its number) and asks the planner's estimate only when the cap is reached, so page 1 of a book
+of 100,000 costs what it costs at 10,000. SQLite, and every list that does not ask, counts
+exactly.
+
 Every ordering ends with the primary key, so no two rows tie and no row is skipped or shown
 twice at a page boundary. NULLs sort where the ordering says (first or last), on SQLite and
 PostgreSQL alike. django-cursor-pagination was considered: it only sorts NULLs last and its
@@ -25,6 +32,8 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Count, F, Field, Model, OrderBy, Q, QuerySet, Window
 
 from crm.middleware import CONTROL_CHARACTERS
@@ -157,6 +166,9 @@ class KeysetPage:
     # The position of the row just before this page (None on the first page): the timeline
     # shows the events between it and this page's rows.
     preceding: list[Any] | None = None
+    # ``count`` is the planner's estimate, rounded ("about 100,000"); ``number`` is 0 when the
+    # page is too far in to be numbered cheaply.
+    estimated: bool = False
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
@@ -186,6 +198,8 @@ def keyset_page(
     after: str = "",
     before: str = "",
     count_with_rows: bool = False,
+    estimate_over: int | None = None,
+    count_qs: QuerySet[Any] | None = None,
 ) -> KeysetPage:
     """The page after the ``after`` cursor (or before ``before``; else the first page).
 
@@ -195,6 +209,11 @@ def keyset_page(
     ``count_with_rows``: on the first page, count in the rows' own query (``COUNT(*) OVER ()``),
     one query instead of two. Right for a search, whose matches are all read to be sorted
     anyway; wrong for a plain list an index reads in order, which would then read every row.
+
+    ``estimate_over``: past this many rows, an estimated total on PostgreSQL (see the module's
+    comment); still two queries whatever the size of the book. ``count_qs``: the same rows
+    without what only the page shows (annotations, joins), for the counts to read from an index
+    alone.
     """
     model = qs.model
     position = decode_cursor(ordering, model, after or before) if (after or before) else None
@@ -202,6 +221,10 @@ def keyset_page(
     walk = ordering.reversed() if backwards else ordering
     rows = qs.order_by(*walk.order_by())
     counting = qs.order_by()
+    if estimate_over is not None and connections[qs.db].vendor == "postgresql":
+        return _estimated_page(
+            qs, ordering, position, backwards, per_page=per_page, cap=estimate_over, count_qs=count_qs
+        )
     if position is None and count_with_rows:
         fetched = list(rows.annotate(_keyset_total=Window(Count("pk")))[: per_page + 1])
         total = fetched[0]._keyset_total if fetched else 0
@@ -230,6 +253,87 @@ def keyset_page(
     )
 
 
+def _capped_counts(qs: QuerySet[Any], preceding: QuerySet[Any] | None, cap: int) -> tuple[int, bool, int | None]:
+    """(total, estimated, rows in ``preceding``): one PostgreSQL statement that reads at most
+    ``cap`` + 1 rows of each, with the planner's estimate of the total once the cap is reached.
+    The rows in ``preceding`` are None past the cap."""
+    connection = connections[qs.db]
+    parts, params = [], []
+    for part in (qs, preceding):
+        if part is None:
+            parts.append("SELECT 0 AS n")
+            continue
+        sql, part_params = part.values("pk")[: cap + 1].query.get_compiler(using=qs.db).as_sql()
+        parts.append(f"SELECT COUNT(*) AS n FROM ({sql}) AS capped")  # noqa: S608 - the ORM's own SQL
+        params.extend(part_params)
+    everything, everything_params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
+    estimate_of = connection.ops.compose_sql(everything, everything_params)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT total.n, before.n, CASE WHEN total.n > %s THEN rapport_row_estimate(%s) END "  # noqa: S608
+            f"FROM ({parts[0]}) AS total, ({parts[1]}) AS before",
+            [cap, estimate_of, *params],
+        )
+        counted, before, estimate = cursor.fetchone()
+    if counted <= cap:
+        return counted, False, before
+    # Never "about 9,000" for a list known to hold more than the cap; two significant figures.
+    estimate = max(int(estimate or 0), cap + 1)
+    rounded = round(estimate, 2 - len(str(estimate)))
+    return rounded, True, before if before <= cap else None
+
+
+def _estimated_page(
+    qs: QuerySet[Any],
+    ordering: Ordering,
+    position: list[Any] | None,
+    backwards: bool,
+    *,
+    per_page: int,
+    cap: int,
+    count_qs: QuerySet[Any] | None = None,
+) -> KeysetPage:
+    """A page whose total may be an estimate, numbered by counting (capped) the rows before it."""
+    counting = qs if count_qs is None else count_qs
+    walk = ordering.reversed() if backwards else ordering
+    rows = qs.order_by(*walk.order_by())
+    preceding = None
+    if position is not None:
+        rows = rows.filter(walk.after(position))
+        # The rows before the cursor in the list's order, read backwards from it by the index.
+        earlier = ordering.reversed()
+        preceding = counting.filter(earlier.after(position)).order_by(*earlier.order_by())
+    total, estimated, before = _capped_counts(counting.order_by(*ordering.order_by()), preceding, cap)
+    fetched = list(rows[: per_page + 1])
+    more = len(fetched) > per_page
+    items = fetched[:per_page]
+    if backwards:
+        items.reverse()
+        number = 0 if before is None else max(0, before - len(items)) // per_page + 1
+        return KeysetPage(
+            object_list=items,
+            number=number,
+            count=total,
+            per_page=per_page,
+            next_cursor=encode_cursor(ordering, items[-1]) if items else "",
+            previous_cursor=encode_cursor(ordering, items[0]) if more and items else "",
+            preceding=ordering.position(fetched[-1]) if more else None,
+            estimated=estimated,
+        )
+    # Forward: the rows before this page are those before the cursor's row, and that row.
+    number = 1 if position is None else (0 if before is None else (before + 1) // per_page + 1)
+    return KeysetPage(
+        object_list=items,
+        number=number,
+        count=total,
+        per_page=per_page,
+        next_cursor=encode_cursor(ordering, items[-1]) if more and items else "",
+        previous_cursor=encode_cursor(ordering, items[0]) if position is not None and items else "",
+        preceding=position,
+        estimated=estimated,
+    )
+
+
 def _page(
     ordering: Ordering,
     fetched: list[Any],
@@ -251,3 +355,26 @@ def _page(
         previous_cursor=encode_cursor(ordering, items[0]) if position is not None and items else "",
         preceding=position,
     )
+
+
+def counted_page(qs: QuerySet[Any], *, per_page: int, number: str | int | None) -> Page[Any]:
+    """An offset page (``?page=3``) counted in its own query with ``COUNT(*) OVER ()``.
+
+    For a ranked list whose every match is scored and sorted before the first row comes out
+    (who might be interested): the count is then free, where Django's Paginator would run the
+    whole match again for ``COUNT(*)``. One query; a page past the end gives the last page.
+    """
+    try:
+        wanted = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        wanted = 1
+    counted = qs.annotate(_page_total=Window(Count("pk")))
+    rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
+    if not rows and wanted > 1:
+        # Past the end (or the list shrank): count, then show the last page. Rare: two queries.
+        total = qs.count()
+        wanted = max(1, math.ceil(total / per_page))
+        rows = list(counted[(wanted - 1) * per_page : wanted * per_page])
+    paginator: Paginator[Any] = Paginator(rows, per_page)
+    paginator.count = rows[0]._page_total if rows else 0
+    return Page(rows, wanted, paginator)

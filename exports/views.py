@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.http import require_POST
 
 from crm import permissions
@@ -18,6 +20,7 @@ from crm.access import workspace_required
 from crm.permissions import any_role
 from crm.requests import WorkspaceRequest
 from exports import selectors, services
+from exports.forms import FeedChoicesForm
 from people.forms import PersonFilterForm
 from people.models import Person
 
@@ -42,6 +45,7 @@ def export_page(request: WorkspaceRequest) -> HttpResponse:
     context = {
         "feed": feed,
         "feed_url": feed_url,
+        "feed_choices": FeedChoicesForm.for_feed(feed) if feed else None,
         "query_string": request.GET.urlencode(),
         # Named where the page says what only an owner can do.
         "owners": [] if request.membership.is_owner else permissions.workspace_owners(request.workspace),
@@ -79,7 +83,16 @@ def workspace_backup(request: WorkspaceRequest) -> StreamingHttpResponse:
 @any_role  # the calendar link is the user's own: a viewer has one too
 def feed_create(request: WorkspaceRequest) -> HttpResponse:
     regenerate = request.POST.get("regenerate") == "1"
-    services.feed_for(user=request.user, workspace=request.workspace, regenerate=regenerate)
+    calendar = services.feed_for(user=request.user, workspace=request.workspace, regenerate=regenerate)
+    if request.POST.get("choices") == "1":  # the feed's choices form posts here too: one door for the link
+        form = FeedChoicesForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(str(error) for error in errors))
+            return redirect("exports:page")
+        services.feed_choose(feed=calendar, kinds=form.cleaned_data["kinds"], mine_only=form.cleaned_data["mine_only"])
+        messages.success(request, "Calendar feed updated: calendar apps show the change at their next refresh.")
+        return redirect("exports:page")
     messages.success(
         request, "New calendar link made: the old one no longer works." if regenerate else "Calendar link ready."
     )
@@ -96,9 +109,17 @@ def feed_revoke(request: WorkspaceRequest) -> HttpResponse:
 
 
 def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed; a poll that changed nothing since the app's copy is a 304 after one query."""
     calendar = selectors.feed_for_token(token)
     if calendar is None:
         raise Http404("No such calendar.")
-    response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
+    etag = selectors.feed_etag(calendar)
+    changed = selectors.feed_changed_at(calendar)
+    # Django's own rules for If-None-Match / If-Modified-Since (ETag first, as RFC 9110 says).
+    response = get_conditional_response(request, etag=etag, last_modified=int(changed.timestamp()), response=None)
+    if response is None:
+        response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(changed.timestamp())
     response["Cache-Control"] = "private, max-age=900"
     return response

@@ -206,6 +206,16 @@ class Promise(WorkspaceScoped):
         return self.kept_at is None and self.due_on is not None and self.due_on < today
 
 
+def follow_up_due() -> models.Case:
+    """The day an open follow-up is due (its due day, or later if snoozed past it), in SQL: the
+    dashboard and calendar sort by it, and the index ``followup_ws_open_due_at`` holds it."""
+    return models.Case(
+        models.When(snoozed_until__gt=models.F("due_on"), then=models.F("snoozed_until")),
+        default=models.F("due_on"),
+        output_field=models.DateField(),
+    )
+
+
 class FollowUp(WorkspaceScoped):
     """A follow-up with a person, one-off or recurring, due on a day in the user's time zone.
 
@@ -236,7 +246,18 @@ class FollowUp(WorkspaceScoped):
     class Meta:
         db_table = "reminders_followup"  # kept from when it lived in reminders
         ordering = ("due_on", "id")
-        indexes = (models.Index(fields=("workspace", "done_at", "due_on"), name="followup_ws_open_due"),)
+        indexes = (
+            models.Index(fields=("workspace", "done_at", "due_on"), name="followup_ws_open_due"),
+            # The open ones in the order the dashboard reads them (each part of "To do" seeks to
+            # its first day and reads only the rows it shows), on SQLite and PostgreSQL alike.
+            models.Index(
+                models.F("workspace"),
+                follow_up_due(),
+                models.F("id"),
+                name="followup_ws_open_due_at",
+                condition=models.Q(done_at__isnull=True),
+            ),
+        )
 
     def __str__(self) -> str:
         return f"Follow up with {self.person} on {self.effective_due}"

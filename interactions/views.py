@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm import dateformats
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
+from crm.pagination import counted_page
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
 from crm.requests import WorkspaceRequest
@@ -246,7 +247,8 @@ def interested(request: WorkspaceRequest) -> HttpResponse:
     """Who might be interested in X: interests, open needs, profile facts, family, notes."""
     topic = request.GET.get("topic", "").strip()[:100]
     people = selectors.interested_in(request.workspace, topic=topic)
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Every match is scored and sorted before the first row: counted with the rows, in one query.
+    page = counted_page(people, per_page=PAGE_SIZE, number=request.GET.get("page"))
     context = {
         "topic": topic,
         "page": page,

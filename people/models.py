@@ -190,6 +190,13 @@ class Person(WorkspaceScoped):
         verbose_name_plural = "people"
         indexes = (
             models.Index(fields=("workspace", "last_name", "first_name", "id"), name="person_ws_name"),
+            # The people list's capped count (crm/pagination.py) reads up to 10,001 entries of
+            # this, index only: the list's own filter (not archived) is the index's condition.
+            models.Index(
+                fields=("workspace", "last_name", "first_name", "id"),
+                name="person_ws_live_name",
+                condition=models.Q(archived_at__isnull=True),
+            ),
             models.Index(fields=("workspace", "last_contacted_at"), name="person_ws_last_contacted"),
             models.Index(fields=("workspace", "stay_due_at", "id"), name="person_ws_stay_due"),
             models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="person_ws_birthday"),

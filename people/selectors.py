@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+import crm.lookups  # noqa: F401 - registers pk__in_ids
 from crm import dateformats
 from crm.models import Workspace
 from crm.pagination import Key, Ordering
@@ -87,7 +88,7 @@ def _matches(workspace: Workspace, word: str) -> Q:
         .order_by()
         .values("person_id")
     )
-    return Q(pk__in=named.union(at_company, contacts, tagged))
+    return Q(pk__in_ids=named.union(at_company, contacts, tagged))  # see crm/lookups.py
 
 
 def _primary(kind: str) -> QuerySet[ContactMethod, Any]:

@@ -426,6 +426,15 @@ def tag_cadence_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return redirect("reminders:cadences")
 
 
+def _day_param(value: str) -> date | None:
+    """A day named in the URL (2026-12-14), or None when there is none we could show."""
+    try:
+        day = date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and in_range(day) else None
+
+
 @workspace_required
 def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -442,6 +451,15 @@ def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     after = (first + timedelta(days=32)).replace(day=1)
     previous = before if in_range(before) else None
     following = after if in_range(after) else None
+    # ?day=2026-12-14: that day's page, with every date of the day (family and pets too).
+    day = _day_param(request.GET.get("day", ""))
+    if day is not None:
+        context_day = {
+            "cell": selectors.calendar_day(request.workspace, day=day),
+            "first": day.replace(day=1),
+            "today": today,
+        }
+        return render(request, "reminders/calendar_day.html", context_day)
     context = {
         "weeks": selectors.calendar_month(request.workspace, year=year, month=month),
         "first": first,

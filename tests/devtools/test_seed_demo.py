@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
+from faker import Faker
 
 from crm.models import Membership, User
 from interactions.models import Interaction
-from people.models import Person
+from people.models import Company, Person
 
 
 @pytest.mark.django_db
@@ -98,3 +99,14 @@ def test_the_demo_dashboard_has_items_in_every_section_today() -> None:
 
     for section in ("overdue", "this_week", "dates", "going_cold", "promises", "quiet_needs", "recent"):
         assert getattr(board, section), section
+
+
+@pytest.mark.django_db
+def test_it_seeds_companies_whose_names_differ_only_in_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 100,000 people Faker draws such pairs; the unique constraint on company names ignores case.
+    names = iter(["Smith Ltd", "SMITH LTD", "smith ltd", "Jones plc"] * 100)
+    monkeypatch.setattr(Faker, "company", lambda self: next(names), raising=False)
+    call_command("seed_demo", "--people", "40", "--interactions", "10", stdout=StringIO())
+
+    workspace = User.objects.get(email="demo@example.com").current_workspace
+    assert sorted(c.name.lower() for c in Company.objects.for_workspace(workspace)) == ["jones plc", "smith ltd"]

@@ -252,3 +252,31 @@ def test_the_feed_leaves_out_dates_stored_outside_the_range_and_keeps_the_rest(
     assert not any("Far" in s or "Someday" in s for s in summaries)
     birthday = next(e for e in events if "birthday" in str(e["summary"]))
     assert birthday.decoded("dtstart") == date(2000, 4, 15)  # as a birthday without a year
+
+
+@pytest.mark.django_db
+def test_vcards_written_line_by_line_read_back_as_typed_with_awkward_text(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    awkward = "Ørsted, Søren; \\the\\ one\nwho writes long lines " + "é" * 60
+    person = PersonFactory(workspace=workspace, first_name="Søren", last_name="Ørsted; Sr.", notes=awkward)
+    person.job_title = "Head of R&D, Nordics; interim"
+    person.save()
+    ContactMethod.objects.create(
+        workspace=workspace, person=person, kind="address", label="Yacht club", value="1 Quay, Aarhus; DK"
+    )
+    ContactMethod.objects.create(
+        workspace=workspace, person=person, kind="email", label="home", value="s@example.com", is_primary=True
+    )
+    body = _body(owner_client.get(reverse("exports:vcf")))
+
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))  # folded as RFC 6350 says
+    (card,) = list(vobject.readComponents(body))
+    assert card.n.value.family == "Ørsted; Sr."
+    assert card.n.value.given == "Søren"
+    assert card.title.value == "Head of R&D, Nordics; interim"
+    assert card.note.value == awkward
+    assert card.adr.value.street == "1 Quay, Aarhus; DK"
+    assert card.contents["x-ablabel"][0].value == "Yacht club"
+    assert card.email.params["TYPE"] == ["home"]
+    assert card.email.params["PREF"] == ["1"]

@@ -273,3 +273,24 @@ def test_who_might_be_interested_is_scoped(outsider_client: Client, workspace: W
     response = outsider_client.get(reverse("interactions:interested"), {"topic": "sailing"})
 
     assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [3, 60])
+def test_who_might_be_interested_costs_the_same_queries_for_any_size_and_counts_its_matches(
+    owner_client: Client, workspace: Workspace, count: int, django_assert_max_num_queries
+) -> None:
+    PersonFactory.create_batch(count, workspace=workspace, notes="Keen on sailing")
+    PersonFactory.create_batch(2, workspace=workspace, notes="Golf")
+
+    with django_assert_max_num_queries(12):  # the page and its count are one query
+        response = owner_client.get(reverse("interactions:interested"), {"topic": "sailing"})
+
+    page = response.context["page"]
+    assert page.paginator.count == count
+    assert len(page.object_list) == min(count, 50)
+    if count > 50:
+        last = owner_client.get(reverse("interactions:interested"), {"topic": "sailing", "page": "2"})
+        assert len(last.context["page"].object_list) == count - 50
+        past = owner_client.get(reverse("interactions:interested"), {"topic": "sailing", "page": "9"})
+        assert past.context["page"].number == 2  # past the end: the last page

@@ -106,7 +106,7 @@ def test_the_dashboard_and_person_page_cost_the_same_queries_for_any_size(
     for _ in range(count):
         InteractionFactory(workspace=workspace, people=[person, *others])
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         assert owner_client.get(reverse("dashboard")).status_code == 200
     with django_assert_max_num_queries(21):
         assert owner_client.get(reverse("people:detail", args=[person.pk])).status_code == 200

@@ -184,9 +184,10 @@ class Command(BaseCommand):
         fake: Faker,
         now: datetime,
     ) -> list[Person]:
-        companies = Company.objects.bulk_create(
-            [Company(workspace=workspace, name=name) for name in {fake.company() for _ in range(max(5, count // 8))}]
-        )
+        # Keyed by the lower-cased name: the unique constraint ignores case, and at 100,000 people
+        # Faker draws both "Smith Ltd" and "smith ltd"-alike names often enough to abort the seed.
+        names = {name.lower(): name for name in (fake.company() for _ in range(max(5, count // 8)))}
+        companies = Company.objects.bulk_create([Company(workspace=workspace, name=name) for name in names.values()])
         tags = Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAGS])
         interests = Tag.objects.bulk_create(
             [Tag(workspace=workspace, name=name, kind=Tag.Kind.INTEREST) for name in INTERESTS]

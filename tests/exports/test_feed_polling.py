@@ -1,0 +1,131 @@
+"""Calendar apps poll the feed every few minutes: a poll that changed nothing is a 304 after one
+query (ETag / Last-Modified), any change to what the feed shows gives the new feed, and the
+user chooses which kinds of events it includes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from icalendar import Calendar
+
+from crm.models import User, Workspace
+from exports.models import CalendarFeed
+from people.models import FamilyMember, Person
+from reminders import services as reminder_services
+from tests.factories import PersonFactory
+
+NOW = datetime(2026, 3, 4, 12, tzinfo=UTC)
+
+
+def _feed_url(client: Client) -> str:
+    client.post(reverse("exports:feed_create"))
+    return reverse("exports:feed", args=[CalendarFeed.objects.get().token])
+
+
+def _summaries(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(str(e["SUMMARY"]) for e in Calendar.from_ical(response.content).walk("VEVENT"))
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_poll_that_changed_nothing_is_a_304_after_one_query(
+    owner_client: Client, owner: User, workspace: Workspace, django_assert_num_queries
+) -> None:
+    anna = PersonFactory(
+        workspace=workspace, owner=owner, first_name="Anna", last_name="Berg", birthday_day=20, birthday_month=3
+    )
+    url = _feed_url(owner_client)
+    app = Client()
+    first = app.get(url)
+    assert first.status_code == 200
+    assert first["ETag"]
+    assert first["Last-Modified"]
+
+    with django_assert_num_queries(1):
+        again = app.get(url, headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert app.get(url, headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+
+    # A conversation moves last contact, which no feed shows: still unchanged.
+    Person.objects.filter(pk=anna.pk).update(last_contacted_at=NOW)
+    assert app.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    "change",
+    ["follow_up", "family_birthday", "renamed", "bulk_archived", "deleted"],
+)
+def test_any_change_the_feed_shows_gives_the_new_feed(
+    owner_client: Client, owner: User, workspace: Workspace, change: str
+) -> None:
+    anna = PersonFactory(
+        workspace=workspace, owner=owner, first_name="Anna", last_name="Berg", birthday_day=20, birthday_month=3
+    )
+    url = _feed_url(owner_client)
+    app = Client()
+    etag = app.get(url)["ETag"]
+
+    if change == "follow_up":
+        reminder_services.follow_up_create(person=anna, due_on=date(2026, 3, 9), note="Samples")
+    elif change == "family_birthday":
+        FamilyMember.objects.create(
+            workspace=workspace, person=anna, relation="child", name="Kit", birthday_day=2, birthday_month=5
+        )
+    elif change == "renamed":
+        Person.objects.filter(pk=anna.pk).update(first_name="Annie")
+    elif change == "bulk_archived":
+        Person.objects.filter(pk=anna.pk).update(archived_at=NOW)
+    else:
+        anna.delete()
+
+    fresh = app.get(url, headers={"if-none-match": etag})
+    assert fresh.status_code == 200
+    assert fresh["ETag"] != etag
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_the_feed_includes_only_the_kinds_and_people_chosen(
+    owner_client: Client, owner: User, member: User, workspace: Workspace
+) -> None:
+    mine = PersonFactory(
+        workspace=workspace, owner=owner, first_name="Anna", last_name="Berg", birthday_day=20, birthday_month=3
+    )
+    theirs = PersonFactory(
+        workspace=workspace, owner=member, first_name="Carl", last_name="Dahl", birthday_day=21, birthday_month=3
+    )
+    reminder_services.follow_up_create(person=mine, due_on=date(2026, 3, 9), note="Samples")
+    reminder_services.follow_up_create(person=theirs, due_on=date(2026, 3, 10), note="Quote")
+    url = _feed_url(owner_client)
+    etag = Client().get(url)["ETag"]
+
+    saved = owner_client.post(
+        reverse("exports:feed_create"), {"choices": "1", "kinds": ["follow_ups"], "mine_only": "on"}, follow=True
+    )
+
+    assert "Calendar feed updated" in saved.content.decode()
+    response = Client().get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200
+    assert _summaries(response) == ["Follow up with Anna Berg: Samples"]
+    page = owner_client.get(reverse("exports:page")).content.decode()
+    assert re.search(r'value="follow_ups"[^>]*checked', page)
+    assert not re.search(r'value="birthdays"[^>]*checked', page)
+
+
+@pytest.mark.django_db
+def test_a_feed_with_no_kinds_chosen_is_refused_with_a_message(owner_client: Client) -> None:
+    url = _feed_url(owner_client)
+
+    response = owner_client.post(reverse("exports:feed_create"), {"choices": "1"}, follow=True)
+
+    assert "Choose at least one kind of event" in response.content.decode()
+    assert CalendarFeed.objects.get().kind_set == {"birthdays", "family", "dates", "follow_ups", "promises"}
+    assert Client().get(url).status_code == 200

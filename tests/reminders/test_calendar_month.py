@@ -1,0 +1,80 @@
+"""The calendar month stays the same size as the book grows: the people's own dates listed (a
+few a day, then "+N more"), family and pet birthdays counted per day, each day a link away."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from crm.models import Workspace
+from people.models import FamilyMember, Pet
+from reminders.selectors import DATES_A_DAY
+from tests.factories import PersonFactory
+
+MARCH = datetime(2026, 3, 4, 12, tzinfo=UTC)
+
+
+def _book(workspace: Workspace, people: int) -> None:
+    for i, person in enumerate(
+        PersonFactory.create_batch(people, workspace=workspace, birthday_day=20, birthday_month=3)
+    ):
+        FamilyMember.objects.create(
+            workspace=workspace, person=person, relation="child", name=f"Kid{i}", birthday_day=20, birthday_month=3
+        )
+        Pet.objects.create(
+            workspace=workspace, person=person, name=f"Rex{i}", species="dog", birthday_day=20, birthday_month=3
+        )
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
+def test_the_month_lists_people_and_counts_family_and_pet_birthdays(owner_client: Client, workspace: Workspace) -> None:
+    _book(workspace, DATES_A_DAY + 3)
+
+    page = owner_client.get(reverse("reminders:calendar")).content.decode()
+
+    assert page.count("has a birthday") == DATES_A_DAY
+    assert "+3 more, +22 family and pet birthdays" in page
+    assert "Kid0" not in page
+    assert "Rex0" not in page
+    assert "?day=2026-03-20" in page
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
+def test_the_days_page_shows_every_date_of_the_day(
+    owner_client: Client, outsider_client: Client, workspace: Workspace
+) -> None:
+    _book(workspace, DATES_A_DAY + 3)
+
+    page = owner_client.get(reverse("reminders:calendar"), {"day": "2026-03-20"}).content.decode()
+    elsewhere = outsider_client.get(reverse("reminders:calendar"), {"day": "2026-03-20"}).content.decode()
+    junk = owner_client.get(reverse("reminders:calendar"), {"day": "20-03-2026"})
+
+    assert "Friday 20 March 2026" in page
+    assert page.count("has a birthday") == 3 * (DATES_A_DAY + 3)
+    assert "Kid0" in page
+    assert "Rex0" in page
+    assert "Kid0" not in elsewhere  # another workspace's day shows nothing of this one
+    assert junk.status_code == 200
+    assert "March 2026" in junk.content.decode()
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
+@pytest.mark.parametrize("people", [2, 30])
+def test_the_month_costs_the_same_queries_and_rows_for_any_size(
+    owner_client: Client, workspace: Workspace, people: int, django_assert_max_num_queries
+) -> None:
+    _book(workspace, people)
+
+    with django_assert_max_num_queries(13):
+        response = owner_client.get(reverse("reminders:calendar"))
+
+    cells = [cell for week in response.context["weeks"] for cell in week]
+    assert sum(len(cell.dates) for cell in cells) == min(people, DATES_A_DAY)
+    assert sum(cell.relatives for cell in cells) == 2 * people
