@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "digests",
     "exports",
     "imports",
+    "pwa",
     "devtools",
 ]
 
@@ -217,6 +218,10 @@ STORAGES = {
         )
     },
 }
+
+# The phone app's service worker names its cache of static files by this version: a deploy sets
+# it (a release tag, a commit), or it is a hash of the files the worker keeps (pwa/shell.py).
+PWA_VERSION = env.str("PWA_VERSION", default="")
 
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")

@@ -49,6 +49,7 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
+    path("", include("pwa.urls")),
 ]
 if settings.ADMIN_ENABLED:  # off by default: the admin is not on the internet unless asked for
     urlpatterns.append(path("admin/", admin.site.urls))
