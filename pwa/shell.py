@@ -31,6 +31,9 @@ SHELL = (
     "js/outbox.js",
     "js/pwa.js",
     "img/icons/icon-192.png",
+    "img/icons/icon-512.png",
+    "img/icons/maskable-512.png",
+    "img/icons/apple-touch-icon.png",
 )
 WORKER = "js/sw.js"
 

@@ -53,6 +53,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "shell": shell.shell_urls(),
         "static": settings.STATIC_URL,
         "outbox": static("js/outbox.js"),
+        "manifest": reverse("manifest"),
     }
     body = f"self.RAPPORT = {json.dumps(config)};\n{shell.worker_source()}"
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")

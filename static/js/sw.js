@@ -24,7 +24,7 @@ importScripts(CONFIG.outbox);
 self.addEventListener("install", function (event) {
   event.waitUntil(
     caches.open(STATIC_CACHE)
-      .then(function (cache) { return cache.addAll(CONFIG.shell); })
+      .then(function (cache) { return cache.addAll(CONFIG.shell.concat([CONFIG.manifest])); })
       .then(function () { return self.skipWaiting(); })
   );
 });
@@ -106,6 +106,8 @@ function offlinePage() {
     };
     var css = CONFIG.shell.filter(function (url) { return /\.css$/.test(url); }).map(function (url) {
       return '<link rel="stylesheet" href="' + escape(url) + '">';
+    }).join("") + CONFIG.shell.filter(function (url) { return /\.svg$/.test(url); }).map(function (url) {
+      return '<link rel="icon" href="' + escape(url) + '" type="image/svg+xml">';
     }).join("");
     var items = pages.reverse().map(function (page) {
       return '<li class="list-group-item"><a href="' + escape(page.url) + '">' + escape(page.title.replace(/ · Rapport$/, "")) + "</a></li>";
@@ -116,22 +118,25 @@ function offlinePage() {
       "<p>This page was not saved on this phone. These were:</p>" +
       (items ? '<ul class="list-group">' + items + "</ul>" : "<p>None yet: open This week while online.</p>") +
       "</main></body></html>";
-    return new Response(html, {status: 503, headers: {"Content-Type": "text/html; charset=utf-8"}});
+    return new Response(html, {headers: {"Content-Type": "text/html; charset=utf-8", "X-Rapport-Offline": "1"}});
+  });
+}
+
+function saved(url) {
+  return caches.match(url.origin + url.pathname, {cacheName: PAGES_CACHE}).then(function (hit) {
+    return hit ? stamped(hit) : offlinePage();
   });
 }
 
 function page(request, url) {
+  if (self.navigator.onLine === false) { return saved(url); } // known offline: no doomed request
   return fetch(request).then(function (response) {
     var html = (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
     if (response.ok && html && !response.redirected && isKept(url)) {
       return keep(url, response.clone()).then(function () { return response; }, function () { return response; });
     }
     return response;
-  }, function () {
-    return caches.match(url.origin + url.pathname, {cacheName: PAGES_CACHE}).then(function (hit) {
-      return hit ? stamped(hit) : offlinePage();
-    });
-  });
+  }, function () { return saved(url); });
 }
 
 self.addEventListener("fetch", function (event) {
@@ -141,6 +146,9 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (isStatic(url)) {
     event.respondWith(staticFile(request));
+  } else if (url.pathname === CONFIG.manifest) {
+    // The page asks for the manifest on every load: offline, the copy from install.
+    event.respondWith(fetch(request).catch(function () { return caches.match(request, {cacheName: STATIC_CACHE}); }));
   } else if (request.mode === "navigate") {
     event.respondWith(page(request, url));
   }

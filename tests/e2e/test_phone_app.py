@@ -7,6 +7,7 @@ Chromium's own network emulation (``context.set_offline``), which also cuts the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -14,10 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from crm.models import Membership, User
+from interactions.models import Interaction
+from people.models import Person
+from reminders.services import follow_up_create
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, Visitor, log_in
 from tests.factories import MembershipFactory, PersonFactory, UserFactory, WorkspaceFactory
 
@@ -31,11 +35,13 @@ def on_tuesday() -> Iterator[date]:
 
 
 @pytest.fixture
-def seller(db: None) -> User:
+def seller(db: None, on_tuesday: date) -> User:
+    """Sam, whose customer Ada is to be followed up today."""
     workspace = WorkspaceFactory(name="Seller's workspace")
     user = UserFactory(email="sam@example.com", display_name="Sam Seller", current_workspace=workspace)
     MembershipFactory(workspace=workspace, user=user, role=Membership.Role.OWNER)
-    PersonFactory(workspace=workspace, first_name="Ada", last_name="Lovelace", owner=user)
+    ada = PersonFactory(workspace=workspace, first_name="Ada", last_name="Lovelace", owner=user)
+    follow_up_create(person=ada, due_on=on_tuesday, note="Send the brochure")
     return user
 
 
@@ -94,3 +100,34 @@ def test_chromium_offers_to_install_it(browser: Browser, live_server: LiveServer
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
         context.close()
+
+
+def test_this_week_and_a_person_page_read_offline_marked_as_of_when(
+    visit: Callable[..., Visitor], seller: User, on_tuesday: date
+) -> None:
+    ada = Person.objects.get(first_name="Ada")
+    me = visit(phone=True)
+    page = me.page
+    log_in(me, seller.email)
+    _controlled(page)
+    me.goto("/")  # now through the worker, which keeps it
+    me.goto(ada.get_absolute_url())
+    expect(page.locator("#rp-offline")).to_be_hidden()
+
+    me.context.set_offline(True)
+    me.goto("/")
+    banner = page.get_by_role("status").filter(has_text="Offline")
+    expect(banner).to_have_text(re.compile(r"^Offline, as of \d\d:\d\d\. What you log is kept on this phone"))
+    expect(page.get_by_role("heading", name="This week")).to_be_visible()
+    page.get_by_role("link", name="Ada Lovelace").first.click()
+    me.audit()
+    expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
+    expect(banner).to_be_visible()
+
+    response = page.goto("/people/")  # never visited: the worker says so and lists what it has
+    assert response is not None
+    assert response.headers["x-rapport-offline"] == "1"
+    me.audit()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
+    expect(page.get_by_role("link", name="This week")).to_be_visible()
