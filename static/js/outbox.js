@@ -68,6 +68,9 @@
 
   // What became of one send: "sent", "waiting" (try again later) or "failed" (with a reason).
   function send(entry, token) {
+    if (scope.navigator.onLine === false) {  // known offline: no doomed request
+      return Promise.resolve({state: "waiting", reason: "No connection."});
+    }
     var body = new URLSearchParams();
     entry.fields.forEach(function (pair) {
       if (pair[0] !== "csrfmiddlewaretoken") { body.append(pair[0], pair[1]); }

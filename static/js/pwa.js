@@ -199,9 +199,7 @@
   });
 
   // "Done" is an htmx post: when it cannot reach the server it is kept, and its row says so.
-  document.body.addEventListener("htmx:sendError", function (event) {
-    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-outbox=done]");
-    if (!form) { return; }
+  function keepDone(form) {
     var rowNode = form.closest("li");
     var what = rowNode ? rowNode.textContent.replace(/\s+/g, " ").trim().replace(/ (Log it|Done|Snooze).*$/, "") : "";
     var pairs = fieldsOf(form).filter(function (pair) { return pair[0] !== "row"; });
@@ -214,6 +212,23 @@
       askForSync();
       render();
     });
+  }
+
+  function doneForm(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest ? elt.closest("form[data-outbox=done]") : null;
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var form = doneForm(event);
+    if (form && navigator.onLine === false) {  // known offline: kept at once, no doomed request
+      event.preventDefault();
+      keepDone(form);
+    }
+  });
+  document.body.addEventListener("htmx:sendError", function (event) {
+    var form = doneForm(event);
+    if (form) { keepDone(form); }
   });
 
   // --- Privacy on a shared phone ------------------------------------------------------------

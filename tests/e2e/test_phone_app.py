@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from crm.models import Membership, User
-from interactions.models import Interaction
+from interactions.models import FollowUp, Interaction
 from people.models import Person
 from reminders.services import follow_up_create
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, Visitor, log_in
@@ -131,3 +132,98 @@ def test_this_week_and_a_person_page_read_offline_marked_as_of_when(
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
     expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
     expect(page.get_by_role("link", name="This week")).to_be_visible()
+
+
+def _quick_log_offline(me: Visitor, summary: str) -> None:
+    page = me.page
+    page.get_by_role("region", name="To do").get_by_role("link", name="Log it").click()
+    dialog = page.get_by_role("dialog", name="Log a conversation")
+    expect(dialog.get_by_label("With")).to_have_value(str(Person.objects.get(first_name="Ada").pk))
+    dialog.get_by_label("Summary").fill(summary)
+    dialog.get_by_role("button", name="Log it").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_a_quick_log_made_offline_is_sent_exactly_once_back_online(
+    visit: Callable[..., Visitor], seller: User, on_tuesday: date
+) -> None:
+    me = visit(phone=True)
+    page = me.page
+    log_in(me, seller.email)
+    _controlled(page)
+    me.goto("/")
+
+    me.context.set_offline(True)
+    _quick_log_offline(me, "Visited the shop, no signal there")
+    kept = page.get_by_role("region", name=re.compile("^Kept on this phone"))
+    expect(kept).to_contain_text("Kept on this phone: 1 waiting to send.")
+    expect(kept).to_contain_text("Waiting to send Call with Ada Lovelace: Visited the shop, no signal there")
+    assert not Interaction.objects.exists()
+
+    page.reload()  # still offline: the page from the phone, the entry still waiting
+    me.audit()
+    expect(kept).to_contain_text("1 waiting to send")
+
+    # Back online, the server stumbles once (500): the entry keeps waiting and goes again.
+    posts: list[str] = []
+
+    def stumble_once(route: Route) -> None:
+        posts.append(route.request.post_data or "")
+        if len(posts) == 1:
+            route.fulfill(status=500, body="Server Error")
+        else:
+            route.continue_()
+
+    me.context.route("**/interactions/quick/", stumble_once)
+    me.context.set_offline(False)
+    expect(kept).to_be_hidden(timeout=30_000)
+    # The browser logs the 500 it was answered: expected here, and only here.
+    me.problems[:] = [p for p in me.problems if "status of 500" not in p]
+    assert len(posts) >= 2
+    logged = Interaction.objects.get()
+    assert logged.summary == "Visited the shop, no signal there"
+    assert logged.kind == "call"
+    assert all(f"quick-client_id={logged.client_id}" in post for post in posts)
+
+    page.reload()  # nothing left to send: nothing is sent again
+    me.audit()
+    expect(page.get_by_role("region", name="Recent conversations")).to_contain_text("Visited the shop, no signal there")
+    assert Interaction.objects.count() == 1
+
+
+def test_done_offline_is_sent_once_and_a_log_for_someone_archived_meanwhile_is_kept_with_why(
+    visit: Callable[..., Visitor], seller: User, on_tuesday: date
+) -> None:
+    ada = Person.objects.get(first_name="Ada")
+    me = visit(phone=True)
+    page = me.page
+    log_in(me, seller.email)
+    _controlled(page)
+    me.goto("/")
+
+    me.context.set_offline(True)
+    row = page.get_by_role("region", name="To do").get_by_role("listitem").filter(has_text="Ada Lovelace")
+    row.get_by_role("button", name="Done").click()
+    expect(row.get_by_role("button", name="Waiting to send")).to_be_disabled()
+    _quick_log_offline(me, "Left the brochure at reception")
+    kept = page.get_by_role("region", name=re.compile("^Kept on this phone"))
+    expect(kept).to_contain_text("2 waiting to send")
+    Person.objects.filter(pk=ada.pk).update(archived_at=timezone.now())  # a teammate archives her meanwhile
+
+    me.context.set_offline(False)
+    expect(kept).to_contain_text("Kept on this phone: 1 could not be sent.")
+    failed = kept.get_by_role("listitem")
+    expect(failed).to_contain_text("Could not send Call with Ada Lovelace: Left the brochure at reception")
+    expect(failed).to_contain_text("Ada Lovelace was archived meanwhile: restore them, or log it with someone else.")
+    # The browser logs the refusal it was answered: expected here.
+    me.problems[:] = [p for p in me.problems if "status of 400" not in p]
+    follow_up = FollowUp.objects.get()
+    assert follow_up.done_at is not None
+    assert not Interaction.objects.exists()
+
+    page.reload()  # what could not be sent stays, to fix or copy
+    me.audit()
+    expect(failed).to_contain_text("Left the brochure at reception")
+    page.once("dialog", lambda dialog: dialog.accept())
+    failed.get_by_role("button", name="Discard").click()
+    expect(kept).to_be_hidden()
