@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from pytest_django.live_server_helper import LiveServer
 
 from crm.models import Membership, User
@@ -227,3 +227,49 @@ def test_done_offline_is_sent_once_and_a_log_for_someone_archived_meanwhile_is_k
     page.once("dialog", lambda dialog: dialog.accept())
     failed.get_by_role("button", name="Discard").click()
     expect(kept).to_be_hidden()
+
+
+def test_logging_out_clears_the_saved_pages_and_the_queue_after_a_warning(
+    visit: Callable[..., Visitor], seller: User, on_tuesday: date
+) -> None:
+    me = visit()
+    page = me.page
+    log_in(me, seller.email)
+    _controlled(page)
+    me.goto("/")
+    me.goto(Person.objects.get(first_name="Ada").get_absolute_url())
+    assert "rapport-pages" in _cache_names(page)
+    me.goto("/")
+    me.context.route("**/interactions/quick/", lambda route: route.fulfill(status=503, body="Down"))
+    me.context.set_offline(True)
+    _quick_log_offline(me, "Asked about the invoice")
+    me.context.set_offline(False)
+    kept = page.get_by_role("region", name=re.compile("^Kept on this phone"))
+    expect(kept).to_contain_text("1 waiting to send")
+
+    warnings: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        warnings.append(dialog.message)
+        dialog.dismiss() if len(warnings) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="Sam Seller").click()
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="Log out").click()
+    expect(kept).to_contain_text("1 waiting to send")  # said no: still here, still logged in
+    assert warnings == ["1 entry was not sent yet and will be deleted from this phone. Go on?"]
+
+    page.get_by_role("button", name="Sam Seller").click()
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    me.audit()
+    # The worker fetched the login page the logout redirected to: Playwright reports that answer
+    # under the logout's address. It is the login page, audited just now.
+    me.audited.add(me.navigations[-1].url)
+    assert len(warnings) == 2
+    assert [n for n in _cache_names(page) if not n.startswith("rapport-static-")] == []
+    queue = page.evaluate("() => RapportOutbox.all().then(rows => rows.length)")
+    assert queue == 0
+    me.problems[:] = [p for p in me.problems if "status of 503" not in p]
