@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", include("digests.root_urls")),
+    path("settings/phone/", include("pwa.settings_urls")),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),

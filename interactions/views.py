@@ -135,8 +135,12 @@ def _quick_log_problem(request: WorkspaceRequest, form: QuickLogForm) -> str:
             return f"{person} was archived meanwhile: restore them, or log it with someone else."
         if raw:
             return "That person is no longer in this workspace (deleted meanwhile)."
-    return " ".join(f"{form.fields[name].label if name in form.fields else ''}: {' '.join(errors)}".lstrip(": ")
-                    for name, errors in form.errors.items())  # fmt: skip
+    problems = []
+    for name, errors in form.errors.as_data().items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(message for error in errors for message in error.messages)
+        problems.append(f"{label}: {text}" if label else text)
+    return " ".join(problems)
 
 
 @require_POST

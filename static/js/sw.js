@@ -161,3 +161,24 @@ self.addEventListener("sync", function (event) {
     event.waitUntil(self.RapportOutbox.flush({}));
   }
 });
+
+// The morning notification (pwa.services.push_send): who to contact today.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {body: event.data.text()}; }
+  event.waitUntil(self.registration.showNotification(data.title || "Rapport", {
+    body: data.body || "",
+    icon: data.icon,
+    tag: data.tag, // sent twice after a crash: the second replaces the first
+    data: {url: data.url || "/"},
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = event.notification.data && event.notification.data.url;
+  event.waitUntil(self.clients.matchAll({type: "window"}).then(function (windows) {
+    var open = windows.find(function (w) { return w.url === url; });
+    return open ? open.focus() : self.clients.openWindow(url || "/");
+  }));
+});
