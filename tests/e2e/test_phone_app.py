@@ -273,3 +273,36 @@ def test_logging_out_clears_the_saved_pages_and_the_queue_after_a_warning(
     queue = page.evaluate("() => RapportOutbox.all().then(rows => rows.length)")
     assert queue == 0
     me.problems[:] = [p for p in me.problems if "status of 503" not in p]
+
+
+def test_the_installed_app_on_a_phone_and_its_notification_settings(
+    visit: Callable[..., Visitor], seller: User, on_tuesday: date
+) -> None:
+    """Screenshots of the installed app (standalone, phone width) for the README, and the
+    notification settings page audited like every other."""
+    me = visit(phone=True)
+    page = me.page
+    log_in(me, seller.email)
+    _controlled(page)
+    # The installed app shows the page and nothing else (no address bar): what a headless
+    # screenshot holds. Chromium's CDP cannot emulate (display-mode: standalone), and Rapport's
+    # CSS does not depend on it, so the picture is the same.
+    me.goto("/?source=app")  # the manifest's start_url
+    me.screenshot("app")
+
+    me.context.set_offline(True)
+    me.goto("/")
+    _quick_log_offline(me, "Visited the shop, no signal there")
+    expect(page.get_by_role("region", name=re.compile("^Kept on this phone"))).to_contain_text("1 waiting to send")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    me.screenshot("app-offline")
+    me.context.route("**/interactions/quick/", lambda route: route.fulfill(status=503, body="Down"))
+    me.context.set_offline(False)
+
+    me.goto("/settings/")
+    page.get_by_role("link", name="Notifications on your phone").click()
+    me.audit()
+    expect(page.get_by_role("heading", name="Notifications on your devices")).to_be_visible()
+    expect(page.get_by_role("button", name="Turn on for this device")).to_be_enabled()
+    expect(page.get_by_text("No device gets notifications yet.")).to_be_visible()
+    me.problems[:] = [p for p in me.problems if "status of 503" not in p]
