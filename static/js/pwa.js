@@ -262,8 +262,17 @@
 
   if (!user) {
     // Signed out (or the session ended): no saved page may outlive it. Unsent entries wait for
-    // the same user to log in again; anyone else logging in here removes them (below).
+    // the same user to log in again; anyone else logging in here removes them (below), which
+    // the login page says first.
     if (window.caches) { caches.delete("rapport-pages"); }
+    outbox.all().then(function (entries) {
+      if (!entries.length || !panel) { return; }
+      panel.querySelector("ul").replaceChildren();
+      panel.querySelector("[data-outbox-summary]").textContent = entries.length +
+        (entries.length === 1 ? " entry" : " entries") + " from the last session wait on this phone: log in as the same " +
+        "person to send them. Anyone else logging in here removes them.";
+      panel.hidden = false;
+    });
   } else {
     outbox.all().then(function (entries) {
       var others = entries.filter(function (e) { return e.user !== user; });

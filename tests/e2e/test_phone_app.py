@@ -265,8 +265,8 @@ def test_logging_out_clears_the_saved_pages_and_the_queue_after_a_warning(
         page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     me.audit()
-    # The worker fetched the login page the logout redirected to: Playwright reports that answer
-    # under the logout's address. It is the login page, audited just now.
+    # With a route set, Playwright reports the login page the logout redirected to under the
+    # logout's address. It is the login page, audited just now.
     me.audited.add(me.navigations[-1].url)
     assert len(warnings) == 2
     assert [n for n in _cache_names(page) if not n.startswith("rapport-static-")] == []
