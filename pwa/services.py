@@ -24,7 +24,7 @@ from pywebpush import WebPushException, webpush
 
 from crm import dateformats
 from crm.models import Membership, User
-from crm.queue import claim_timeout
+from crm.queue import claim, claim_timeout
 from pwa import vapid
 from pwa.models import PushRun, PushSubscription
 from reminders import selectors as reminder_selectors
@@ -123,10 +123,7 @@ def push_send(*, run_id: int, now: datetime | None = None) -> str:
     raises, for the task to retry.
     """
     now = now or timezone.now()
-    claimable = Q(state=PushRun.State.QUEUED) | Q(state=PushRun.State.SENDING, claimed_at__lt=now - claim_timeout())
-    with transaction.atomic():
-        claimed = PushRun.objects.filter(claimable, pk=run_id).update(state=PushRun.State.SENDING, claimed_at=now)
-    if claimed != 1:
+    if not claim(PushRun, pk=run_id, now=now):
         return "not-claimed"
     run = PushRun.objects.select_related("subscription__user").get(pk=run_id)
     subscription, user = run.subscription, run.subscription.user

@@ -53,6 +53,14 @@ def _controlled(page: Page) -> None:
         page.wait_for_function("() => !!navigator.serviceWorker.controller")
 
 
+def _on_the_phone(visit: Callable[..., Visitor], user: User) -> Visitor:
+    """The user signed in on a phone-width browser whose service worker controls the page."""
+    me = visit(phone=True)
+    log_in(me, user.email)
+    _controlled(me.page)
+    return me
+
+
 def _cache_names(page: Page) -> list[str]:
     return sorted(page.evaluate("() => caches.keys()"))
 
@@ -60,10 +68,8 @@ def _cache_names(page: Page) -> list[str]:
 def test_it_is_installable_and_its_worker_controls_the_page(
     visit: Callable[..., Visitor], seller: User, on_tuesday: date
 ) -> None:
-    me = visit(phone=True)
+    me = _on_the_phone(visit, seller)
     page = me.page
-    log_in(me, seller.email)
-    _controlled(page)
 
     cdp = me.context.new_cdp_session(page)
     manifest = cdp.send("Page.getAppManifest")
@@ -107,10 +113,8 @@ def test_this_week_and_a_person_page_read_offline_marked_as_of_when(
     visit: Callable[..., Visitor], seller: User, on_tuesday: date
 ) -> None:
     ada = Person.objects.get(first_name="Ada")
-    me = visit(phone=True)
+    me = _on_the_phone(visit, seller)
     page = me.page
-    log_in(me, seller.email)
-    _controlled(page)
     me.goto("/")  # now through the worker, which keeps it
     me.goto(ada.get_absolute_url())
     expect(page.locator("#rp-offline")).to_be_hidden()
@@ -147,10 +151,8 @@ def _quick_log_offline(me: Visitor, summary: str) -> None:
 def test_a_quick_log_made_offline_is_sent_exactly_once_back_online(
     visit: Callable[..., Visitor], seller: User, on_tuesday: date
 ) -> None:
-    me = visit(phone=True)
+    me = _on_the_phone(visit, seller)
     page = me.page
-    log_in(me, seller.email)
-    _controlled(page)
     me.goto("/")
 
     me.context.set_offline(True)
@@ -195,10 +197,8 @@ def test_done_offline_is_sent_once_and_a_log_for_someone_archived_meanwhile_is_k
     visit: Callable[..., Visitor], seller: User, on_tuesday: date
 ) -> None:
     ada = Person.objects.get(first_name="Ada")
-    me = visit(phone=True)
+    me = _on_the_phone(visit, seller)
     page = me.page
-    log_in(me, seller.email)
-    _controlled(page)
     me.goto("/")
 
     me.context.set_offline(True)
@@ -280,10 +280,8 @@ def test_the_installed_app_on_a_phone_and_its_notification_settings(
 ) -> None:
     """Screenshots of the installed app (standalone, phone width) for the README, and the
     notification settings page audited like every other."""
-    me = visit(phone=True)
+    me = _on_the_phone(visit, seller)
     page = me.page
-    log_in(me, seller.email)
-    _controlled(page)
     # The installed app shows the page and nothing else (no address bar): what a headless
     # screenshot holds. Chromium's CDP cannot emulate (display-mode: standalone), and Rapport's
     # CSS does not depend on it, so the picture is the same.
