@@ -34,6 +34,12 @@ app.conf.beat_schedule = {
         "task": "digests.tasks.dispatch_digests_task",
         "schedule": 5 * 60.0,
     },
+    # The morning notification (Web Push, opt-in per device) goes out on the digest hour, like
+    # the digest: the same 5 minutes, and rows per device and day make repeats harmless.
+    "dispatch-push": {
+        "task": "pwa.tasks.dispatch_push_task",
+        "schedule": 5 * 60.0,
+    },
     # Uploads left waiting for their column mapping or go-ahead are deleted after
     # IMPORT_UPLOAD_MAX_AGE_DAYS days. The age is counted in days, so hourly is precise enough,
     # and each run is one conditional UPDATE of the few jobs past it (repeats change nothing).

@@ -22,7 +22,7 @@ from celery import Task
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.module_loading import import_string
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
@@ -41,6 +41,14 @@ SWEEP_BATCH = 500
 def claim_timeout() -> timedelta:
     """How long a claim may show no sign of life before it counts as abandoned."""
     return timedelta(seconds=settings.CLAIM_TIMEOUT_SECONDS)
+
+
+def claim(model: type[Model], *, pk: int, now: datetime) -> bool:
+    """Claim one outbox row for sending: queued, or a sending claim older than the claim timeout
+    (its worker died). A conditional UPDATE, so of two workers exactly one gets True."""
+    claimable = Q(state="queued") | Q(state="sending", claimed_at__lt=now - claim_timeout())
+    with transaction.atomic():
+        return model._default_manager.filter(claimable, pk=pk).update(state="sending", claimed_at=now) == 1
 
 
 def enqueue(task: Task, *args: Any) -> bool:

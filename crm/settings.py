@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "imports",
     "api",
     "inbound",
+    "pwa",
     "devtools",
 ]
 
@@ -223,6 +224,19 @@ STORAGES = {
         )
     },
 }
+
+# The phone app's service worker names its cache of static files by this version: a deploy sets
+# it (a release tag, a commit), or it is a hash of the files the worker keeps (pwa/shell.py).
+PWA_VERSION = env.str("PWA_VERSION", default="")
+# Web Push (the morning notification, opt-in per device) signs with a VAPID key pair. Set
+# VAPID_PRIVATE_KEY (PEM, or the raw key in base64url) when more than one machine sends; without
+# it the key is made on first use into VAPID_KEY_FILE and kept there (make run, one machine).
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_KEY_FILE = Path(env.str("VAPID_KEY_FILE", default=str(VAR_DIR / "vapid-private.pem")))
+# Who push services may contact about this sender (a mailto: or https: address).
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:rapport@localhost")
+# Push services are https; only a test's local push server is plain http.
+PUSH_ALLOW_HTTP = env_bool("PUSH_ALLOW_HTTP", default=False)
 
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")

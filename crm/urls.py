@@ -29,6 +29,7 @@ urlpatterns = [
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", include("digests.root_urls")),
     path("settings/email/", include("inbound.urls")),
+    path("settings/phone/", include("pwa.settings_urls")),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
@@ -52,6 +53,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
+    path("", include("pwa.urls")),
 ]
 if settings.ADMIN_ENABLED:  # off by default: the admin is not on the internet unless asked for
     urlpatterns.append(path("admin/", admin.site.urls))

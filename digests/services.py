@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -23,7 +22,7 @@ from django.utils import dateformat, timezone
 from crm import dateformats, permissions
 from crm.emails import make_message
 from crm.models import Membership, User
-from crm.queue import claim_timeout, enqueue_on_commit
+from crm.queue import claim, claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
 from interactions.models import Interaction, kind_for_channel, kind_words
 from people.dates import end_of_week
@@ -454,10 +453,7 @@ def digest_send(*, run_id: int, now: datetime | None = None) -> str:
     a period late is skipped and recorded. On an error the claim is released for a retry.
     """
     now = now or timezone.now()
-    claimable = Q(state=DigestRun.State.QUEUED) | Q(state=DigestRun.State.SENDING, claimed_at__lt=now - claim_timeout())
-    with transaction.atomic():
-        claimed = DigestRun.objects.filter(claimable, pk=run_id).update(state=DigestRun.State.SENDING, claimed_at=now)
-    if claimed != 1:
+    if not claim(DigestRun, pk=run_id, now=now):
         return "not-claimed"
     run = DigestRun.objects.select_related("user").get(pk=run_id)
     user = run.user

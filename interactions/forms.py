@@ -223,6 +223,8 @@ class QuickLogForm(PersonPickerMixin, forms.Form):
         label="I promised",
         widget=forms.TextInput(attrs={"placeholder": "Optional, e.g. send the quote"}),
     )
+    # Made by the phone (static/js/outbox.js) so that sending the same entry twice logs it once.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "quick")  # unique ids: the form sits on every page

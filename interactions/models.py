@@ -44,10 +44,20 @@ class Interaction(WorkspaceScoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The id the phone made for an entry it kept offline (static/js/outbox.js): a retry, a second
+    # tab or a flaky connection sends it again, and the constraint lets it be logged only once.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-occurred_at", "-id")
         indexes = (models.Index(fields=("workspace", "-occurred_at", "-id"), name="interaction_ws_recent"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("workspace", "client_id"),
+                condition=models.Q(client_id__isnull=False),
+                name="interaction_once_per_client_id",
+            ),
+        )
 
     def __str__(self) -> str:
         return self.summary

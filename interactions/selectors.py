@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,6 +41,11 @@ def interaction_list(workspace: Workspace, *, person: Person | None = None, kind
     if kind in Interaction.Kind.values:
         qs = qs.filter(kind=kind)
     return qs.select_related("created_by")
+
+
+def interaction_logged_before(workspace: Workspace, *, client_id: uuid.UUID) -> Interaction | None:
+    """The conversation a phone already sent with this id (its offline queue retries), if any."""
+    return Interaction.objects.for_workspace(workspace).filter(client_id=client_id).first()
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ not at all.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -177,8 +178,14 @@ def interaction_log(
     notes: str = "",
     sentiment: str = "",
     outcomes: Outcomes | None = None,
+    client_id: uuid.UUID | None = None,
 ) -> Interaction:
-    """Log a conversation with one or more people, and everything it raised. Not for viewers."""
+    """Log a conversation with one or more people, and everything it raised. Not for viewers.
+
+    With a ``client_id`` (the id a phone gave an entry it kept offline) it is logged once: the
+    same id again, from a retry or another tab, answers the conversation already logged (see
+    ``interaction_logged_before``), also when two requests race (the unique constraint decides).
+    """
     permissions.require_user(user=user, workspace=workspace, capability="write")
     _check_people(workspace, people)
     interaction = Interaction(
@@ -189,9 +196,18 @@ def interaction_log(
         notes=notes,
         sentiment=sentiment,
         created_by=user,
+        client_id=client_id,
     )
-    interaction.full_clean()
-    interaction.save()
+    interaction.full_clean(validate_constraints=False)
+    if client_id is not None:
+        try:
+            with transaction.atomic():
+                interaction.save()
+        except IntegrityError:
+            # Another request with the same id committed first: theirs is the one.
+            return Interaction.objects.for_workspace(workspace).get(client_id=client_id)
+    else:
+        interaction.save()
     interaction.people.set(people)
     _record_outcomes(interaction, user, people, outcomes or Outcomes())
     people_refresh_last_contacted(person_ids=[p.pk for p in people])

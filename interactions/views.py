@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm import dateformats
 from crm.access import get_for_workspace_or_404, safe_next, workspace_required
+from crm.ids import parse_id
 from crm.pagination import counted_page
 from crm.permissions import capability_required
 from crm.ratelimit import search_limited
@@ -121,13 +122,48 @@ def interaction_create(request: WorkspaceRequest) -> HttpResponse:
     )
 
 
+def _wants_json(request: WorkspaceRequest) -> bool:
+    """The phone's offline queue (static/js/outbox.js) asks for JSON: it reads why, not a page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _quick_log_problem(request: WorkspaceRequest, form: QuickLogForm) -> str:
+    """Why a quick log cannot be saved, in one sentence for the phone's "could not send" list."""
+    if "person" in form.errors:
+        raw = parse_id(request.POST.get(form.add_prefix("person"), ""))
+        person = Person.objects.for_workspace(request.workspace).filter(pk=raw).first() if raw else None
+        if person is not None and person.archived_at:
+            return f"{person} was archived meanwhile: restore them, or log it with someone else."
+        if raw:
+            return "That person is no longer in this workspace (deleted meanwhile)."
+    problems = []
+    for name, errors in form.errors.as_data().items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(message for error in errors for message in error.messages)
+        problems.append(f"{label}: {text}" if label else text)
+    return " ".join(problems)
+
+
 @require_POST
 @workspace_required
 def quick_log(request: WorkspaceRequest) -> HttpResponse:
-    """The ten-second log from the top bar (or the L key). Errors keep what was typed."""
+    """The ten-second log from the top bar (or the L key). Errors keep what was typed.
+
+    The phone's offline queue posts here too, with the entry's id (``client_id``) and asking for
+    JSON: an id already logged answers with that conversation again and logs nothing.
+    """
     form = QuickLogForm(request.POST, workspace=request.workspace)
+    as_json = _wants_json(request)
     if form.is_valid():
         person = form.cleaned_data["person"]
+        client_id = form.cleaned_data["client_id"]
+        before = selectors.interaction_logged_before(request.workspace, client_id=client_id) if client_id else None
+        if before is not None:
+            back = safe_next(request, person.get_absolute_url())
+            if as_json:
+                return JsonResponse({"ok": True, "id": before.pk, "already": True, "redirect": back})
+            messages.info(request, f"That was logged already: {before.summary}")
+            return redirect(back)
         promise = form.cleaned_data["promise"]
         outcomes = services.Outcomes(
             follow_up_on=form.cleaned_data["follow_up_on"],
@@ -140,14 +176,21 @@ def quick_log(request: WorkspaceRequest) -> HttpResponse:
             summary=form.cleaned_data["summary"],
             kind=form.cleaned_data["kind"],
             outcomes=outcomes,
+            client_id=client_id,
         )
         follow = (
             f" Follow-up on {dateformats.format_date(outcomes.follow_up_on, 'day_month')}."
             if outcomes.follow_up_on
             else ""
         )
-        messages.success(request, f"Logged {interaction.kind_words} with {person}.{follow}")
-        return redirect(safe_next(request, person.get_absolute_url()))
+        text = f"Logged {interaction.kind_words} with {person}.{follow}"
+        messages.success(request, text)
+        back = safe_next(request, person.get_absolute_url())
+        if as_json:
+            return JsonResponse({"ok": True, "id": interaction.pk, "message": text, "redirect": back}, status=201)
+        return redirect(back)
+    if as_json:
+        return JsonResponse({"ok": False, "error": _quick_log_problem(request, form)}, status=400)
     context = {"quick_form": form, "next": safe_next(request, ""), "hide_quick_modal": True}
     return render(request, "interactions/quick_log.html", context, status=400)
 

@@ -24,6 +24,7 @@ PERSONAL = {
     "workspace_create", "workspace_switch", "exports:feed_create", "exports:feed_revoke", "digests:send_test",
     "digests:preview", "api_settings:tokens", "api_settings:token_revoke",
     "inbound:rotate", "inbound:sender_approve", "inbound:sender_remove",
+    "pwa:settings", "pwa:subscribe", "pwa:revoke",
 }  # fmt: skip
 
 

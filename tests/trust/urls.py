@@ -19,7 +19,7 @@ from crm.models import Membership, User, Workspace
 PUBLIC = {
     "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
-    "digests:action", "digests:unsubscribe", "exports:feed",
+    "digests:action", "digests:unsubscribe", "exports:feed", "manifest", "service_worker",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
 # The API (/api/), reached with a bearer token, not a session: tests/trust/test_api_matrix.py
