@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -25,10 +25,9 @@ from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
-from interactions.models import Interaction, kind_for_channel, kind_words
 from people.dates import end_of_week
 from people.handover import handovers_mark_told
-from people.models import FamilyMember, Handover, Person, Pet, Tag
+from people.models import Handover, Person
 from reminders import selectors as reminder_selectors
 from reminders.handover import handovers_to_tell
 
@@ -125,16 +124,6 @@ def digest_request_test(*, user: User) -> DigestRun:
 
 
 @dataclass
-class PersonContext:
-    """What to mention about a person: family, pets, interests, the last conversation."""
-
-    ask_about: list[str] = field(default_factory=list)
-    last_summary: str = ""
-    last_kind: str = ""  # "WhatsApp message": the last conversation was on WhatsApp
-    log_kind: str = Interaction.Kind.CALL  # what "Log it" starts as: their preferred channel
-
-
-@dataclass
 class Digest:
     user: User
     today: date
@@ -146,7 +135,7 @@ class Digest:
     going_cold: list[Person] = field(default_factory=list)
     # Customers handed over to the user since a digest last told them, with what came along.
     received: list[Handover] = field(default_factory=list)
-    context: dict[int, PersonContext] = field(default_factory=dict)
+    context: dict[int, reminder_selectors.PersonContext] = field(default_factory=dict)
 
     @property
     def people_to_contact(self) -> int:
@@ -218,41 +207,8 @@ def digest_content(*, user: User, today: date) -> Digest:
     digest.received = handovers_to_tell(user=user)
     people = {i.person.pk for i in digest.overdue + digest.this_week} | {d.person.pk for d in digest.dates}
     people |= {p.pk for p in digest.going_cold}
-    digest.context = person_context(people)
+    digest.context = reminder_selectors.person_context(Person.objects.for_member(user), person_ids=people)
     return digest
-
-
-def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
-    """ "Ask about..." lines for many people in four queries."""
-    if not person_ids:
-        return {}
-    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
-    people = (
-        Person.objects.filter(pk__in=person_ids)
-        .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
-        .prefetch_related(
-            Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
-            Prefetch("pets", queryset=Pet.objects.order_by("name")),
-            Prefetch("tags", queryset=Tag.objects.filter(kind=Tag.Kind.INTEREST).order_by("name"), to_attr="interests"),
-        )
-    )
-    result = {}
-    for p in people:
-        lines = []
-        for pet in list(p.pets.all())[:2]:
-            lines.append(f"{pet.name}, {p.first_name}'s {pet.species or 'pet'}")
-        for member in list(p.family.all())[:3]:
-            extra = f" ({member.interests})" if member.interests else ""
-            lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
-        if p.interests:
-            lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
-        result[p.pk] = PersonContext(
-            ask_about=lines,
-            last_summary=p.last_summary or "",
-            last_kind=kind_words(p.last_kind) if p.last_kind else "",
-            log_kind=kind_for_channel(p.preferred_channel),
-        )
-    return result
 
 
 # --- Signed links ---------------------------------------------------------------------------
@@ -380,7 +336,7 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
 
     told: set[int] = set()
 
-    def context(person: Person) -> PersonContext | None:
+    def context(person: Person) -> reminder_selectors.PersonContext | None:
         """The "Ask about" block under a person's first item only: under each of their items
         it would repeat word for word. Called in the order the email lists the sections."""
         if person.pk in told:
