@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
     F,
     FloatField,
@@ -40,6 +41,18 @@ def interaction_list(workspace: Workspace, *, person: Person | None = None, kind
     if kind in Interaction.Kind.values:
         qs = qs.filter(kind=kind)
     return qs.select_related("created_by")
+
+
+def person_kinds(workspace: Workspace, *, person: Person) -> list[str]:
+    """The kinds of conversation had with ``person``, most frequent first (the timeline's filter)."""
+    rows = (
+        Interaction.objects.for_workspace(workspace)
+        .filter(pk__in=Interaction.people.through.objects.filter(person=person).values("interaction_id"))
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind")
+    )
+    return [row["kind"] for row in rows]
 
 
 @dataclass(frozen=True)

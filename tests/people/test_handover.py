@@ -326,7 +326,7 @@ def test_listing_promises_by_many_teammates_costs_the_same_queries(
 
     with django_assert_max_num_queries(24):  # four of them for the rows' "Ask about" lines
         dashboard = owner_client.get(reverse("dashboard"))
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(22):
         page = owner_client.get(reverse("people:detail", args=[person.pk]))
 
     assert f"Teammate {makers - 1} promised Promise {makers - 1}" in _section(dashboard, "promises-heading")
