@@ -128,8 +128,9 @@ class Digest:
     user: User
     today: date
     weekly: bool
+    due_today: list[Any] = field(default_factory=list)
     overdue: list[Any] = field(default_factory=list)
-    this_week: list[Any] = field(default_factory=list)
+    this_week: list[Any] = field(default_factory=list)  # after today (weekly digests only)
     dates: list[Any] = field(default_factory=list)
     promises: list[Any] = field(default_factory=list)
     going_cold: list[Person] = field(default_factory=list)
@@ -139,11 +140,16 @@ class Digest:
 
     @property
     def people_to_contact(self) -> int:
-        return len({i.person.pk for i in self.overdue + self.this_week} | {p.pk for p in self.going_cold})
+        return len({i.person.pk for i in self.to_do} | {p.pk for p in self.going_cold})
+
+    @property
+    def to_do(self) -> list[Any]:
+        """The follow-ups and stay-in-touch items, in the email's order: today's first."""
+        return self.due_today + self.overdue + self.this_week
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold or self.received)
+        return not (self.to_do or self.dates or self.promises or self.going_cold or self.received)
 
     @property
     def subject(self) -> str:
@@ -163,6 +169,34 @@ class Digest:
             people = len({h.person_id for h in self.received})
             parts.append(f"{_count(people, 'person', 'people')} handed over to you")
         return ", ".join(parts) if parts else f"Nothing due {when}"
+
+
+def preheader(digest: Digest) -> str:
+    """The line a mail program shows after the subject: whom first, and what to ask them about.
+    "Today: Anna Berg (Send the quote), Ben Carter and 2 more. Remember Max, Anna's dog."."""
+    if digest.is_empty:
+        return "Nothing is due: a quiet day to surprise someone."
+    people: dict[int, Any] = {}
+    for item in digest.to_do:
+        people.setdefault(item.person.pk, item)
+    parts = []
+    if people:
+        first = list(people.values())
+        names = [
+            f"{i.person.full_name} ({i.follow_up.note})"
+            if n == 0 and i.follow_up and i.follow_up.note
+            else i.person.full_name
+            for n, i in enumerate(first[:2])
+        ]
+        more = f" and {len(first) - 2} more" if len(first) > 2 else ""
+        when = "Today" if digest.due_today or digest.overdue or not digest.weekly else "This week"
+        parts.append(f"{when}: {', '.join(names)}{more}.")
+        known = digest.context.get(first[0].person.pk)
+        if known and known.ask_about:
+            parts.append(f"Remember {known.ask_about[0]}.")
+    elif digest.dates:
+        parts.append(f"{digest.dates[0].text}.")
+    return " ".join(parts) or digest.subject
 
 
 DATE_KINDS = {
@@ -200,12 +234,13 @@ def digest_content(*, user: User, today: date) -> Digest:
     for membership in Membership.objects.filter(user=user).select_related("workspace"):
         board = reminder_selectors.dashboard(membership.workspace, user=user, owner=user, today=today)
         digest.overdue += board.overdue
-        digest.this_week += board.due_today + (board.this_week if digest.weekly else [])
+        digest.due_today += board.due_today
+        digest.this_week += board.this_week if digest.weekly else []
         digest.dates += [d for d in board.dates if not d.dismissed]
         digest.promises += board.promises
         digest.going_cold += board.going_cold
     digest.received = handovers_to_tell(user=user)
-    people = {i.person.pk for i in digest.overdue + digest.this_week} | {d.person.pk for d in digest.dates}
+    people = {i.person.pk for i in digest.to_do} | {d.person.pk for d in digest.dates}
     people |= {p.pk for p in digest.going_cold}
     digest.context = reminder_selectors.person_context(Person.objects.for_member(user), person_ids=people)
     return digest
@@ -314,6 +349,7 @@ def render_digest(*, run: DigestRun, digest: Digest) -> Any:
         "dashboard_url": site + reverse("dashboard"),
     }
     context["items"] = _items_with_links(digest, link)
+    context["preheader"] = preheader(digest)
     headers = {
         "Message-ID": message_id(run),
         "List-Unsubscribe": f"<{unsubscribe}>",
@@ -350,12 +386,14 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
             if item.follow_up
             else f"person:{item.person.pk}"
         )
-        entry = {"item": item, **person_links(item.person), "context": context(item.person)}
+        what = (item.follow_up.note or "Follow up") if item.follow_up else "Stay in touch"
+        entry = {"item": item, "what": what, **person_links(item.person), "context": context(item.person)}
         entry["snooze_url"] = link("snooze", target)
         entry["done_url"] = link("done", target) if item.follow_up else ""
         return entry
 
     items: dict[str, list[dict[str, Any]]] = {}
+    items["due_today"] = [due(i) for i in digest.due_today]
     items["overdue"] = [due(i) for i in digest.overdue]
     items["this_week"] = [due(i) for i in digest.this_week]
     items["dates"] = [{"item": d, **person_links(d.person), "context": context(d.person)} for d in digest.dates]
