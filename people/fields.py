@@ -78,10 +78,21 @@ def _with_hint(kwargs: dict[str, Any], *, with_time: bool = False) -> dict[str, 
     return kwargs
 
 
+class HiddenInitial(forms.HiddenInput):
+    """The hidden copy of a field's initial value (a callable default, "today"): without the
+    aria-describedby Django gives it from the help text, which a hidden input may not carry."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("aria-describedby", None)
+        return context
+
+
 class LocalDateField(forms.DateField):
     """A date read in the user's format (yyyy-mm-dd always works too); a clear message otherwise."""
 
     widget = DateInput
+    hidden_widget = HiddenInitial
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**_with_hint(kwargs))
@@ -100,6 +111,7 @@ class LocalDateTimeField(forms.DateTimeField):
     """A date and time read in the user's format and time zone ("2025-12-31T14:30" too)."""
 
     widget = DateTimeInput
+    hidden_widget = HiddenInitial
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**_with_hint(kwargs, with_time=True))
