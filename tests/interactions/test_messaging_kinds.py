@@ -80,7 +80,9 @@ def test_a_quick_logged_whatsapp_message_says_so_and_shows_on_the_timeline(
     assert Interaction.objects.get().kind == "whatsapp"
     page = response.content.decode()
     assert "Logged WhatsApp message with Anna Berg." in page
-    assert '<span class="badge badge-soft badge-neutral me-1">WhatsApp</span> <strong>Sent the price list</strong>' in page
+    assert (
+        '<span class="badge badge-soft badge-neutral me-1">WhatsApp</span> <strong>Sent the price list</strong>' in page
+    )
 
 
 @pytest.mark.django_db
