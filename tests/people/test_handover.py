@@ -167,7 +167,8 @@ def test_the_new_owners_next_digest_lists_what_they_received_once(
     assert "1 person handed over to you" in mos.subject
     assert (
         "HANDED OVER TO YOU\n"
-        "- Anna Berg, from Olivia Owner, with 1 open follow-up, 1 open need and 2 open promises (Wed 4 Mar)\n"
+        "==================\n\n"
+        "* Anna Berg, from Olivia Owner, with 1 open follow-up, 1 open need and 2 open promises (Wed 4 Mar)\n"
         "  Follow-up: Call about the order (Fri 6 Mar)\n"
         "  Need: Cheaper shipping to Abuja\n"
         "  Olivia Owner promised: Send the quote (due Thu 5 Mar)\n"
@@ -177,7 +178,7 @@ def test_the_new_owners_next_digest_lists_what_they_received_once(
     assert "Olivia Owner promised: Send the quote" in mos.alternatives[0][0]
     # Olivia's own digest still holds her word, in her words; nothing was handed to her.
     olivias = by_user[owner.email]
-    assert "- You promised: Send the quote (Anna Berg, due Thu 5 Mar)" in olivias.body
+    assert "* You promised: Send the quote (Anna Berg, due Thu 5 Mar)" in olivias.body
     assert "HANDED OVER" not in olivias.body
 
     mail.outbox.clear()
