@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -24,10 +24,9 @@ from crm.emails import make_message
 from crm.models import Membership, User
 from crm.queue import claim, claim_timeout, enqueue_on_commit
 from digests.models import DigestRun
-from interactions.models import Interaction, kind_for_channel, kind_words
 from people.dates import end_of_week
 from people.handover import handovers_mark_told
-from people.models import FamilyMember, Handover, Person, Pet, Tag
+from people.models import Handover, Person
 from reminders import selectors as reminder_selectors
 from reminders.handover import handovers_to_tell
 
@@ -124,36 +123,32 @@ def digest_request_test(*, user: User) -> DigestRun:
 
 
 @dataclass
-class PersonContext:
-    """What to mention about a person: family, pets, interests, the last conversation."""
-
-    ask_about: list[str] = field(default_factory=list)
-    last_summary: str = ""
-    last_kind: str = ""  # "WhatsApp message": the last conversation was on WhatsApp
-    log_kind: str = Interaction.Kind.CALL  # what "Log it" starts as: their preferred channel
-
-
-@dataclass
 class Digest:
     user: User
     today: date
     weekly: bool
+    due_today: list[Any] = field(default_factory=list)
     overdue: list[Any] = field(default_factory=list)
-    this_week: list[Any] = field(default_factory=list)
+    this_week: list[Any] = field(default_factory=list)  # after today (weekly digests only)
     dates: list[Any] = field(default_factory=list)
     promises: list[Any] = field(default_factory=list)
     going_cold: list[Person] = field(default_factory=list)
     # Customers handed over to the user since a digest last told them, with what came along.
     received: list[Handover] = field(default_factory=list)
-    context: dict[int, PersonContext] = field(default_factory=dict)
+    context: dict[int, reminder_selectors.PersonContext] = field(default_factory=dict)
 
     @property
     def people_to_contact(self) -> int:
-        return len({i.person.pk for i in self.overdue + self.this_week} | {p.pk for p in self.going_cold})
+        return len({i.person.pk for i in self.to_do} | {p.pk for p in self.going_cold})
+
+    @property
+    def to_do(self) -> list[Any]:
+        """The follow-ups and stay-in-touch items, in the email's order: today's first."""
+        return self.due_today + self.overdue + self.this_week
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.this_week or self.dates or self.promises or self.going_cold or self.received)
+        return not (self.to_do or self.dates or self.promises or self.going_cold or self.received)
 
     @property
     def subject(self) -> str:
@@ -173,6 +168,34 @@ class Digest:
             people = len({h.person_id for h in self.received})
             parts.append(f"{_count(people, 'person', 'people')} handed over to you")
         return ", ".join(parts) if parts else f"Nothing due {when}"
+
+
+def preheader(digest: Digest) -> str:
+    """The line a mail program shows after the subject: whom first, and what to ask them about.
+    "Today: Anna Berg (Send the quote), Ben Carter and 2 more. Remember Max, Anna's dog."."""
+    if digest.is_empty:
+        return "Nothing is due: a quiet day to surprise someone."
+    people: dict[int, Any] = {}
+    for item in digest.to_do:
+        people.setdefault(item.person.pk, item)
+    parts = []
+    if people:
+        first = list(people.values())
+        names = [
+            f"{i.person.full_name} ({i.follow_up.note})"
+            if n == 0 and i.follow_up and i.follow_up.note
+            else i.person.full_name
+            for n, i in enumerate(first[:2])
+        ]
+        more = f" and {len(first) - 2} more" if len(first) > 2 else ""
+        when = "Today" if digest.due_today or digest.overdue or not digest.weekly else "This week"
+        parts.append(f"{when}: {', '.join(names)}{more}.")
+        known = digest.context.get(first[0].person.pk)
+        if known and known.ask_about:
+            parts.append(f"Remember {known.ask_about[0]}.")
+    elif digest.dates:
+        parts.append(f"{digest.dates[0].text}.")
+    return " ".join(parts) or digest.subject
 
 
 DATE_KINDS = {
@@ -210,48 +233,16 @@ def digest_content(*, user: User, today: date) -> Digest:
     for membership in Membership.objects.filter(user=user).select_related("workspace"):
         board = reminder_selectors.dashboard(membership.workspace, user=user, owner=user, today=today)
         digest.overdue += board.overdue
-        digest.this_week += board.due_today + (board.this_week if digest.weekly else [])
+        digest.due_today += board.due_today
+        digest.this_week += board.this_week if digest.weekly else []
         digest.dates += [d for d in board.dates if not d.dismissed]
         digest.promises += board.promises
         digest.going_cold += board.going_cold
     digest.received = handovers_to_tell(user=user)
-    people = {i.person.pk for i in digest.overdue + digest.this_week} | {d.person.pk for d in digest.dates}
+    people = {i.person.pk for i in digest.to_do} | {d.person.pk for d in digest.dates}
     people |= {p.pk for p in digest.going_cold}
-    digest.context = person_context(people)
+    digest.context = reminder_selectors.person_context(Person.objects.for_member(user), person_ids=people)
     return digest
-
-
-def person_context(person_ids: set[int]) -> dict[int, PersonContext]:
-    """ "Ask about..." lines for many people in four queries."""
-    if not person_ids:
-        return {}
-    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
-    people = (
-        Person.objects.filter(pk__in=person_ids)
-        .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
-        .prefetch_related(
-            Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
-            Prefetch("pets", queryset=Pet.objects.order_by("name")),
-            Prefetch("tags", queryset=Tag.objects.filter(kind=Tag.Kind.INTEREST).order_by("name"), to_attr="interests"),
-        )
-    )
-    result = {}
-    for p in people:
-        lines = []
-        for pet in list(p.pets.all())[:2]:
-            lines.append(f"{pet.name}, {p.first_name}'s {pet.species or 'pet'}")
-        for member in list(p.family.all())[:3]:
-            extra = f" ({member.interests})" if member.interests else ""
-            lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
-        if p.interests:
-            lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
-        result[p.pk] = PersonContext(
-            ask_about=lines,
-            last_summary=p.last_summary or "",
-            last_kind=kind_words(p.last_kind) if p.last_kind else "",
-            log_kind=kind_for_channel(p.preferred_channel),
-        )
-    return result
 
 
 # --- Signed links ---------------------------------------------------------------------------
@@ -357,6 +348,7 @@ def render_digest(*, run: DigestRun, digest: Digest) -> Any:
         "dashboard_url": site + reverse("dashboard"),
     }
     context["items"] = _items_with_links(digest, link)
+    context["preheader"] = preheader(digest)
     headers = {
         "Message-ID": message_id(run),
         "List-Unsubscribe": f"<{unsubscribe}>",
@@ -379,7 +371,7 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
 
     told: set[int] = set()
 
-    def context(person: Person) -> PersonContext | None:
+    def context(person: Person) -> reminder_selectors.PersonContext | None:
         """The "Ask about" block under a person's first item only: under each of their items
         it would repeat word for word. Called in the order the email lists the sections."""
         if person.pk in told:
@@ -393,12 +385,14 @@ def _items_with_links(digest: Digest, link: Any) -> dict[str, list[dict[str, Any
             if item.follow_up
             else f"person:{item.person.pk}"
         )
-        entry = {"item": item, **person_links(item.person), "context": context(item.person)}
+        what = (item.follow_up.note or "Follow up") if item.follow_up else "Stay in touch"
+        entry = {"item": item, "what": what, **person_links(item.person), "context": context(item.person)}
         entry["snooze_url"] = link("snooze", target)
         entry["done_url"] = link("done", target) if item.follow_up else ""
         return entry
 
     items: dict[str, list[dict[str, Any]]] = {}
+    items["due_today"] = [due(i) for i in digest.due_today]
     items["overdue"] = [due(i) for i in digest.overdue]
     items["this_week"] = [due(i) for i in digest.this_week]
     items["dates"] = [{"item": d, **person_links(d.person), "context": context(d.person)} for d in digest.dates]

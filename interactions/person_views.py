@@ -9,7 +9,7 @@ under the one ``people:`` namespace, so their URLs and names (``people:detail``)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -30,12 +30,13 @@ from crm.permissions import capability_required
 from crm.ratelimit import search_limited
 from crm.requests import WorkspaceRequest
 from interactions import selectors, services
-from interactions.models import Interaction
+from interactions.models import FollowUp, Interaction, Promise
 from people import merge
 from people import selectors as people_selectors
 from people import services as people_services
 from people.forms import BulkActionForm, PersonFilterForm
 from people.models import Person
+from people.stay_in_touch import stay_status
 
 PAGE_SIZE = 50
 # Search results come 25 to a page: someone searching looks for one person, and the page
@@ -152,6 +153,12 @@ def person_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     )
     today = timezone.localdate()
     family = list(person.family.all())
+    follow_ups = list(selectors.person_open_follow_ups(request.workspace, person=person))
+    open_promises = list(selectors.person_open_promises(request.workspace, person=person))
+    kinds = dict(Interaction.Kind.choices)
+    # The filter offers the kinds had with them, most frequent first: the first few as segments
+    # (wider screens), all of them in a select (phones, and past the segments).
+    had = [k for k in selectors.person_kinds(request.workspace, person=person) if k in kinds]
     context = {
         "person": person,
         "interactions": interactions,
@@ -160,8 +167,11 @@ def person_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "kinds": Interaction.Kind.choices,
         "query_string": urlencode({"kind": kind}) if kind else "",
         "open_needs": list(selectors.person_open_needs(request.workspace, person=person)),
-        "open_promises": list(selectors.person_open_promises(request.workspace, person=person)),
-        "follow_ups": list(selectors.person_open_follow_ups(request.workspace, person=person)),
+        "open_promises": open_promises,
+        "follow_ups": follow_ups,
+        "next_due": _next_due(person, follow_ups, open_promises, today),
+        "kinds_had": [(k, kinds[k]) for k in had or ([kind] if kind in kinds else [])],
+        "segments": [(k, kinds[k]) for k in had[:SEGMENTS]],
         "profile": people_selectors.profile_view(person),
         "family": family,
         "family_in": list(person.family_links_in.all()),
@@ -170,6 +180,22 @@ def person_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "today": today,
     }
     return render(request, "people/person_detail.html", context)
+
+
+SEGMENTS = 4  # kinds on the timeline's segmented control; a select has the rest
+
+
+def _next_due(
+    person: Person, follow_ups: list[FollowUp], promises: list[Promise], today: date
+) -> tuple[date, str] | None:
+    """The soonest thing due with them, for the page's header: a follow-up, a promise with a
+    day, or staying in touch; (day, what), or None when nothing has a day."""
+    due: list[tuple[date, str]] = [(f.effective_due, f.note or "Follow up") for f in follow_ups]
+    due += [(p.due_on, p.text) for p in promises if p.due_on]
+    status = stay_status(person, today)
+    if status is not None:
+        due.append((status.due_on, "First contact" if status.first_contact else "Stay in touch"))
+    return min(due, key=lambda d: d[0]) if due else None
 
 
 def _timeline(request: WorkspaceRequest, person: Person, page: KeysetPage, kind: str) -> list[tuple[str, object]]:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
     F,
     FloatField,
@@ -46,6 +47,18 @@ def interaction_list(workspace: Workspace, *, person: Person | None = None, kind
 def interaction_logged_before(workspace: Workspace, *, client_id: uuid.UUID) -> Interaction | None:
     """The conversation a phone already sent with this id (its offline queue retries), if any."""
     return Interaction.objects.for_workspace(workspace).filter(client_id=client_id).first()
+
+
+def person_kinds(workspace: Workspace, *, person: Person) -> list[str]:
+    """The kinds of conversation had with ``person``, most frequent first (the timeline's filter)."""
+    rows = (
+        Interaction.objects.for_workspace(workspace)
+        .filter(pk__in=Interaction.people.through.objects.filter(person=person).values("interaction_id"))
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind")
+    )
+    return [row["kind"] for row in rows]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import from_current_timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 
 from crm import dateformats
 from people.dates import EARLIEST, EARLIEST_REMEMBERED, LATEST, MONTHS, YEAR_MESSAGE, PartialDate, validate_in_range
@@ -58,10 +60,42 @@ class DateTimeInput(DateInput):
         return forms.TextInput.format_value(self, dateformats.input_value(value, with_time=True))
 
 
+def _format_hint(with_time: bool = False) -> str:
+    """ "dd/mm/yyyy": the format a date field takes, shown under it (a placeholder goes away as
+    soon as one types). Worked out at render time: the viewer's style, not the one at import."""
+    style = dateformats.get_style()
+    return f"{style.placeholder} hh:mm" if with_time else style.placeholder
+
+
+format_hint = lazy(_format_hint, str)
+
+
+def _with_hint(kwargs: dict[str, Any], *, with_time: bool = False) -> dict[str, Any]:
+    """The field's help text followed by its format: "When it is due (dd/mm/yyyy)"."""
+    hint = format_hint(with_time)
+    given = kwargs.get("help_text")
+    kwargs["help_text"] = format_lazy("{} ({})", given, hint) if given else hint
+    return kwargs
+
+
+class HiddenInitial(forms.HiddenInput):
+    """The hidden copy of a field's initial value (a callable default, "today"): without the
+    aria-describedby Django gives it from the help text, which a hidden input may not carry."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("aria-describedby", None)
+        return context
+
+
 class LocalDateField(forms.DateField):
     """A date read in the user's format (yyyy-mm-dd always works too); a clear message otherwise."""
 
     widget = DateInput
+    hidden_widget = HiddenInitial
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_hint(kwargs))
 
     def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
@@ -77,6 +111,10 @@ class LocalDateTimeField(forms.DateTimeField):
     """A date and time read in the user's format and time zone ("2025-12-31T14:30" too)."""
 
     widget = DateTimeInput
+    hidden_widget = HiddenInitial
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_hint(kwargs, with_time=True))
 
     def to_python(self, value: Any) -> datetime | None:
         if value in self.empty_values:

@@ -18,8 +18,11 @@ from django.db.models import (
     F,
     IntegerField,
     Model,
+    OuterRef,
+    Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -27,9 +30,9 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from crm.models import User, Workspace
-from interactions.models import FollowUp, Interaction, Need, Promise, follow_up_due
+from interactions.models import FollowUp, Interaction, Need, Promise, follow_up_due, kind_for_channel, kind_words
 from people.dates import PartialDate, end_of_week
-from people.models import FamilyMember, ImportantDate, Person, Pet, TagCadence
+from people.models import FamilyMember, ImportantDate, Person, Pet, Tag, TagCadence
 from people.stay_in_touch import (
     PersonWithStay,
     as_date,
@@ -256,6 +259,51 @@ def date_item(workspace: Workspace, *, key: str, on: date) -> DateItem | None:
     """The one date line ``key`` on ``on`` (as the dashboard lists it), None if it is not there
     any more (the birthday was edited since)."""
     return next((i for i in upcoming_dates(workspace, today=on, days=0) if i.key == key), None)
+
+
+@dataclass
+class PersonContext:
+    """What to mention about a person: family, pets, interests, the last conversation."""
+
+    ask_about: list[str] = field(default_factory=list)
+    last_summary: str = ""
+    last_kind: str = ""  # "WhatsApp message": the last conversation was on WhatsApp
+    log_kind: str = Interaction.Kind.CALL  # what "Log it" starts as: their preferred channel
+
+
+def person_context(people: QuerySet[Person], *, person_ids: set[int]) -> dict[int, PersonContext]:
+    """ "Ask about..." lines for many people in four queries, whatever their number: the
+    dashboard's rows and the digest share them. ``people``: where to look, a workspace's people
+    (``for_workspace``) or a user's in all their workspaces (``for_member``)."""
+    if not person_ids:
+        return {}
+    last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
+    rows = (
+        people.filter(pk__in=person_ids)
+        .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
+        .prefetch_related(
+            Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
+            Prefetch("pets", queryset=Pet.objects.order_by("name")),
+            Prefetch("tags", queryset=Tag.objects.filter(kind=Tag.Kind.INTEREST).order_by("name"), to_attr="interests"),
+        )
+    )
+    result = {}
+    for p in rows:
+        lines = []
+        for pet in list(p.pets.all())[:2]:
+            lines.append(f"{pet.name}, {p.first_name}'s {pet.species or 'pet'}")
+        for member in list(p.family.all())[:3]:
+            extra = f" ({member.interests})" if member.interests else ""
+            lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
+        if p.interests:
+            lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
+        result[p.pk] = PersonContext(
+            ask_about=lines,
+            last_summary=p.last_summary or "",
+            last_kind=kind_words(p.last_kind) if p.last_kind else "",
+            log_kind=kind_for_channel(p.preferred_channel),
+        )
+    return result
 
 
 @dataclass

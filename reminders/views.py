@@ -63,8 +63,11 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
         member = next((m.user for m in members if str(m.user_id) == member_id), None)
         owner = member
     board = selectors.dashboard(request.workspace, user=request.user, owner=owner, per_part=selectors.TODO_SHOWN + 1)
+    # The "Ask about" line of every row the page shows, in a fixed four queries.
+    listed = {i.person.pk for part in board.shown.values() for i in part} | {p.pk for p in board.going_cold}
     context = {
         "board": board,
+        "ask": selectors.person_context(Person.objects.for_workspace(request.workspace), person_ids=listed),
         "today": board.today,  # the reminder rows read these, also when a Done or Snooze re-renders one
         "week_end": board.week_end,
         "scope": scope,
@@ -117,10 +120,17 @@ def _notice(
 
 
 def _answer(
-    request: WorkspaceRequest, notice: dict[str, Any], template: str, context: dict[str, Any], *, status: int = 200
+    request: WorkspaceRequest,
+    notice: dict[str, Any],
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    person: Person | None = None,
 ) -> HttpResponse:
-    """htmx: the row re-rendered as it now is, saying what happened. A plain post: back to the
-    page with a message, its Undo button in it."""
+    """htmx: the row re-rendered as it now is, saying what happened (and, for ``person``, its
+    "Ask about" line, so the row keeps its height). A plain post: back to the page with a
+    message, its Undo button in it."""
     back = safe_next(request, reverse("dashboard"))
     if not _is_htmx(request):
         text: str = notice["text"]
@@ -134,6 +144,8 @@ def _answer(
     today = timezone.localdate()
     row = request.POST.get("row", "")
     base = {"today": today, "week_end": selectors.end_of_week(today), "back": back, "row": row, "notice": notice}
+    if person is not None:
+        base["ask"] = selectors.person_context(Person.objects.for_workspace(request.workspace), person_ids={person.pk})
     response = render(request, template, {**base, **context}, status=status)
     response["HX-Trigger"] = "rapport:changed"
     return response
@@ -176,7 +188,7 @@ def _follow_up_answer(
     if request.POST.get("row") == "person":
         return _answer(request, notice, "reminders/_person_follow_up.html", {"f": follow_up}, status=status)
     item = selectors.DueItem("follow_up", follow_up.effective_due, follow_up.person, follow_up)
-    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
+    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status, person=item.person)
 
 
 def _follow_up_undo(
@@ -251,12 +263,12 @@ def _stay_answer(
     person = selectors.person_stay_row(request.workspace, person=person)
     today = timezone.localdate()
     if request.POST.get("row") == "cold":
-        return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status)
+        return _answer(request, notice, "reminders/_cold_item.html", {"p": person}, status=status, person=person)
     due_on = selectors.stay_due_after_snooze(person, today)
     # None for a person with no cadence (snoozed by a hand-made POST, or the cadence removed
     # meanwhile): the row renders without a due day, as it always has, rather than a 500.
     item = selectors.DueItem("stay_in_touch", due_on, person)  # type: ignore[arg-type]
-    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status)
+    return _answer(request, notice, "reminders/_due_item.html", {"item": item}, status=status, person=person)
 
 
 @require_POST

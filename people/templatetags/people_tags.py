@@ -100,7 +100,7 @@ def last_contact(person: Person) -> str:
     return f"Last contact {timesince(person.last_contacted_at, depth=1)} ago"
 
 
-_COLOURS = {"overdue": "text-bg-danger", "soon": "text-bg-warning", "ok": "text-bg-success"}
+_COLOURS = {"overdue": "badge-soft badge-overdue", "soon": "badge-soft badge-today", "ok": "badge-soft badge-done"}
 
 
 @register.simple_tag
@@ -114,7 +114,7 @@ def stay_badge(person: Person, today: date) -> str:
     status = stay_status(person, today)
     if status is None:
         return ""
-    colour = "text-bg-info" if status.first_contact and status.state == "ok" else _COLOURS[status.state]
+    colour = "badge-soft badge-accent" if status.first_contact and status.state == "ok" else _COLOURS[status.state]
     on = dateformats.format_date(status.due_on, "day_month")
     title = (
         f"Never contacted: first contact {status.due_words} {on}"

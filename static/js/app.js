@@ -256,3 +256,10 @@ document.addEventListener("change", function (event) {
     if (!event.target.closest(".site-search")) { close(); }
   });
 })();
+
+// A form that comes back with problems opens on its summary of them (templates/_error_summary.html).
+(function () {
+  "use strict";
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
+})();

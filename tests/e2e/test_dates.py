@@ -95,7 +95,9 @@ def test_a_date_that_does_not_fit_says_so_visibly_next_to_the_field(
     me.page.get_by_role("button", name="Save").click()
     me.audit()
 
-    expect(me.page.get_by_text("Enter a valid date as mm/dd/yyyy, for example 12/31/2025.")).to_be_visible()
+    message = "Enter a valid date as mm/dd/yyyy, for example 12/31/2025."
+    expect(me.page.get_by_text(message, exact=True)).to_be_visible()  # next to the field
+    expect(me.page.get_by_role("link", name=f"Met on: {message}")).to_be_visible()  # and in the summary
     expect(field(me, "Met on")).to_have_value("13/05/2025")
 
 

@@ -451,7 +451,7 @@ def test_it_switches_to_a_weekly_digest_and_sends_a_test_digest(
     html = next(part for part in digest.walk() if part.get_content_type() == "text/html")
     for visitor in (me, visit(phone=True)):
         visitor.show_email(html.get_payload(decode=True).decode())
-        expect(visitor.page.get_by_text("Ada Lovelace")).to_be_visible()
+        expect(visitor.page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
         visitor.screenshot("digest")
 
 

@@ -72,8 +72,8 @@ def test_it_stores_why_each_row_may_be_someone_known(owner_client: Client, works
     carl_select = page.split(f'name="row-{rows[2].pk}"', 1)[1].split("</select>", 1)[0]
     assert "selected" not in carl_select
     assert "skipped: same email nora@example.com, as card or line 5 of this file" in page
-    assert '<span class="badge text-bg-secondary">1</span> repeated in this file' in page
-    assert '<span class="badge text-bg-success">1</span> new' in page
+    assert '<span class="badge badge-soft badge-neutral">1</span> repeated in this file' in page
+    assert '<span class="badge badge-soft badge-done">1</span> new' in page
 
 
 def test_it_gives_rows_read_before_the_kind_was_stored_their_kind(owner_client: Client, workspace: Workspace) -> None:

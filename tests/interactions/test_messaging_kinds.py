@@ -80,7 +80,9 @@ def test_a_quick_logged_whatsapp_message_says_so_and_shows_on_the_timeline(
     assert Interaction.objects.get().kind == "whatsapp"
     page = response.content.decode()
     assert "Logged WhatsApp message with Anna Berg." in page
-    assert '<span class="badge text-bg-light border me-1">WhatsApp</span> <strong>Sent the price list</strong>' in page
+    assert (
+        '<span class="badge badge-soft badge-neutral me-1">WhatsApp</span> <strong>Sent the price list</strong>' in page
+    )
 
 
 @pytest.mark.django_db
@@ -92,8 +94,11 @@ def test_the_timeline_and_the_conversation_list_filter_by_each_app(owner_client:
     for url in (anna.get_absolute_url(), reverse("interactions:list")):
         everything = owner_client.get(url).content.decode()
         for kind, label in MESSAGING.items():
-            assert f'href="?kind={kind}"' in everything
-            assert f">{label}</a>" in everything
+            if url == reverse("interactions:list"):
+                assert f'href="?kind={kind}"' in everything
+                assert f">{label}</a>" in everything
+            else:  # the person page's one compact filter: a select of the kinds had with them
+                assert f'<option value="{kind}">{label}</option>' in everything
             filtered = owner_client.get(url, {"kind": kind}).content.decode()
             assert f"Talk by {kind}" in filtered
             assert all(f"Talk by {other}" not in filtered for other in ("call", *MESSAGING) if other != kind)

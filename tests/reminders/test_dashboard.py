@@ -295,7 +295,9 @@ def test_the_dashboard_costs_the_same_queries_for_10_or_1000_people(
 
     people_refresh_stay_due(Person.objects.for_workspace(workspace))  # as the services keep it
 
-    with django_assert_max_num_queries(22):  # 22: a query for each part of "To do", each reading only its rows
+    with django_assert_max_num_queries(
+        26
+    ):  # a query for each part of "To do", and four for every row's "Ask about" line
         response = owner_client.get(reverse("dashboard"))
 
     assert response.status_code == 200
@@ -426,3 +428,54 @@ def test_a_big_book_shows_the_soonest_dates_and_links_to_the_calendar(
     assert "More dates in the calendar" in response.content.decode()
     few = _board(owner_client, scope="team")  # the team view is capped the same way
     assert len(few.dates) == 20
+
+
+# --- Ask about: the digest's context line on the page -------------------------------------------
+
+
+def _ask_people(workspace: Workspace, owner: User, count: int) -> None:
+    for i in range(count):
+        person = cadenced_person(workspace, owner, f"Due{i}", last_days_ago=14)  # due today
+        Pet.objects.create(workspace=workspace, person=person, name=f"Bingo{i}", species="dog")
+        FamilyMember.objects.create(
+            workspace=workspace, person=person, name=f"Max{i}", relation=FamilyMember.Relation.CHILD
+        )
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_each_row_says_what_to_ask_about_as_the_digest_does(
+    owner_client: Client, owner: User, workspace: Workspace
+) -> None:
+    _ask_people(workspace, owner, 1)
+
+    body = owner_client.get(reverse("dashboard")).content.decode().replace("&#x27;", "'")
+
+    assert "Ask about Bingo0, Due0's dog · Max0, Due0's child" in body
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_ask_about_lines_cost_the_same_queries_for_1_or_8_rows(
+    owner_client: Client, owner: User, workspace: Workspace, count: int, django_assert_max_num_queries
+) -> None:
+    _ask_people(workspace, owner, count)
+
+    with django_assert_max_num_queries(24):
+        body = owner_client.get(reverse("dashboard")).content.decode()
+
+    assert body.count("Ask about Bingo") == count
+
+
+@pytest.mark.django_db
+@time_machine.travel(WEDNESDAY, tick=False)
+def test_a_snoozed_row_keeps_its_ask_about_line(owner_client: Client, owner: User, workspace: Workspace) -> None:
+    _ask_people(workspace, owner, 1)
+    person = Person.objects.get(first_name="Due0")
+
+    response = owner_client.post(
+        reverse("reminders:cadence_snooze", args=[person.pk]), {"snooze": "1d", "row": "due"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert "Ask about Bingo0" in response.content.decode()

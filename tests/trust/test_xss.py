@@ -240,7 +240,7 @@ def test_it_renders_every_payload_inert_everywhere(
         pages.executed += [f"digest email: {part}" for part in executable_parts(message.alternatives[0][0])]
         # The text part is not HTML: a payload reads there as typed, not as &lt;escaped&gt;.
         # (The digest lists at most a dashboard section's worth of follow-ups.)
-        listed = [item.follow_up for item in digest.overdue + digest.this_week if item.follow_up is not None]
+        listed = [item.follow_up for item in digest.to_do if item.follow_up is not None]
         assert len(listed) >= min(len(people), SECTION_LIMIT)
         for follow_up in listed:
             assert follow_up.note in message.body

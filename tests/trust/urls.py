@@ -115,11 +115,11 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         "promise": promise.pk,
         "follow_up": follow_up.pk,
         "cadence": cadence.pk,
-        "company": Company.objects.get(workspace=workspace).pk,
+        "company": Company.objects.get(workspace=workspace, name=f"{text} Ltd").pk,
         "membership": Membership.objects.get(user=member, workspace=workspace).pk,
         "invitation": invitation.pk,
         "workspace": workspace.pk,
-        "tag_cadence": TagCadence.objects.get(workspace=workspace).pk,
+        "tag_cadence": TagCadence.objects.get(workspace=workspace, tag__name="vip").pk,
     }
 
 
