@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "digests",
     "exports",
     "imports",
+    "carddav",
     "devtools",
 ]
 
@@ -171,6 +172,8 @@ SIGNUP_MAX_AGE_HOURS = env_int("SIGNUP_MAX_AGE_HOURS", default=48)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
     "django.contrib.auth.backends.ModelBackend",
+    # App passwords for contact sync: only carddav.views.dav passes them, never the login form.
+    "carddav.backends.AppPasswordBackend",
 ]
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account from one client

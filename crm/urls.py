@@ -47,6 +47,7 @@ urlpatterns = [
     path("digest/", include("digests.urls")),
     path("exports/", include("exports.urls")),
     path("import/", include("imports.urls")),
+    path("", include("carddav.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
 ]
