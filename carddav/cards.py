@@ -97,7 +97,7 @@ def render(
         params, value = _date(anniversary, version)
         card.add(f"{'ANNIVERSARY' if version == '4.0' else 'X-ANNIVERSARY'}{params}", value)
     if for_etag and person.photo:
-        card.add("X-RAPPORT-PHOTO", person.photo.name)
+        card.add("X-RAPPORT-PHOTO", str(person.photo.name))
     elif photo:
         if version == "4.0":
             card.add("PHOTO", "data:image/jpeg;base64," + base64.b64encode(photo).decode())

@@ -67,9 +67,7 @@ def book_get(*, membership: Membership) -> AddressBook:
             book.save()
             return book
     except IntegrityError:  # made by a parallel request of the same phone
-        found = selectors.book_for(membership.workspace, user=membership.user)
-        assert found is not None
-        return found
+        return AddressBook.objects.for_workspace(membership.workspace).get(user=membership.user)
 
 
 def book_set_scope(*, membership: Membership, scope: str) -> AddressBook:

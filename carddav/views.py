@@ -8,7 +8,7 @@ import binascii
 import io
 from collections.abc import Iterable
 
-from defusedxml import ElementTree
+from defusedxml import ElementTree  # type: ignore[import-untyped]  # installed with Radicale, which parses with it too
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 from carddav import dav as dav_app
 from carddav import selectors, services
 from carddav.forms import AppPasswordForm, ScopeForm
-from carddav.models import AppPassword
 from crm.models import User
 from crm.requests import AuthenticatedHttpRequest
 
@@ -38,7 +37,10 @@ def dav_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     created = ""
     if request.method == "POST" and form.is_valid():
         app_password, created = services.app_password_create(user=request.user, name=form.cleaned_data["name"])
-        messages.success(request, f"App password “{app_password.name}” made. Type it into the device now: it is shown only this once.")
+        messages.success(
+            request,
+            f"App password “{app_password.name}” made. Type it into the device now: it is shown only this once.",
+        )
         form = AppPasswordForm()
     books = []
     for membership in selectors.memberships(request.user):
@@ -80,6 +82,7 @@ def book_scope(request: AuthenticatedHttpRequest, workspace_id: int) -> HttpResp
     return redirect("carddav:settings")
 
 
+@csrf_exempt  # a PROPFIND from a phone, which has no CSRF cookie
 def well_known(request: HttpRequest) -> HttpResponse:
     # Permanent, as RFC 6764 asks: clients remember where the service is.
     return HttpResponsePermanentRedirect(reverse("carddav:dav_root"))
@@ -141,7 +144,7 @@ def dav(request: HttpRequest, path: str = "") -> HttpResponseBase:
         return HttpResponse(READ_ONLY, status=403, content_type="text/plain; charset=utf-8")
     state = dav_app.DavRequest(user=user, memberships=memberships, version=_vcard_version(request))
     body = request.body
-    environ = dict(request.environ)
+    environ = dict(request.META)  # under WSGI, the environ itself
     environ.pop("HTTP_AUTHORIZATION", None)
     environ.pop("HTTP_X_SCRIPT_NAME", None)  # the mount point is ours to say, not the client's
     environ.update(

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "crm.middleware.TimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    "carddav.middleware.DavAtRootMiddleware",  # after axes, which answers a locked-out client
 ]
 
 ROOT_URLCONF = "crm.urls"

@@ -13,9 +13,16 @@ from crm.models import User, Workspace
 from people.models import ContactMethod
 from tests.factories import PersonFactory
 
-PROPFIND_PRINCIPAL = b"""<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:current-user-principal/></d:prop></d:propfind>"""
-PROPFIND_HOME = b"""<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><c:addressbook-home-set/></d:prop></d:propfind>"""
-PROPFIND_BOOKS = b"""<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/></d:prop></d:propfind>"""
+NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav" xmlns:cs="http://calendarserver.org/ns/"'
+
+
+def _propfind(*props: str) -> bytes:
+    return f'<?xml version="1.0"?><d:propfind {NS}><d:prop>{"".join(props)}</d:prop></d:propfind>'.encode()
+
+
+PROPFIND_PRINCIPAL = _propfind("<d:current-user-principal/>")
+PROPFIND_HOME = _propfind("<c:addressbook-home-set/>")
+PROPFIND_BOOKS = _propfind("<d:resourcetype/>", "<d:displayname/>", "<cs:getctag/>", "<d:sync-token/>")
 
 
 def _auth(user: User, name: str = "phone") -> dict[str, str]:
@@ -41,11 +48,15 @@ def test_it_discovers_the_books_from_the_site_root(owner: User, workspace: Works
     response = client.generic("PROPFIND", "/.well-known/carddav", PROPFIND_PRINCIPAL, **auth)
     assert response.status_code == 301
     root = response["Location"]
-    response = client.generic("PROPFIND", root, PROPFIND_PRINCIPAL, content_type="application/xml", HTTP_DEPTH="0", **auth)
+    response = client.generic(
+        "PROPFIND", root, PROPFIND_PRINCIPAL, content_type="application/xml", HTTP_DEPTH="0", **auth
+    )
     assert response.status_code == 207, response.content
     principal = re.search(r"current-user-principal>\s*<[^>]*href>([^<]+)<", response.content.decode())[1]
     assert principal == f"/dav/u{owner.pk}/"
-    response = client.generic("PROPFIND", principal, PROPFIND_HOME, content_type="application/xml", HTTP_DEPTH="0", **auth)
+    response = client.generic(
+        "PROPFIND", principal, PROPFIND_HOME, content_type="application/xml", HTTP_DEPTH="0", **auth
+    )
     home = re.search(r"addressbook-home-set>\s*<[^>]*href>([^<]+)<", response.content.decode())[1]
     response = client.generic("PROPFIND", home, PROPFIND_BOOKS, content_type="application/xml", HTTP_DEPTH="1", **auth)
     text = response.content.decode()
@@ -93,7 +104,11 @@ def test_it_refuses_writes(owner: User, workspace: Workspace, client: Client) ->
 def test_an_outsider_sees_nothing(owner: User, workspace: Workspace, outsider: User, client: Client) -> None:
     person = PersonFactory(workspace=workspace, owner=owner)
     auth = _auth(outsider)
-    for url in (f"/dav/u{owner.pk}/", f"/dav/u{owner.pk}/{workspace.pk}/", f"/dav/u{outsider.pk}/{workspace.pk}/",
-                f"/dav/u{outsider.pk}/{workspace.pk}/{person.pk}.vcf"):
+    for url in (
+        f"/dav/u{owner.pk}/",
+        f"/dav/u{owner.pk}/{workspace.pk}/",
+        f"/dav/u{outsider.pk}/{workspace.pk}/",
+        f"/dav/u{outsider.pk}/{workspace.pk}/{person.pk}.vcf",
+    ):
         response = client.generic("PROPFIND", url, PROPFIND_BOOKS, HTTP_DEPTH="1", **auth)
         assert response.status_code == 404, url

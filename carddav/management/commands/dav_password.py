@@ -32,7 +32,7 @@ class Command(BaseCommand):
         passwords = selectors.app_passwords(user)
         if options["action"] == "create":
             if not options["name"].strip():
-                raise CommandError("Give the device a name, e.g. --name \"Ngozi's iPhone\".")
+                raise CommandError('Give the device a name, e.g. --name "Ngozi\'s iPhone".')
             _, password = services.app_password_create(user=user, name=options["name"])
             self.stdout.write(password)
         elif options["action"] == "list":
