@@ -21,7 +21,7 @@ from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
 PERSONAL = {
     "logout", "log_out_everywhere", "account_settings", "password_change", "password_change_done",
     "workspace_create", "workspace_switch", "exports:feed_create", "exports:feed_revoke", "digests:send_test",
-    "digests:preview",
+    "digests:preview", "carddav:settings", "carddav:password_revoke", "carddav:book_scope",
 }  # fmt: skip
 
 

@@ -20,6 +20,9 @@ PUBLIC = {
     "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed",
+    # CardDAV: authorised by an app password, not a session; test_isolation_matrix walks every
+    # DAV path with an outsider's app password (test_no_dav_path_reaches_another_workspace).
+    "carddav:well_known", "carddav:dav_root", "carddav:dav",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
 
@@ -40,6 +43,7 @@ def url_patterns(resolvers: list | None = None, namespace: str = "") -> list[tup
 
 def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: str) -> dict[str, int]:
     """One object of every kind a URL can name, in ``workspace``, each showing ``text``."""
+    from carddav import services as carddav_services
     from crm import services as crm_services
     from interactions import services as interaction_services
     from people import services as people_services
@@ -65,7 +69,9 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         workspace=workspace, user=owner, file_name=f"{text}.vcf", data=card, background=False
     )
     import_services.import_read(job_id=job.pk)
+    app_password, _ = carddav_services.app_password_create(user=owner, name=text)
     return {
+        "app_password": app_password.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -100,7 +106,7 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
-              "job_id": ids["import_job"]}  # fmt: skip
+              "job_id": ids["import_job"], "password_id": ids["app_password"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 
