@@ -15,6 +15,7 @@ from people.models import ContactMethod, Person
 PERSON_FIELDS = (
     "id", "workspace_id", "first_name", "last_name", "nickname", "company__name", "job_title", "notes", "photo",
     "birthday_day", "birthday_month", "birthday_year", "anniversary_day", "anniversary_month", "anniversary_year",
+    "updated_at",
 )  # fmt: skip
 
 
@@ -25,7 +26,11 @@ def app_passwords(user: User) -> QuerySet[AppPassword]:
 def memberships(user: User) -> QuerySet[Membership]:
     """The workspaces a device of ``user`` syncs, read at every request: a removed member's
     phone stops seeing the workspace at once."""
-    return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name", "workspace_id")
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("workspace", "user")
+        .order_by("workspace__name", "workspace_id")
+    )
 
 
 def membership(user: User, workspace_id: int) -> Membership | None:

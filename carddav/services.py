@@ -98,7 +98,7 @@ def book_refresh(*, book: AddressBook) -> Refreshed:
     once number their changes one after the other; a change is never given a version a client
     has already been handed as its token.
     """
-    book = AddressBook.objects.select_for_update().get(pk=book.pk)
+    book = AddressBook.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=book.pk)
     sources = selectors.card_sources(book)
     etags = {person.pk: cards.etag(person, methods) for person, methods in sources}
     known = {
