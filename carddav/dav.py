@@ -203,7 +203,8 @@ class Collection(BaseCollection):
             etag=f'"{etag}"',
             uid=f"urn:rapport:person:{person.workspace_id}:{person.pk}",
             name="VCARD",
-            component_name="VCARD",
+            component_name="",  # as Radicale's own cards: the name of a calendar's component
+            time_range=(0, 0),
             last_modified=_http_date(person.updated_at),
         )
 
@@ -228,6 +229,11 @@ class Collection(BaseCollection):
             self._item(person, methods, refreshed.etags[pk])
             for pk, (person, methods) in sorted(refreshed.people.items())
         ]
+
+    def get_filtered(self, filters: Iterable[Any]) -> Iterable[tuple[Item, bool]]:
+        # An address book has no time ranges to prefilter on: every card, and Radicale's
+        # addressbook-query then tests each against the filters.
+        return ((item, False) for item in self.get_all())
 
     def has_uid(self, uid: str) -> bool:
         return False
