@@ -401,5 +401,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes logs every successful login at INFO; lockouts are warnings and still show.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Radicale (contact sync) logs every DAV request at INFO; its warnings and errors still show.
+    "loggers": {"axes": {"level": "WARNING"}, "radicale": {"level": "WARNING"}},
 }
