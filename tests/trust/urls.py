@@ -72,7 +72,7 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     app_password, _ = carddav_services.app_password_create(user=owner, name=text)
     return {
         "app_password": app_password.pk,
-        "dav_path": f"u{owner.pk}/{workspace.pk}/{person.pk}.vcf",  # type: ignore[dict-item]
+        "owner_user": owner.pk,  # the DAV principal of the card path
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -89,7 +89,7 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     }
 
 
-def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, int]:
+def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, int | str]:
     """Which of the objects each URL argument names."""
     by_view = {
         "interactions:": "interaction",
@@ -107,7 +107,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
-              "job_id": ids["import_job"], "password_id": ids["app_password"], "path": ids["dav_path"]}  # fmt: skip
+              "job_id": ids["import_job"], "password_id": ids["app_password"],
+              "path": f"u{ids['owner_user']}/{ids['workspace']}/{ids['person']}.vcf"}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 
