@@ -89,8 +89,11 @@ def get_for_workspace_or_404(request: WorkspaceRequest, model_or_qs: type[M] | Q
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
     """The email a login attempt is for, as the login form reads it (case-insensitive), so
-    "Anna@X" and "anna@x" count against the same lockout."""
-    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    "Anna@X" and "anna@x" count against the same lockout. axes checks a lockout with the
+    credentials under ``email`` (the user model's USERNAME_FIELD) and records a failure under
+    ``username``; both are read, so an attempt without a login form (an app password) counts too."""
+    credentials = credentials or {}
+    value = credentials.get("username") or credentials.get("email") or request.POST.get("username", "")
     return str(value).strip().lower()
 
 

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "api",
     "inbound",
     "pwa",
+    "carddav",
     "devtools",
 ]
 
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "crm.middleware.TimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    "carddav.middleware.DavAtRootMiddleware",  # after axes, which answers a locked-out client
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -178,6 +180,8 @@ SIGNUP_MAX_AGE_HOURS = env_int("SIGNUP_MAX_AGE_HOURS", default=48)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
     "django.contrib.auth.backends.ModelBackend",
+    # App passwords for contact sync: only carddav.views.dav passes them, never the login form.
+    "carddav.backends.AppPasswordBackend",
 ]
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account from one client
@@ -469,5 +473,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes logs every successful login at INFO; lockouts are warnings and still show.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Radicale (contact sync) logs every DAV request at INFO; its warnings and errors still show.
+    "loggers": {"axes": {"level": "WARNING"}, "radicale": {"level": "WARNING"}},
 }

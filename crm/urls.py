@@ -51,6 +51,7 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("settings/api/", include("api.settings_urls")),
     path("api/", include("api.urls")),
+    path("", include("carddav.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("", include("pwa.urls")),

@@ -95,7 +95,7 @@ def vcard(person: Person) -> str:
     kinds = {"email": "EMAIL", "phone": "TEL", "website": "URL", "social": "URL", "address": "ADR"}
     groups = 0
     for method in person.contact_methods.all():
-        types, custom = _label_types(method.label)
+        types, custom = label_types(method.label)
         prefix = ""
         if custom:  # a label of the user's own: Apple's grouped label, which Google and Apple read
             groups += 1
@@ -132,7 +132,7 @@ TYPE_WORDS = {"home": "home", "work": "work", "cell": "cell", "mobile": "cell", 
               "text": "text", "pager": "pager", "video": "video", "textphone": "textphone"}  # fmt: skip
 
 
-def _label_types(label: str) -> tuple[list[str], str]:
+def label_types(label: str) -> tuple[list[str], str]:
     """A label as TYPE values when it is made of words vCard knows ("work", "home fax"), else
     no TYPE and the label itself, to go out as a grouped X-ABLABEL ("work inbox", "Yacht")."""
     words = label.lower().replace(",", " ").split()
@@ -241,13 +241,13 @@ def feed_revoke(*, user: User, workspace: Workspace) -> None:
 _ICS_SPECIAL = re.compile(r"[\\;,\r\n]")
 
 
-class _Ics:
-    """iCalendar text, line by line. icalendar's objects cost ~1 ms an event, which is 30 s for a
-    big book; here its own escaping and folding rules are used on plain lines instead."""
+class ContentLines:
+    """Content lines (RFC 5545 and vCard share their escaping and folding), line by line.
+    icalendar's and vobject's objects cost ~1 ms an item, which is 30 s for a big book; here
+    icalendar's own escaping and folding rules are used on plain lines instead."""
 
-    def __init__(self, stamp: datetime) -> None:
+    def __init__(self) -> None:
         self.lines: list[str] = []
-        self.stamp = stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def add(self, name: str, value: str) -> None:
         line = f"{name}:{value}"
@@ -256,7 +256,23 @@ class _Ics:
 
     def text(self, name: str, value: str) -> None:
         # Most names need no escaping at all; icalendar escapes the ones that do.
-        self.add(name, vText(value).to_ical().decode() if _ICS_SPECIAL.search(value) else value)
+        self.add(name, escape(value))
+
+    def to_bytes(self) -> bytes:
+        return ("\r\n".join(self.lines) + "\r\n").encode()
+
+
+def escape(value: str) -> str:
+    """A TEXT value with its backslashes, commas, semicolons and line breaks escaped."""
+    return vText(value).to_ical().decode() if _ICS_SPECIAL.search(value) else value
+
+
+class _Ics(ContentLines):
+    """iCalendar text of a feed, event by event."""
+
+    def __init__(self, stamp: datetime) -> None:
+        super().__init__()
+        self.stamp = stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def event(self, uid: str, summary: str, url: str, start: date, rrule: str = "") -> None:
         if not in_range(start, earliest=EARLIEST_REMEMBERED):
@@ -284,9 +300,6 @@ class _Ics:
         rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" if leap else "FREQ=YEARLY"
         # Without a year, 2000: a leap year, so 29 February exists.
         self.event(uid, summary, url, date(value.year or 2000, month, day), rrule)
-
-    def to_bytes(self) -> bytes:
-        return ("\r\n".join(self.lines) + "\r\n").encode()
 
 
 def calendar_feed(*, feed: CalendarFeed) -> bytes:

@@ -101,3 +101,59 @@ def test_logged_out_visitors_are_sent_to_login(workspace_a: dict[str, int], clie
         assert response.status_code in {302, 405}, f"GET {url} answered {response.status_code}"
         if response.status_code == 302:
             assert response.url.startswith(reverse("login")), url
+
+
+DAV_BODIES = {
+    "PROPFIND": '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>',
+    "sync": '<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level>'
+    "<d:prop><d:getetag/></d:prop></d:sync-collection>",
+    "multiget": '<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav">'
+    "<d:prop><d:getetag/><c:address-data/></d:prop><d:href>{card}</d:href></c:addressbook-multiget>",
+    "query": '<?xml version="1.0"?><c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav">'
+    "<d:prop><c:address-data/></d:prop></c:addressbook-query>",
+}
+
+
+@pytest.mark.django_db
+def test_no_dav_path_reaches_another_workspace(workspace_a: dict[str, int], owner: User, outsider: User) -> None:
+    """Every DAV path that names A (A's owner's principal, A's book, A's card, and A's book
+    under B's own principal), every method, with B's app password: a 404 and nothing of A.
+    And B's own book, asked by multiget for A's card, has no such card."""
+    import base64
+
+    from carddav import services as carddav_services
+
+    _, password = carddav_services.app_password_create(user=outsider, name="B's phone")
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{outsider.email}:{password}".encode()).decode()}
+    ws, person = workspace_a["workspace"], workspace_a["person"]
+    root = reverse("carddav:dav_root")
+    paths = [f"u{owner.pk}/", f"u{owner.pk}/{ws}/", f"u{owner.pk}/{ws}/{person}.vcf", f"u{outsider.pk}/{ws}/",
+             f"u{outsider.pk}/{ws}/{person}.vcf", f"u{outsider.pk}/{ws}/x/"]  # fmt: skip
+    client, tried, leaks = Client(), 0, []
+    for path in paths:
+        url = reverse("carddav:dav", kwargs={"path": path})
+        card = f"{root}u{owner.pk}/{ws}/{person}.vcf"
+        requests = [("PROPFIND", DAV_BODIES["PROPFIND"], depth) for depth in ("0", "1")]
+        requests += [("REPORT", DAV_BODIES[kind].format(card=card), "1") for kind in ("sync", "multiget", "query")]
+        requests += [(method, "", "0") for method in ("GET", "HEAD", "OPTIONS")]
+        requests += [(method, "BEGIN:VCARD\r\nFN:B\r\nEND:VCARD\r\n", "0") for method in ("PUT", "DELETE")]
+        requests += [(method, DAV_BODIES["PROPFIND"], "0") for method in ("PROPPATCH", "MKCOL", "MOVE")]
+        for method, body, depth in requests:
+            response = client.generic(method, url, body, content_type="application/xml", HTTP_DEPTH=depth, **auth)
+            tried += 1
+            if SECRET.encode() in response.content:
+                leaks.append(f"{method} {url} shows workspace A's data")
+            if response.status_code != 404:
+                leaks.append(f"{method} {url} answered {response.status_code}")
+    own_book = reverse("carddav:dav", kwargs={"path": f"u{outsider.pk}/{outsider.current_workspace_id}/"})
+    for kind in ("sync", "multiget", "query"):
+        body = DAV_BODIES[kind].format(card=f"{own_book}{person}.vcf")
+        response = client.generic("REPORT", own_book, body, content_type="application/xml", HTTP_DEPTH="1", **auth)
+        tried += 1
+        if response.status_code != 207 or SECRET.encode() in response.content:
+            leaks.append(f"REPORT {kind} on B's own book: {response.status_code}, or A's data in it")
+    record("isolation", requests_tried=tried, leaks_found=len(leaks))
+    assert leaks == []
+    from people.models import Person
+
+    assert Person.objects.get(pk=person).first_name == SECRET

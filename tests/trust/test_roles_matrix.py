@@ -25,6 +25,7 @@ PERSONAL = {
     "digests:preview", "api_settings:tokens", "api_settings:token_revoke",
     "inbound:rotate", "inbound:sender_approve", "inbound:sender_remove",
     "pwa:settings", "pwa:subscribe", "pwa:revoke",
+    "carddav:settings", "carddav:password_revoke", "carddav:book_scope",
 }  # fmt: skip
 
 

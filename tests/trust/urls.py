@@ -20,6 +20,9 @@ PUBLIC = {
     "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed", "manifest", "service_worker",
+    # CardDAV: authorised by an app password, not a session; test_isolation_matrix walks every
+    # DAV path with an outsider's app password (test_no_dav_path_reaches_another_workspace).
+    "carddav:well_known", "carddav:dav_root", "carddav:dav",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
 # The API (/api/), reached with a bearer token, not a session: tests/trust/test_api_matrix.py
@@ -53,6 +56,7 @@ def api_patterns() -> list[tuple[str, list[str]]]:
 
 def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: str) -> dict[str, int]:
     """One object of every kind a URL can name, in ``workspace``, each showing ``text``."""
+    from carddav import services as carddav_services
     from crm import services as crm_services
     from interactions import services as interaction_services
     from people import services as people_services
@@ -101,7 +105,10 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         recipients=[inbox.email],
     )
     assert unmatched is not None
+    app_password, _ = carddav_services.app_password_create(user=owner, name=text)
     return {
+        "app_password": app_password.pk,
+        "owner_user": owner.pk,  # the DAV principal of the card path
         "webhook": endpoint.pk,
         "webhook_delivery": delivery.pk,
         "api_token": api_token.pk,
@@ -123,7 +130,7 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     }
 
 
-def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, int]:
+def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[str, int | str]:
     """Which of the objects each URL argument names."""
     by_view = {
         "interactions:": "interaction",
@@ -151,7 +158,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
-              "job_id": ids["import_job"]}  # fmt: skip
+              "job_id": ids["import_job"], "password_id": ids["app_password"],
+              "path": f"u{ids['owner_user']}/{ids['workspace']}/{ids['person']}.vcf"}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 

@@ -188,6 +188,7 @@ class Command(BaseCommand):
         results["digest_dispatch_10000_users_s"] = self._digest_dispatch(10_000)
         results["import_10000_vcards"] = self._import(10_000)
         load_size = LOAD_SIZE if LOAD_SIZE in users else max(users)
+        results["carddav_10000_people"] = self._carddav(users[load_size])
         results["load_people"] = load_size
         results["load"] = self._load(users[load_size])
         Path(options["output"]).write_text(json.dumps(results, indent=2) + "\n")
@@ -326,6 +327,12 @@ class Command(BaseCommand):
         finally:
             workspace.delete()
 
+    def _carddav(self, user: User) -> dict[str, Any]:
+        """A phone's first sync of the 10,000-person book, then an incremental one (devtools.dav_bench)."""
+        from devtools.dav_bench import bench_dav
+
+        return bench_dav(user=user, workspace=_workspace_of(user))
+
     def _load(self, user: User) -> dict[str, Any]:
         """Requests per second and latency under concurrent load, through gunicorn (2 workers)."""
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
@@ -380,6 +387,14 @@ class Command(BaseCommand):
         lines += [
             f"Import of {imported['cards']:,} vCards ({imported['file_mb']} MB): read in {imported['read_s']} s, "
             f"all written in {imported['total_s']} s; peak memory of the process {imported['peak_rss_mb']} MB",
+            "",
+        ]
+        dav = results["carddav_10000_people"]
+        lines += [
+            f"Contact sync (CardDAV) of {dav['cards']:,} cards: first sync {dav['first_sync_s']} s (the listing "
+            f"{dav['first_listing_s']} s, then multigets of 100); after one edit, one archive and one addition the "
+            f"incremental sync took {dav['incremental_s']} s and {dav['incremental_queries']} queries, fetched "
+            f"{dav['incremental_cards']} cards and removed {dav['incremental_gone']}",
             "",
         ]
         lines += [
