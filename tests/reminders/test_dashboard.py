@@ -462,7 +462,7 @@ def test_the_ask_about_lines_cost_the_same_queries_for_1_or_8_rows(
 ) -> None:
     _ask_people(workspace, owner, count)
 
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(26):
         body = owner_client.get(reverse("dashboard")).content.decode()
 
     assert body.count("Ask about Bingo") == count
