@@ -185,3 +185,21 @@ class SignupConfirmForm(forms.Form):
     password = forms.CharField(
         label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of logging in, and the first code that turns an authenticator on."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True, "spellcheck": "false"}
+        ),
+        help_text="The six digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+    def __init__(self, *args: Any, setup: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if setup:
+            self.fields["code"].help_text = "The six digits your authenticator app shows for Rapport now."

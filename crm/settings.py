@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.forms",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_ratelimit",
     "csp",
     "crispy_forms",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "crm.middleware.AdminAllowListMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (crm.twofactor).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,6 +191,16 @@ AXES_USERNAME_CALLABLE = "crm.access.login_username"
 # with 0 it is REMOTE_ADDR and the header is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "crm.clientip.client_ip"
+
+# Two-factor login (crm/twofactor.py, django-otp): the name authenticator apps show for the
+# account, and how long the password step stays good while the second factor is asked for.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Rapport")
+TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", default=300, minimum=30)
+# Wrong codes count as failed logins for django-axes, one lockout for passwords and codes
+# together; django-otp's own growing delay per device would on top refuse the right code typed
+# a second after a wrong one, so it is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,13 +5,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from crm import views
+from crm import security_views, views
 
 urlpatterns = [
     path("", include("reminders.root_urls")),
     path("signup/", views.signup, name="signup"),
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", security_views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -28,6 +29,18 @@ urlpatterns = [
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", include("digests.root_urls")),
+    path("settings/security/", security_views.security, name="security"),
+    path("settings/security/authenticator/", security_views.totp_add, name="security_totp_add"),
+    path(
+        "settings/security/authenticator/<int:device_id>/remove/",
+        security_views.totp_remove,
+        name="security_totp_remove",
+    ),
+    path(
+        "settings/security/recovery-codes/",
+        security_views.recovery_codes_regenerate,
+        name="security_recovery_codes",
+    ),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,7 +27,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from kombu import Connection
 
-from crm import permissions, selectors, services
+from crm import permissions, selectors, services, twofactor
 from crm.access import owner_required, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
@@ -86,8 +87,18 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """The password first; an account with a second factor is then asked for a code
+    (``crm.security_views.login_code``) before it is logged in."""
+
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if twofactor.user_has_two_factor(user):
+            twofactor.pending_start(self.request, user=user, next_url=self.get_success_url())
+            return redirect("login_code")
+        return super().form_valid(form)
 
 
 @method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")

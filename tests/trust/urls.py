@@ -17,7 +17,7 @@ from crm.models import Membership, User, Workspace
 
 # Reached without a workspace membership: authorised by a token, or nothing to protect.
 PUBLIC = {
-    "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
+    "login", "login_code", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed",
 }  # fmt: skip
@@ -65,7 +65,11 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
         workspace=workspace, user=owner, file_name=f"{text}.vcf", data=card, background=False
     )
     import_services.import_read(job_id=job.pk)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=owner, name="Authenticator app", confirmed=True)
     return {
+        "device": device.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -100,7 +104,7 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
-              "job_id": ids["import_job"]}  # fmt: skip
+              "job_id": ids["import_job"], "device_id": ids["device"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 

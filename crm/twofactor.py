@@ -1,0 +1,160 @@
+"""Two-factor login: an authenticator app (TOTP) and ten one-time recovery codes, on django-otp.
+
+django-otp keeps the devices, checks codes (a TOTP code is good once, within a step either
+way; a device that keeps getting wrong codes slows down) and marks a session as verified
+(``request.user.is_verified()``). What is Rapport's own is the login's second step, which
+lives in the session between the password and the code (``pending_*``), and which counts a
+wrong code against the same django-axes lockout as a wrong password, so guessing codes is
+throttled exactly like guessing passwords.
+"""
+
+from __future__ import annotations
+
+import time
+from base64 import b32encode
+from typing import TYPE_CHECKING, Any
+
+import segno
+from django.conf import settings
+from django.contrib.auth import user_login_failed
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django_otp import devices_for_user
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+if TYPE_CHECKING:
+    from crm.models import User
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "Recovery codes"
+# The session keys of the login's second step, and of recovery codes to show once.
+PENDING_KEY = "rapport_two_factor_pending"
+FRESH_CODES_KEY = "rapport_fresh_recovery_codes"
+
+
+def user_has_two_factor(user: User) -> bool:
+    """A confirmed second factor other than recovery codes (they only stand in for one)."""
+    return any(not isinstance(device, StaticDevice) for device in devices_for_user(user, confirmed=True))
+
+
+def user_totp_devices(user: User) -> list[TOTPDevice]:
+    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id"))
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+
+
+def totp_secret(device: TOTPDevice) -> str:
+    """The key as authenticator apps take it typed in: base32, in groups of four."""
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def totp_qr_data_uri(device: TOTPDevice) -> str:
+    """The otpauth:// URL as an SVG QR code in a data: URI (the CSP allows data: images),
+    drawn dark on white whatever the page's theme, as scanners expect."""
+    qr = segno.make(device.config_url, error="m")
+    return qr.svg_data_uri(scale=5, dark="#000", light="#fff", border=3)
+
+
+@transaction.atomic
+def totp_begin(*, user: User) -> TOTPDevice:
+    """An unconfirmed authenticator for the user: the one being set up (a reload shows the
+    same QR code, which may already be scanned), or a new one."""
+    waiting = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if waiting is not None:
+        return waiting
+    device = TOTPDevice(user=user, name="Authenticator app", confirmed=False)
+    device.full_clean()
+    device.save()
+    return device
+
+
+def totp_pending(*, user: User, device_id: int) -> TOTPDevice:
+    """The user's own authenticator still waiting for its first code (anyone else's: DoesNotExist)."""
+    return TOTPDevice.objects.get(user=user, pk=device_id, confirmed=False)
+
+
+@transaction.atomic
+def totp_confirm(*, user: User, device_id: int, code: str) -> list[str]:
+    """Turns the authenticator on when ``code`` is one it shows now; returns fresh recovery
+    codes when the user had none (to be shown once), else an empty list."""
+    device = totp_pending(user=user, device_id=device_id)
+    if not device.verify_token(normalise_code(code)):
+        raise ValidationError({"code": "That code is not the one your app shows now. Try the next one."})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    if recovery_codes_left(user):
+        return []
+    return recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def totp_remove(*, user: User, device_id: int) -> None:
+    """Turns one authenticator off; with the last second factor gone the recovery codes go too."""
+    TOTPDevice.objects.get(user=user, pk=device_id).delete()
+    if not user_has_two_factor(user):
+        StaticDevice.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """Ten new one-time codes; the old ones stop working. Returned once, to be shown once."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME)
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def normalise_code(code: str) -> str:
+    """What people type: spaces, dashes, capitals (recovery codes are shown in lower case)."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def verify_code(*, user: User, code: str) -> Device | None:
+    """The device that accepts ``code`` (an authenticator's, or a recovery code, used up), or None."""
+    token = normalise_code(code)
+    if not token:
+        return None
+    for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, TOTPDevice) and not token.isdigit():
+            continue
+        if device.verify_token(token):
+            return device
+    return None
+
+
+# --- The login's second step, kept in the session between the password and the code ----------
+
+
+def pending_start(request: HttpRequest, *, user: User, next_url: str) -> None:
+    """The password was right: remember who, with which backend, until the code is given."""
+    request.session[PENDING_KEY] = {
+        "user_id": user.pk,
+        "backend": getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"),
+        "at": time.time(),
+        "next": next_url,
+    }
+
+
+def pending_get(request: HttpRequest) -> dict[str, Any] | None:
+    """The second step in progress, or None when there is none or it is too old."""
+    pending: dict[str, Any] | None = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending["at"] > settings.TWO_FACTOR_PENDING_SECONDS:
+        return None
+    return pending
+
+
+def pending_end(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
+
+
+def count_failed_code(request: HttpRequest, *, user: User) -> None:
+    """A wrong code counts as a failed login for django-axes, as a wrong password does: the
+    lockout after AXES_FAILURE_LIMIT covers both together."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
