@@ -318,3 +318,68 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset for {self.user}: {self.state}"
+
+
+class AuditEventQuerySet(WorkspaceQuerySet):
+    def for_workspace(self, workspace: Workspace) -> Self:
+        """The workspace's own events, and the account events (logins, second factor) of the
+        people who are its members now: an owner sees who got into their book, and how."""
+        members = Membership.objects.filter(workspace=workspace).values("user")
+        return self.filter(models.Q(workspace=workspace) | models.Q(workspace__isnull=True, actor__in=members))
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event or bulk access to personal data: who, when, from where, what.
+
+    Written by ``crm.audit.audit_record`` inside the action's own transaction, so a failed action
+    leaves none and a done one always leaves one; never edited or deleted by the app (no view
+    does), only pruned past AUDIT_RETENTION_DAYS by beat. Names no customer: people appear as
+    counts and numbers, so erasing a person leaves nothing of them here.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logged out"
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        RECOVERY_CODES = "recovery_codes", "Recovery codes made"
+        MEMBER_INVITED = "member_invited", "Member invited"
+        MEMBER_JOINED = "member_joined", "Member joined"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        MEMBER_ROLE = "member_role", "Role changed"
+        EXPORT = "export", "Export"
+        BACKUP_DOWNLOADED = "backup_downloaded", "Backup downloaded"
+        BACKUP_RESTORED = "backup_restored", "Backup restored"
+        FEED_CREATED = "feed_created", "Calendar feed created"
+        FEED_REGENERATED = "feed_regenerated", "Calendar feed regenerated"
+        PERSON_DELETED = "person_deleted", "People deleted"
+        PERSON_MERGED = "person_merged", "People merged"
+        PERSON_HANDED_OVER = "person_handed_over", "People handed over"
+        BULK_ACTION = "bulk_action", "Bulk action"
+        IMPORT_FINISHED = "import_finished", "Import finished"
+        AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+
+    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept as typed when there is no account (a failed login) and after the account is gone.
+    actor_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("workspace", "created_at"), name="audit_workspace_time"),
+            models.Index(fields=("actor", "created_at"), name="audit_actor_time"),
+            models.Index(fields=("created_at",), name="audit_time"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_email or 'someone'} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -47,6 +47,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
             twofactor.pending_end(request)
             user.otp_device = device  # type: ignore[attr-defined]  # django-otp marks the session verified from it
             login(request, user, backend=pending["backend"])
+            how = "a recovery code" if isinstance(device, StaticDevice) else "password and authenticator code"
+            twofactor.login_recorded(user=user, how=how)
             if isinstance(device, StaticDevice):
                 left = twofactor.recovery_codes_left(user)
                 messages.warning(

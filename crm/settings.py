@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor (crm.twofactor).
     "django_otp.middleware.OTPMiddleware",
+    # The client's address and browser, for the audit log's "from where" (crm/audit.py).
+    "crm.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +203,9 @@ TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", default=300, 
 # a second after a wrong one, so it is off.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+
+# The audit log (crm/audit.py) keeps events this many days; beat prunes older ones daily.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

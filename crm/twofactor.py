@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from base64 import b32encode
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib.auth import user_login_failed
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user
@@ -25,8 +26,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-if TYPE_CHECKING:
-    from crm.models import User
+from crm.audit import Action, audit_record
+from crm.models import User
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -88,9 +89,10 @@ def totp_confirm(*, user: User, device_id: int, code: str) -> list[str]:
         raise ValidationError({"code": "That code is not the one your app shows now. Try the next one."})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    audit_record(action=Action.TWO_FACTOR_ADDED, actor=user, summary="Turned on an authenticator app")
     if recovery_codes_left(user):
         return []
-    return recovery_codes_regenerate(user=user)
+    return _new_recovery_codes(user)
 
 
 @transaction.atomic
@@ -99,11 +101,17 @@ def totp_remove(*, user: User, device_id: int) -> None:
     TOTPDevice.objects.get(user=user, pk=device_id).delete()
     if not user_has_two_factor(user):
         StaticDevice.objects.filter(user=user).delete()
+    audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, summary="Removed an authenticator app")
 
 
 @transaction.atomic
 def recovery_codes_regenerate(*, user: User) -> list[str]:
     """Ten new one-time codes; the old ones stop working. Returned once, to be shown once."""
+    audit_record(action=Action.RECOVERY_CODES, actor=user, summary="Made new recovery codes")
+    return _new_recovery_codes(user)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
     device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME)
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
@@ -154,7 +162,28 @@ def pending_end(request: HttpRequest) -> None:
     request.session.pop(PENDING_KEY, None)
 
 
+@transaction.atomic
 def count_failed_code(request: HttpRequest, *, user: User) -> None:
     """A wrong code counts as a failed login for django-axes, as a wrong password does: the
     lockout after AXES_FAILURE_LIMIT covers both together."""
     user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
+    audit_record(action=Action.LOGIN_FAILED, actor=user, summary="Wrong second-factor code")
+
+
+def login_recorded(*, user: User, how: str) -> None:
+    audit_record(action=Action.LOGIN, actor=user, summary=f"Logged in with {how}", details={"method": how})
+
+
+def login_failed_recorded(*, email: str) -> None:
+    """A wrong password: the account's own event when there is one, else only the address typed
+    (when it is an address at all)."""
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    try:
+        validate_email(email)
+    except ValidationError:
+        email = ""
+    audit_record(action=Action.LOGIN_FAILED, actor=user, actor_email=email, summary="Wrong password")
+
+
+def logout_recorded(*, user: User) -> None:
+    audit_record(action=Action.LOGOUT, actor=user, summary="Logged out")

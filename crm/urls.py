@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from crm import security_views, views
+from crm import audit_views, security_views, views
 
 urlpatterns = [
     path("", include("reminders.root_urls")),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", security_views.login_code, name="login_code"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
@@ -41,12 +41,15 @@ urlpatterns = [
         security_views.recovery_codes_regenerate,
         name="security_recovery_codes",
     ),
+    path("settings/security/activity/", audit_views.my_activity, name="my_activity"),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
     path("workspace/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("workspace/members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("workspace/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("workspace/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("workspace/audit/", audit_views.workspace_audit, name="workspace_audit"),
+    path("workspace/audit.csv", audit_views.workspace_audit_csv, name="workspace_audit_csv"),
     path("workspace/rename/", views.workspace_rename, name="workspace_rename"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("workspaces/<int:workspace_id>/delete/", views.workspace_delete, name="workspace_delete"),

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -98,7 +99,22 @@ class LoginView(auth_views.LoginView):
         if twofactor.user_has_two_factor(user):
             twofactor.pending_start(self.request, user=user, next_url=self.get_success_url())
             return redirect("login_code")
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        twofactor.login_recorded(user=user, how="password")
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        email = (form.data.get("username") or "").strip().lower()
+        if email and not getattr(self.request, "axes_locked_out", False):
+            twofactor.login_failed_recorded(email=email)
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            twofactor.logout_recorded(user=request.user)
+        return super().post(request, *args, **kwargs)
 
 
 @method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")

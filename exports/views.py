@@ -60,7 +60,7 @@ def people_vcf(request: WorkspaceRequest) -> StreamingHttpResponse:
 @workspace_required
 def people_csv(request: WorkspaceRequest) -> StreamingHttpResponse:
     """A spreadsheet: never private facts, whoever asks (the box on the page is for vCards)."""
-    people = services.export_people(_people(request), membership=request.membership)
+    people = services.export_people(_people(request), membership=request.membership, file_format="csv")
     return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
 
 

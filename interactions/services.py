@@ -18,6 +18,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from crm import permissions
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import Person, Unit
@@ -86,6 +87,12 @@ def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) 
     for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
         transaction.on_commit(functools.partial(person.photo.delete, save=False))
     Person.objects.filter(pk__in=ids).delete()
+    audit_record(
+        action=Action.PERSON_DELETED,
+        membership=membership,
+        summary=f"Deleted {people_count(len(ids))}",
+        details={"count": len(ids), "ids": ids[:100]},
+    )
     return len(ids)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm import permissions
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from people.dates import PartialDate
 from people.handover import handovers_record
@@ -240,6 +241,13 @@ def people_bulk_update(
         Person.objects.filter(pk__in=ids).update(archived_at=None)
     else:
         raise ValidationError("Unknown action.")
+    if action != "change_owner":  # a change of owner is in the log as the hand-over it is
+        audit_record(
+            action=Action.BULK_ACTION,
+            membership=membership,
+            summary=f"{action.replace('_', ' ').capitalize()} on {people_count(len(ids))}",
+            details={"action": action, "count": len(ids)},
+        )
     return len(ids)
 
 
