@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
-from crm import twofactor
+from crm import passkeys, twofactor
 from crm.forms import TwoFactorCodeForm
 from crm.models import User
 from crm.requests import AuthenticatedHttpRequest
@@ -55,7 +56,12 @@ def login_code(request: HttpRequest) -> HttpResponse:
                     request, f"You used a recovery code: {left} left. Make new ones in Settings → Security if low."
                 )
             return redirect(pending["next"] or "dashboard")
-    return render(request, "registration/login_code.html", {"form": form})
+    context = {
+        "form": form,
+        "has_totp": bool(twofactor.user_totp_devices(user)),
+        "has_passkey": bool(passkeys.user_passkeys(user)),
+    }
+    return render(request, "registration/login_code.html", context)
 
 
 @login_required
@@ -64,6 +70,7 @@ def security(request: AuthenticatedHttpRequest) -> HttpResponse:
     fresh_codes = request.session.pop(twofactor.FRESH_CODES_KEY, None)
     context = {
         "totp_devices": twofactor.user_totp_devices(request.user),
+        "passkeys": passkeys.user_passkeys(request.user),
         "has_two_factor": twofactor.user_has_two_factor(request.user),
         "recovery_left": twofactor.recovery_codes_left(request.user),
         "fresh_codes": fresh_codes,
@@ -121,4 +128,26 @@ def recovery_codes_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse
         return redirect("security")
     request.session[twofactor.FRESH_CODES_KEY] = twofactor.recovery_codes_regenerate(user=request.user)
     messages.success(request, "New recovery codes made: the old ones no longer work.")
+    return redirect("security")
+
+
+@require_POST
+@login_required
+def passkey_rename(request: AuthenticatedHttpRequest, passkey_id: int) -> HttpResponse:
+    try:
+        passkey = passkeys.passkey_rename(user=request.user, passkey_id=passkey_id, name=request.POST.get("name", ""))
+    except WebAuthnCredential.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, f"Passkey renamed “{passkey.name}”.")
+    return redirect("security")
+
+
+@require_POST
+@login_required
+def passkey_remove(request: AuthenticatedHttpRequest, passkey_id: int) -> HttpResponse:
+    try:
+        passkeys.passkey_remove(user=request.user, passkey_id=passkey_id)
+    except WebAuthnCredential.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, "Passkey removed.")
     return redirect("security")

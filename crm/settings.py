@@ -11,6 +11,7 @@ import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_ratelimit",
     "csp",
     "crispy_forms",
@@ -178,6 +180,7 @@ SIGNUP_MAX_AGE_HOURS = env_int("SIGNUP_MAX_AGE_HOURS", default=48)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
     "django.contrib.auth.backends.ModelBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",  # a passkey's owner, for passkey-only sign-in
 ]
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account from one client
@@ -203,6 +206,19 @@ TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", default=300, 
 # a second after a wrong one, so it is off.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+# Passkeys (crm/passkeys.py, django-otp-webauthn) belong to the site's host name, and the browser
+# must be on SITE_URL's origin for one to be made or used. Passkey-only sign-in is on. An
+# address such as 127.0.0.1 can hold no passkey (browsers want a name, and https but for
+# localhost): there they work when the site is opened at http://localhost on the same port.
+_site = urlsplit(SITE_URL)
+if _site.scheme == "https" or _site.hostname == "localhost":
+    OTP_WEBAUTHN_RP_ID = _site.hostname or "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+else:
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost{f':{_site.port}' if _site.port else ''}"]
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_TOTP_ISSUER", default="Rapport")
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 
 # The audit log (crm/audit.py) keeps events this many days; beat prunes older ones daily.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730, minimum=1)

@@ -92,15 +92,25 @@ def totp_confirm(*, user: User, device_id: int, code: str) -> list[str]:
     audit_record(action=Action.TWO_FACTOR_ADDED, actor=user, summary="Turned on an authenticator app")
     if recovery_codes_left(user):
         return []
+    return recovery_codes_first(user=user)
+
+
+def recovery_codes_first(*, user: User) -> list[str]:
+    """The codes made with a first second factor (in its own audit record)."""
     return _new_recovery_codes(user)
+
+
+def recovery_codes_drop_if_unused(*, user: User) -> None:
+    """With the last second factor gone, its recovery codes go too: they would stand in for nothing."""
+    if not user_has_two_factor(user):
+        StaticDevice.objects.filter(user=user).delete()
 
 
 @transaction.atomic
 def totp_remove(*, user: User, device_id: int) -> None:
     """Turns one authenticator off; with the last second factor gone the recovery codes go too."""
     TOTPDevice.objects.get(user=user, pk=device_id).delete()
-    if not user_has_two_factor(user):
-        StaticDevice.objects.filter(user=user).delete()
+    recovery_codes_drop_if_unused(user=user)
     audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, summary="Removed an authenticator app")
 
 
@@ -130,8 +140,10 @@ def verify_code(*, user: User, code: str) -> Device | None:
     if not token:
         return None
     for device in devices_for_user(user, confirmed=True):
-        if isinstance(device, TOTPDevice) and not token.isdigit():
-            continue
+        if not isinstance(device, TOTPDevice | StaticDevice) or (
+            isinstance(device, TOTPDevice) and not token.isdigit()
+        ):
+            continue  # a passkey answers no typed code
         if device.verify_token(token):
             return device
     return None

@@ -41,6 +41,17 @@ urlpatterns = [
         security_views.recovery_codes_regenerate,
         name="security_recovery_codes",
     ),
+    path(
+        "settings/security/passkeys/<int:passkey_id>/rename/",
+        security_views.passkey_rename,
+        name="security_passkey_rename",
+    ),
+    path(
+        "settings/security/passkeys/<int:passkey_id>/remove/",
+        security_views.passkey_remove,
+        name="security_passkey_remove",
+    ),
+    path("passkeys/", include("crm.passkey_urls")),
     path("settings/security/activity/", audit_views.my_activity, name="my_activity"),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),

@@ -173,3 +173,39 @@ def test_another_users_authenticator_is_a_404(owner_client: Client, outsider_cli
 
     assert outsider_client.post(reverse("security_totp_remove", args=[device.pk])).status_code == 404
     assert twofactor.user_has_two_factor(owner)
+
+
+def _passkey(user: User, name: str = "Laptop"):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.create(
+        user=user, name=name, credential_id=name.encode() * 4, public_key=b"k", sign_count=0, confirmed=True
+    )
+
+
+def test_a_passkey_is_a_second_factor_renamed_and_removed_by_its_owner_only(
+    owner_client: Client, outsider_client: Client, owner: User
+) -> None:
+    passkey = _passkey(owner)
+    assert twofactor.user_has_two_factor(owner)
+    step = log_in_password(Client())
+    assert step["Location"] == reverse("login_code")
+
+    assert outsider_client.post(reverse("security_passkey_rename", args=[passkey.pk]), {"name": "x"}).status_code == 404
+    assert outsider_client.post(reverse("security_passkey_remove", args=[passkey.pk])).status_code == 404
+    owner_client.post(reverse("security_passkey_rename", args=[passkey.pk]), {"name": "  Work phone "})
+    passkey.refresh_from_db()
+    assert passkey.name == "Work phone"
+    owner_client.post(reverse("security_passkey_remove", args=[passkey.pk]))
+
+    assert not twofactor.user_has_two_factor(owner)
+
+
+def test_the_code_page_offers_the_passkey_only_to_an_account_that_has_one(owner: User, member: User) -> None:
+    _passkey(owner)
+    with_passkey = Client()
+    log_in_password(with_passkey)
+    page = with_passkey.get(reverse("login_code")).content.decode()
+
+    assert "Use a passkey instead" in page
+    assert "otp_webauthn_auth.js" in page

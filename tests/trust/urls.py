@@ -17,11 +17,16 @@ from crm.models import Membership, User, Workspace
 
 # Reached without a workspace membership: authorised by a token, or nothing to protect.
 PUBLIC = {
-    "login", "login_code", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
+    "login", "login_code", "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete", "otp_webauthn:js-i18n-catalog", "signup", "logout",
+    "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed",
 }  # fmt: skip
 TOKEN_ARGUMENTS = {"token", "uidb64"}
+# The passkey scripts' JSON API for making a passkey: a visitor who is not logged in gets a JSON
+# 403 there (the script shows its message), not the login page.
+JSON_LOGIN_REQUIRED = {"otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete"}
 
 
 def url_patterns(resolvers: list | None = None, namespace: str = "") -> list[tuple[str, list[str]]]:
@@ -66,10 +71,15 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     )
     import_services.import_read(job_id=job.pk)
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
 
     device = TOTPDevice.objects.create(user=owner, name="Authenticator app", confirmed=True)
+    passkey = WebAuthnCredential.objects.create(
+        user=owner, name="Laptop", credential_id=b"x" * 16, public_key=b"k", sign_count=0, confirmed=True
+    )
     return {
         "device": device.pk,
+        "passkey": passkey.pk,
         "import_job": job.pk,
         "person": person.pk,
         "fact": person.facts.get().pk,
@@ -104,7 +114,8 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
             break
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
-              "job_id": ids["import_job"], "device_id": ids["device"]}  # fmt: skip
+              "job_id": ids["import_job"], "device_id": ids["device"],
+              "passkey_id": ids["passkey"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 
