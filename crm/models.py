@@ -131,6 +131,8 @@ class Workspace(models.Model):
 
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by an owner: members without a second factor are sent to set one up before anything else.
+    require_two_factor = models.BooleanField(default=False)
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="workspaces"
     )
@@ -359,6 +361,7 @@ class AuditEvent(models.Model):
         BULK_ACTION = "bulk_action", "Bulk action"
         IMPORT_FINISHED = "import_finished", "Import finished"
         AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+        TWO_FACTOR_REQUIRED = "two_factor_required", "Two-factor requirement changed"
 
     workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

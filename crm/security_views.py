@@ -15,9 +15,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from crm import passkeys, twofactor
+from crm.access import owner_required
 from crm.forms import TwoFactorCodeForm
 from crm.models import User
-from crm.requests import AuthenticatedHttpRequest
+from crm.requests import AuthenticatedHttpRequest, WorkspaceRequest
 
 
 def login_code(request: HttpRequest) -> HttpResponse:
@@ -151,3 +152,23 @@ def passkey_remove(request: AuthenticatedHttpRequest, passkey_id: int) -> HttpRe
         raise Http404 from exc
     messages.success(request, "Passkey removed.")
     return redirect("security")
+
+
+@require_POST
+@owner_required
+def workspace_two_factor(request: WorkspaceRequest) -> HttpResponse:
+    required = request.POST.get("required") == "1"
+    try:
+        twofactor.workspace_require_two_factor(membership=request.membership, required=required)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        _said_required(request, required=required)
+    return redirect("members")
+
+
+def _said_required(request: WorkspaceRequest, *, required: bool) -> None:
+    if required:
+        messages.success(request, "Two-factor login is now required: members without it set it up at their next page.")
+    else:
+        messages.success(request, "Two-factor login is no longer required in this workspace.")

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     # The client's address and browser, for the audit log's "from where" (crm/audit.py).
     "crm.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A workspace that requires two-factor login sends members without one to set it up.
+    "crm.twofactor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "crm.middleware.TimezoneMiddleware",

@@ -12,22 +12,27 @@ from __future__ import annotations
 
 import time
 from base64 import b32encode
+from collections.abc import Callable
 from typing import Any
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crm import permissions
+from crm.access import current_membership
 from crm.audit import Action, audit_record
-from crm.models import User
+from crm.models import Membership, User, Workspace
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -147,6 +152,44 @@ def verify_code(*, user: User, code: str) -> Device | None:
         if device.verify_token(token):
             return device
     return None
+
+
+@transaction.atomic
+def workspace_require_two_factor(*, membership: Membership, required: bool) -> None:
+    """An owner requires (or no longer requires) a second factor of everyone in the workspace;
+    only one who has one (they would be the first sent to set it up)."""
+    permissions.require(membership, "manage")
+    if required and not user_has_two_factor(membership.user):
+        raise ValidationError("Turn on two-factor login for yourself first (Settings → Security).")
+    workspace = membership.workspace
+    Workspace.objects.filter(pk=workspace.pk).update(require_two_factor=required)
+    workspace.require_two_factor = required
+    summary = "Required two-factor login of every member" if required else "Stopped requiring two-factor login"
+    audit_record(action=Action.TWO_FACTOR_REQUIRED, membership=membership, summary=summary)
+
+
+# Where someone who must set up a second factor may still go: the pages that set it up.
+SETUP_PATHS = ("/settings/security/", "/passkeys/", "/logout/", "/login/", "/static/")
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends a member of a workspace that requires two-factor login, who has none yet, to set it
+    up before any other page (their memberships are read once per request, as the pages do)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not request.path.startswith(SETUP_PATHS):
+            membership = current_membership(request)
+            if membership and membership.workspace.require_two_factor and not user_has_two_factor(request.user):
+                messages.info(
+                    request,
+                    f"“{membership.workspace}” requires two-factor login: "
+                    "add an authenticator app or a passkey to go on.",
+                )
+                return redirect("security")
+        return self.get_response(request)
 
 
 # --- The login's second step, kept in the session between the password and the code ----------

@@ -59,6 +59,7 @@ urlpatterns = [
     path("workspace/members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("workspace/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("workspace/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("workspace/two-factor/", security_views.workspace_two_factor, name="workspace_two_factor"),
     path("workspace/audit/", audit_views.workspace_audit, name="workspace_audit"),
     path("workspace/audit.csv", audit_views.workspace_audit_csv, name="workspace_audit_csv"),
     path("workspace/rename/", views.workspace_rename, name="workspace_rename"),

@@ -209,3 +209,30 @@ def test_the_code_page_offers_the_passkey_only_to_an_account_that_has_one(owner:
 
     assert "Use a passkey instead" in page
     assert "otp_webauthn_auth.js" in page
+
+
+def test_an_owner_requires_two_factor_and_members_without_it_are_led_to_set_it_up(
+    owner_client: Client, member_client: Client, member: User, workspace, outsider_client: Client
+) -> None:
+    from crm.models import AuditEvent
+
+    assert member_client.post(reverse("workspace_two_factor"), {"required": "1"}).status_code == 403
+    refused = owner_client.post(reverse("workspace_two_factor"), {"required": "1"}, follow=True)
+    assert "Turn on two-factor login for yourself first" in refused.content.decode()
+    workspace.refresh_from_db()
+    assert not workspace.require_two_factor
+    turn_on(owner_client)
+    owner_client.post(reverse("workspace_two_factor"), {"required": "1"})
+
+    sent = member_client.get(reverse("dashboard"))
+    assert sent["Location"] == reverse("security")
+    page = member_client.get(reverse("security")).content.decode()
+    assert "requires two-factor login" in page
+    assert outsider_client.get(reverse("dashboard")).status_code == 200  # another workspace
+    turn_on(member_client)
+    assert member_client.get(reverse("dashboard")).status_code == 200
+    assert AuditEvent.objects.filter(action="two_factor_required").count() == 1
+
+    owner_client.post(reverse("workspace_two_factor"), {"required": "0"})
+    workspace.refresh_from_db()
+    assert not workspace.require_two_factor
