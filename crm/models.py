@@ -133,6 +133,8 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set by an owner: members without a second factor are sent to set one up before anything else.
     require_two_factor = models.BooleanField(default=False)
+    # Set by an owner: a session idle this long in the workspace is logged out (0: never).
+    idle_timeout_minutes = models.PositiveIntegerField(default=0)
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="workspaces"
     )
@@ -362,6 +364,11 @@ class AuditEvent(models.Model):
         IMPORT_FINISHED = "import_finished", "Import finished"
         AUDIT_EXPORTED = "audit_exported", "Audit log exported"
         TWO_FACTOR_REQUIRED = "two_factor_required", "Two-factor requirement changed"
+        IDLE_TIMEOUT = "idle_timeout", "Idle timeout changed"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        SESSION_ENDED = "session_ended", "Session logged out"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+        PERSON_ERASED = "person_erased", "Person erased"
 
     workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -386,3 +393,44 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor_email or 'someone'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a user, for the sessions list: made at login (``crm.sessions``),
+    seen again at most once a minute, gone when logged out there."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-last_seen_at", "-id")
+        indexes = (models.Index(fields=("user", "last_seen_at"), name="usersession_user_seen"),)
+
+    def __str__(self) -> str:
+        return f"Session of {self.user} from {self.ip_address or 'somewhere'}"
+
+
+class SecurityNotice(QueuedEmail):
+    """An email telling a user about a change to their account's security (an outbox row, sent
+    once from the worker): a login from a new device, a new password, a second factor changed."""
+
+    class Kind(models.TextChoices):
+        NEW_DEVICE = "new_device", "Login from a new device"
+        PASSWORD = "password", "Password changed"
+        TWO_FACTOR = "two_factor", "Second factor changed"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # What the email says: the device and address, or which factor changed how.
+    what = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}"

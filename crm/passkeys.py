@@ -28,7 +28,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from crm import twofactor
 from crm.audit import Action, audit_record
-from crm.models import User
+from crm.models import SecurityNotice, User
+from crm.sessions import notice_queue
 
 BACKEND = "django_otp_webauthn.backends.WebAuthnBackend"
 
@@ -56,6 +57,7 @@ def passkey_remove(*, user: User, passkey_id: int) -> None:
     WebAuthnCredential.objects.get(user=user, pk=passkey_id).delete()
     twofactor.recovery_codes_drop_if_unused(user=user)
     audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, summary="Removed a passkey")
+    notice_queue(user=user, kind=SecurityNotice.Kind.TWO_FACTOR, what="a passkey was removed")
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -81,6 +83,7 @@ class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
                 count = WebAuthnCredential.objects.filter(user=user).count()
                 WebAuthnCredential.objects.filter(user=user, name="").update(name=f"Passkey {count}")
                 audit_record(action=Action.TWO_FACTOR_ADDED, actor=user, summary="Added a passkey")
+                notice_queue(user=user, kind=SecurityNotice.Kind.TWO_FACTOR, what="a passkey was added")
                 if not twofactor.recovery_codes_left(user):
                     self.request.session[twofactor.FRESH_CODES_KEY] = twofactor.recovery_codes_first(user=user)
         return response

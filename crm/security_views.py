@@ -14,10 +14,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from crm import passkeys, twofactor
+from crm import passkeys, sessions, twofactor
 from crm.access import owner_required
 from crm.forms import TwoFactorCodeForm
-from crm.models import User
+from crm.models import User, UserSession
 from crm.requests import AuthenticatedHttpRequest, WorkspaceRequest
 
 
@@ -72,6 +72,10 @@ def security(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "totp_devices": twofactor.user_totp_devices(request.user),
         "passkeys": passkeys.user_passkeys(request.user),
+        "sessions": [
+            (row, sessions.device_name(row.user_agent), row.session_key == request.session.session_key)
+            for row in sessions.user_sessions(request.user)
+        ],
         "has_two_factor": twofactor.user_has_two_factor(request.user),
         "recovery_left": twofactor.recovery_codes_left(request.user),
         "fresh_codes": fresh_codes,
@@ -172,3 +176,26 @@ def _said_required(request: WorkspaceRequest, *, required: bool) -> None:
         messages.success(request, "Two-factor login is now required: members without it set it up at their next page.")
     else:
         messages.success(request, "Two-factor login is no longer required in this workspace.")
+
+
+@require_POST
+@login_required
+def session_end(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    try:
+        sessions.session_end(user=request.user, session_id=session_id)
+    except UserSession.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, "That session is logged out.")
+    return redirect("security")
+
+
+@require_POST
+@owner_required
+def workspace_idle_timeout(request: WorkspaceRequest) -> HttpResponse:
+    try:
+        sessions.workspace_set_idle_timeout(membership=request.membership, minutes=int(request.POST.get("minutes", "")))
+    except (ValueError, ValidationError):
+        messages.error(request, "Choose one of the offered times.")
+    else:
+        messages.success(request, "Idle timeout saved.")
+    return redirect("members")

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A workspace that requires two-factor login sends members without one to set it up.
     "crm.twofactor.TwoFactorRequiredMiddleware",
+    # Sessions' last-seen time and each workspace's idle timeout (crm/sessions.py).
+    "crm.sessions.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "crm.middleware.TimezoneMiddleware",

@@ -32,7 +32,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from crm import permissions
 from crm.access import current_membership
 from crm.audit import Action, audit_record
-from crm.models import Membership, User, Workspace
+from crm.models import Membership, SecurityNotice, User, Workspace
+from crm.sessions import notice_queue
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -95,6 +96,7 @@ def totp_confirm(*, user: User, device_id: int, code: str) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit_record(action=Action.TWO_FACTOR_ADDED, actor=user, summary="Turned on an authenticator app")
+    notice_queue(user=user, kind=SecurityNotice.Kind.TWO_FACTOR, what="an authenticator app was added")
     if recovery_codes_left(user):
         return []
     return recovery_codes_first(user=user)
@@ -117,12 +119,14 @@ def totp_remove(*, user: User, device_id: int) -> None:
     TOTPDevice.objects.get(user=user, pk=device_id).delete()
     recovery_codes_drop_if_unused(user=user)
     audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, summary="Removed an authenticator app")
+    notice_queue(user=user, kind=SecurityNotice.Kind.TWO_FACTOR, what="an authenticator app was removed")
 
 
 @transaction.atomic
 def recovery_codes_regenerate(*, user: User) -> list[str]:
     """Ten new one-time codes; the old ones stop working. Returned once, to be shown once."""
     audit_record(action=Action.RECOVERY_CODES, actor=user, summary="Made new recovery codes")
+    notice_queue(user=user, kind=SecurityNotice.Kind.TWO_FACTOR, what="new recovery codes were made")
     return _new_recovery_codes(user)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
 from crm import audit_views, security_views, views
 
@@ -18,13 +18,13 @@ urlpatterns = [
     path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
@@ -52,6 +52,7 @@ urlpatterns = [
         name="security_passkey_remove",
     ),
     path("passkeys/", include("crm.passkey_urls")),
+    path("settings/security/sessions/<int:session_id>/end/", security_views.session_end, name="security_session_end"),
     path("settings/security/activity/", audit_views.my_activity, name="my_activity"),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),
@@ -59,6 +60,7 @@ urlpatterns = [
     path("workspace/members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("workspace/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("workspace/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("workspace/idle-timeout/", security_views.workspace_idle_timeout, name="workspace_idle_timeout"),
     path("workspace/two-factor/", security_views.workspace_two_factor, name="workspace_two_factor"),
     path("workspace/audit/", audit_views.workspace_audit, name="workspace_audit"),
     path("workspace/audit.csv", audit_views.workspace_audit_csv, name="workspace_audit_csv"),

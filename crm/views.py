@@ -22,13 +22,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from kombu import Connection
 
-from crm import permissions, selectors, services, twofactor
+from crm import permissions, selectors, services, sessions, twofactor
 from crm.access import owner_required, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
@@ -114,7 +114,24 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             twofactor.logout_recorded(user=request.user)
+            sessions.session_forget(request)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.password_changed(user=form.user, how="in Settings")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.password_changed(user=form.user, how="with a reset link sent by email")
+        return response
 
 
 @method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")
@@ -126,6 +143,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 @login_required
 def log_out_everywhere(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.user_log_out_everywhere(user=request.user)
+    sessions.sessions_forget_all(user=request.user)
     logout(request)
     messages.success(request, "You are logged out on every device. Log in again here.")
     return redirect("login")
@@ -159,6 +177,7 @@ def members(request: WorkspaceRequest) -> HttpResponse:
         "invitations": selectors.workspace_pending_invitations(workspace=request.workspace),
         "roles": Membership.Role.choices,
         "role_table": permissions.role_table(),
+        "idle_choices": sessions.IDLE_CHOICES,
     }
     return render(request, "crm/members.html", context)
 

@@ -23,6 +23,7 @@ from tests.factories import PASSWORD, PersonFactory
 from tests.imports.test_import_flow import GMAIL, read, upload
 from tests.imports.test_restore import backup_of
 from tests.imports.test_restore import upload as upload_backup
+from tests.trust import summary
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -120,6 +121,7 @@ def test_every_audited_action_leaves_exactly_one_record(
     act(owner_client, workspace, owner, member)
 
     events = list(AuditEvent.objects.all()[: AuditEvent.objects.count() - before])
+    summary.record("audit", actions_done=1, without_one_record=int([e.action for e in events] != [action]))
     assert [e.action for e in events] == [action]
     event = events[0]
     assert words in event.summary
@@ -166,6 +168,7 @@ def test_refused_and_failed_actions_leave_none(
     owner_client.post(reverse("members"), {"email": "member@example.com"})
     _bulk(owner_client, people, "add_tag", tag="   ")
 
+    summary.record("audit", refused_with_a_record=AuditEvent.objects.count())
     assert not AuditEvent.objects.exists()
 
 

@@ -17,6 +17,7 @@ from crm import twofactor
 from crm.models import User
 from crm.tasks import send_password_reset_task
 from tests.factories import PASSWORD
+from tests.trust import summary
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,9 @@ def test_wrong_codes_count_with_wrong_passwords_towards_the_lockout(
     assert "Too many wrong passwords or codes" in locked.content.decode()
     # Even the right password and code are refused now.
     assert log_in_password(client).status_code == 429
-    assert client.get(reverse("dashboard")).status_code == 302
+    let_in = client.get(reverse("dashboard")).status_code != 302
+    summary.record("two-factor", codes_guessed=2, let_in_when_locked=int(let_in))
+    assert not let_in
 
 
 def test_password_reset_does_not_bypass_the_second_factor(owner_client: Client, owner: User) -> None:

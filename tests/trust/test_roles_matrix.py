@@ -22,7 +22,8 @@ PERSONAL = {
     "logout", "log_out_everywhere", "account_settings", "password_change", "password_change_done",
     "workspace_create", "workspace_switch", "exports:feed_create", "exports:feed_revoke", "digests:send_test",
     "digests:preview", "login_code", "security", "security_totp_add", "security_totp_remove",
-    "security_recovery_codes", "my_activity", "security_passkey_rename", "security_passkey_remove",
+    "security_recovery_codes", "my_activity", "security_session_end", "security_passkey_rename",
+    "security_passkey_remove",
     "otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete",
 }  # fmt: skip
 

@@ -77,7 +77,11 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     passkey = WebAuthnCredential.objects.create(
         user=owner, name="Laptop", credential_id=b"x" * 16, public_key=b"k", sign_count=0, confirmed=True
     )
+    from crm.models import UserSession
+
+    session = UserSession.objects.create(user=owner, session_key=f"{text}-session"[:40])
     return {
+        "session": session.pk,
         "device": device.pk,
         "passkey": passkey.pk,
         "import_job": job.pk,
@@ -115,7 +119,7 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
               "job_id": ids["import_job"], "device_id": ids["device"],
-              "passkey_id": ids["passkey"]}  # fmt: skip
+              "passkey_id": ids["passkey"], "session_id": ids["session"]}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 
 
