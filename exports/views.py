@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm import permissions
-from crm.access import workspace_required
+from crm.access import get_for_workspace_or_404, workspace_required
 from crm.permissions import any_role
 from crm.requests import WorkspaceRequest
-from exports import selectors, services
+from exports import gdpr, selectors, services
+from exports.forms import EraseForm
 from people.forms import PersonFilterForm
 from people.models import Person
 
@@ -101,4 +102,26 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such calendar.")
     response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@workspace_required
+def person_privacy(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """A person's data-subject rights: everything about them as a ZIP, or erasure (owners)."""
+    permissions.require(request.membership, "export_private")
+    person = get_for_workspace_or_404(request, Person, pk=pk)
+    form = EraseForm(request.POST or None, person=person)
+    if request.method == "POST" and form.is_valid():
+        gdpr.person_erase(membership=request.membership, person=person)
+        messages.success(request, "The person is erased: their record, photo and every mention of them are gone.")
+        return redirect("people:list")
+    return render(request, "exports/person_privacy.html", {"person": person, "form": form})
+
+
+@workspace_required
+def subject_access(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=pk)
+    data = gdpr.subject_access_zip(membership=request.membership, person=person)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="rapport-person-{person.pk}.zip"'
     return response

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from people.models import Person
+
+
+class EraseForm(forms.Form):
+    """Typing the name proves the owner means this person: nothing brings them back."""
+
+    confirm_name = forms.CharField(label="Type the person's full name to confirm", max_length=300)
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["confirm_name"].widget.attrs.update({"autocomplete": "off"})
+
+    def clean_confirm_name(self) -> str:
+        value = " ".join(self.cleaned_data["confirm_name"].split())
+        if value.casefold() != " ".join(self.person.full_name.split()).casefold():
+            raise forms.ValidationError(f"Type “{self.person.full_name}” exactly to erase this person.")
+        return value
