@@ -242,3 +242,9 @@ class AuditFilterForm(forms.Form):
         if data.get("until"):
             qs = qs.filter(created_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone))
         return qs
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

@@ -369,6 +369,7 @@ class AuditEvent(models.Model):
         SESSION_ENDED = "session_ended", "Session logged out"
         SUBJECT_ACCESS = "subject_access", "Subject access export"
         PERSON_ERASED = "person_erased", "Person erased"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
 
     workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,9 +14,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from crm import passkeys, sessions, twofactor
+from crm import accounts, passkeys, sessions, twofactor
 from crm.access import owner_required
-from crm.forms import TwoFactorCodeForm
+from crm.forms import AccountDeleteForm, TwoFactorCodeForm
 from crm.models import User, UserSession
 from crm.requests import AuthenticatedHttpRequest, WorkspaceRequest
 
@@ -199,3 +199,23 @@ def workspace_idle_timeout(request: WorkspaceRequest) -> HttpResponse:
     else:
         messages.success(request, "Idle timeout saved.")
     return redirect("members")
+
+
+@login_required
+def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What happens to each workspace, then the password, then the account is gone."""
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.account_delete(user=request.user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_error("password", exc.message_dict["password"])
+            else:
+                form.add_error(None, exc)
+        else:
+            logout(request)
+            messages.success(request, "Your account is deleted. Goodbye.")
+            return redirect("login")
+    plan = accounts.account_deletion_plan(user=request.user)
+    return render(request, "crm/account_delete.html", {"form": form, "plan": plan})

@@ -53,6 +53,7 @@ urlpatterns = [
     ),
     path("passkeys/", include("crm.passkey_urls")),
     path("settings/security/sessions/<int:session_id>/end/", security_views.session_end, name="security_session_end"),
+    path("settings/security/delete-account/", security_views.account_delete, name="account_delete"),
     path("settings/security/activity/", audit_views.my_activity, name="my_activity"),
     path("settings/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("workspace/members/", views.members, name="members"),

@@ -23,7 +23,7 @@ PERSONAL = {
     "workspace_create", "workspace_switch", "exports:feed_create", "exports:feed_revoke", "digests:send_test",
     "digests:preview", "login_code", "security", "security_totp_add", "security_totp_remove",
     "security_recovery_codes", "my_activity", "security_session_end", "security_passkey_rename",
-    "security_passkey_remove",
+    "security_passkey_remove", "account_delete",
     "otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete",
 }  # fmt: skip
 
