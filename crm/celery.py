@@ -47,6 +47,12 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.audit_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    # Retention rules of each workspace (archive people not contacted for N years, delete the
+    # archived after N days): counted in days, so daily; a repeat finds nobody new.
+    "apply-retention-rules": {
+        "task": "exports.tasks.retention_task",
+        "schedule": 24 * 60 * 60.0,
+    },
     # Broker messages are hints: this sends them again for every row (email, test digest,
     # import) whose message was never sent or whose worker died. Once a minute bounds how
     # long a Redis outage delays the work after Redis is back; a sweep with nothing to do is

@@ -135,6 +135,9 @@ class Workspace(models.Model):
     require_two_factor = models.BooleanField(default=False)
     # Set by an owner: a session idle this long in the workspace is logged out (0: never).
     idle_timeout_minutes = models.PositiveIntegerField(default=0)
+    # Retention rules run by beat (exports/retention.py); 0 leaves people as they are.
+    archive_uncontacted_years = models.PositiveSmallIntegerField(default=0)
+    delete_archived_days = models.PositiveIntegerField(default=0)
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="workspaces"
     )
@@ -370,6 +373,7 @@ class AuditEvent(models.Model):
         SUBJECT_ACCESS = "subject_access", "Subject access export"
         PERSON_ERASED = "person_erased", "Person erased"
         ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        RETENTION_CHANGED = "retention_changed", "Retention rules changed"
 
     workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -22,3 +22,12 @@ class EraseForm(forms.Form):
         if value.casefold() != " ".join(self.person.full_name.split()).casefold():
             raise forms.ValidationError(f"Type “{self.person.full_name}” exactly to erase this person.")
         return value
+
+
+class RetentionForm(forms.Form):
+    archive_years = forms.IntegerField(
+        label="Archive people not contacted for this many years", min_value=0, max_value=50, required=False
+    )
+    delete_days = forms.IntegerField(
+        label="Delete archived people after this many days", min_value=0, max_value=3650, required=False
+    )

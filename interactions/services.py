@@ -76,10 +76,11 @@ def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
 
 
 @transaction.atomic
-def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) -> int:
+def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person], rule: str = "") -> int:
     """Delete people with everything that is only theirs; shared conversations stay for the others.
 
     Owners only, one person or many: nothing brings them back (members archive instead).
+    ``rule`` names the workspace's retention rule when beat deletes, not the owner.
     """
     permissions.require(membership, "delete_people")
     ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
@@ -89,8 +90,9 @@ def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) 
     Person.objects.filter(pk__in=ids).delete()
     audit_record(
         action=Action.PERSON_DELETED,
-        membership=membership,
-        summary=f"Deleted {people_count(len(ids))}",
+        actor=None if rule else membership.user,
+        workspace=membership.workspace,
+        summary=f"Deleted {people_count(len(ids))}{f' ({rule})' if rule else ''}",
         details={"count": len(ids), "ids": ids[:100]},
     )
     return len(ids)
