@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -117,11 +120,18 @@ def totp_add(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def totp_remove(request: AuthenticatedHttpRequest, device_id: int) -> HttpResponse:
+    remove = functools.partial(twofactor.totp_remove, user=request.user, device_id=device_id)
+    return _on_own(request, remove, TOTPDevice.DoesNotExist, "Authenticator app removed.")
+
+
+def _on_own(request: HttpRequest, action: Callable[[], object], missing: type[Exception], done: str) -> HttpResponse:
+    """Do ``action`` on one of the user's own things (an app, a passkey, a session); ``missing``,
+    raised for anyone else's or a gone one, is a 404; ``done`` is said back on Security."""
     try:
-        twofactor.totp_remove(user=request.user, device_id=device_id)
-    except TOTPDevice.DoesNotExist as exc:
+        action()
+    except missing as exc:
         raise Http404 from exc
-    messages.success(request, "Authenticator app removed.")
+    messages.success(request, done)
     return redirect("security")
 
 
@@ -150,12 +160,8 @@ def passkey_rename(request: AuthenticatedHttpRequest, passkey_id: int) -> HttpRe
 @require_POST
 @login_required
 def passkey_remove(request: AuthenticatedHttpRequest, passkey_id: int) -> HttpResponse:
-    try:
-        passkeys.passkey_remove(user=request.user, passkey_id=passkey_id)
-    except WebAuthnCredential.DoesNotExist as exc:
-        raise Http404 from exc
-    messages.success(request, "Passkey removed.")
-    return redirect("security")
+    remove = functools.partial(passkeys.passkey_remove, user=request.user, passkey_id=passkey_id)
+    return _on_own(request, remove, WebAuthnCredential.DoesNotExist, "Passkey removed.")
 
 
 @require_POST
@@ -181,12 +187,8 @@ def _said_required(request: WorkspaceRequest, *, required: bool) -> None:
 @require_POST
 @login_required
 def session_end(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
-    try:
-        sessions.session_end(user=request.user, session_id=session_id)
-    except UserSession.DoesNotExist as exc:
-        raise Http404 from exc
-    messages.success(request, "That session is logged out.")
-    return redirect("security")
+    end = functools.partial(sessions.session_end, user=request.user, session_id=session_id)
+    return _on_own(request, end, UserSession.DoesNotExist, "That session is logged out.")
 
 
 @require_POST
