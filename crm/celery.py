@@ -59,6 +59,18 @@ app.conf.beat_schedule = {
         "task": "inbound.tasks.sweep_inbound_task",
         "schedule": 5 * 60.0,
     },
+    # The audit log keeps AUDIT_RETENTION_DAYS days: counted in days, so daily is precise enough,
+    # and a run is one indexed DELETE (repeats delete nothing more).
+    "prune-audit-log": {
+        "task": "crm.tasks.audit_prune_task",
+        "schedule": 24 * 60 * 60.0,
+    },
+    # Retention rules of each workspace (archive people not contacted for N years, delete the
+    # archived after N days): counted in days, so daily; a repeat finds nobody new.
+    "apply-retention-rules": {
+        "task": "exports.tasks.retention_task",
+        "schedule": 24 * 60 * 60.0,
+    },
     # Broker messages are hints: this sends them again for every row (email, test digest,
     # import) whose message was never sent or whose worker died. Once a minute bounds how
     # long a Redis outage delays the work after Redis is back; a sweep with nothing to do is

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
 
 from django import forms
@@ -7,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, 
 from django.utils import timezone
 
 from crm import dateformats, timezones
+from crm.formfields import form_field
 from crm.models import User, Workspace
 from crm.services import SETTINGS_FIELDS
 
@@ -182,6 +184,67 @@ class QueuedPasswordResetForm(PasswordResetForm):
 class SignupConfirmForm(forms.Form):
     """The password chosen at sign-up, typed again to finish it (see ``signup_confirm``)."""
 
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of logging in, and the first code that turns an authenticator on."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True, "spellcheck": "false"}
+        ),
+        help_text="The six digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+    def __init__(self, *args: Any, setup: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if setup:
+            self.fields["code"].help_text = "The six digits your authenticator app shows for Rapport now."
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: what, who (an owner's view only), and a range of days."""
+
+    action = forms.ChoiceField(label="What", required=False)
+    actor = forms.ModelChoiceField(label="Who", required=False, queryset=User.objects.none(), empty_label="Anyone")
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, workspace: Workspace | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.models import AuditEvent
+
+        form_field(self, "action", forms.ChoiceField).choices = [("", "Everything"), *AuditEvent.Action.choices]
+        if workspace is None:
+            del self.fields["actor"]
+        else:
+            actor = form_field(self, "actor", forms.ModelChoiceField)
+            actor.queryset = User.objects.filter(memberships__workspace=workspace).order_by("email")
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if name in {"action", "actor"} else "form-control"
+
+    def filter_qs(self, qs: Any) -> Any:
+        if not self.is_valid():
+            return qs
+        data = self.cleaned_data
+        if data.get("action"):
+            qs = qs.filter(action=data["action"])
+        if data.get("actor"):
+            qs = qs.filter(actor=data["actor"])
+        zone = timezone.get_current_timezone()
+        if data.get("since"):
+            qs = qs.filter(created_at__gte=datetime.combine(data["since"], time.min, tzinfo=zone))
+        if data.get("until"):
+            qs = qs.filter(created_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone))
+        return qs
+
+
+class AccountDeleteForm(forms.Form):
     password = forms.CharField(
         label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

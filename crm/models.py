@@ -131,6 +131,13 @@ class Workspace(models.Model):
 
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by an owner: members without a second factor are sent to set one up before anything else.
+    require_two_factor = models.BooleanField(default=False)
+    # Set by an owner: a session idle this long in the workspace is logged out (0: never).
+    idle_timeout_minutes = models.PositiveIntegerField(default=0)
+    # Retention rules run by beat (exports/retention.py); 0 leaves people as they are.
+    archive_uncontacted_years = models.PositiveSmallIntegerField(default=0)
+    delete_archived_days = models.PositiveIntegerField(default=0)
     members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
         User, through="Membership", related_name="workspaces"
     )
@@ -318,3 +325,117 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset for {self.user}: {self.state}"
+
+
+class AuditEventQuerySet(WorkspaceQuerySet):
+    def for_workspace(self, workspace: Workspace) -> Self:
+        """The workspace's own events, and the account events (logins, second factor) of the
+        people who are its members now: an owner sees who got into their book, and how."""
+        members = Membership.objects.filter(workspace=workspace).values("user")
+        return self.filter(models.Q(workspace=workspace) | models.Q(workspace__isnull=True, actor__in=members))
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event or bulk access to personal data: who, when, from where, what.
+
+    Written by ``crm.audit.audit_record`` inside the action's own transaction, so a failed action
+    leaves none and a done one always leaves one; never edited or deleted by the app (no view
+    does), only pruned past AUDIT_RETENTION_DAYS by beat. Names no customer: people appear as
+    counts and numbers, so erasing a person leaves nothing of them here.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logged out"
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        RECOVERY_CODES = "recovery_codes", "Recovery codes made"
+        MEMBER_INVITED = "member_invited", "Member invited"
+        MEMBER_JOINED = "member_joined", "Member joined"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        MEMBER_ROLE = "member_role", "Role changed"
+        EXPORT = "export", "Export"
+        BACKUP_DOWNLOADED = "backup_downloaded", "Backup downloaded"
+        BACKUP_RESTORED = "backup_restored", "Backup restored"
+        FEED_CREATED = "feed_created", "Calendar feed created"
+        FEED_REGENERATED = "feed_regenerated", "Calendar feed regenerated"
+        PERSON_DELETED = "person_deleted", "People deleted"
+        PERSON_MERGED = "person_merged", "People merged"
+        PERSON_HANDED_OVER = "person_handed_over", "People handed over"
+        BULK_ACTION = "bulk_action", "Bulk action"
+        IMPORT_FINISHED = "import_finished", "Import finished"
+        AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+        TWO_FACTOR_REQUIRED = "two_factor_required", "Two-factor requirement changed"
+        IDLE_TIMEOUT = "idle_timeout", "Idle timeout changed"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        SESSION_ENDED = "session_ended", "Session logged out"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+        PERSON_ERASED = "person_erased", "Person erased"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
+        RETENTION_CHANGED = "retention_changed", "Retention rules changed"
+
+    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept as typed when there is no account (a failed login) and after the account is gone.
+    actor_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("workspace", "created_at"), name="audit_workspace_time"),
+            models.Index(fields=("actor", "created_at"), name="audit_actor_time"),
+            models.Index(fields=("created_at",), name="audit_time"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_email or 'someone'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a user, for the sessions list: made at login (``crm.sessions``),
+    seen again at most once a minute, gone when logged out there."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-last_seen_at", "-id")
+        indexes = (models.Index(fields=("user", "last_seen_at"), name="usersession_user_seen"),)
+
+    def __str__(self) -> str:
+        return f"Session of {self.user} from {self.ip_address or 'somewhere'}"
+
+
+class SecurityNotice(QueuedEmail):
+    """An email telling a user about a change to their account's security (an outbox row, sent
+    once from the worker): a login from a new device, a new password, a second factor changed."""
+
+    class Kind(models.TextChoices):
+        NEW_DEVICE = "new_device", "Login from a new device"
+        PASSWORD = "password", "Password changed"
+        TWO_FACTOR = "two_factor", "Second factor changed"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # What the email says: the device and address, or which factor changed how.
+    what = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}"

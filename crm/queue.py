@@ -110,6 +110,12 @@ OUTBOXES: tuple[Outbox, ...] = (
         claimed_at="email_claimed_at",
         only={"status": "pending"},  # a replaced sign-up's link no longer works: never sent
     ),
+    Outbox(
+        "crm.SecurityNotice",
+        "crm.tasks.send_security_notice_task",
+        state="email_state",
+        claimed_at="email_claimed_at",
+    ),
     # Scheduled digests are hinted again by their own dispatcher every few minutes; the
     # test digest, which no dispatcher looks at, is swept here.
     Outbox("digests.DigestRun", "digests.tasks.send_digest_task", only={"period__isnull": True}),

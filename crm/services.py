@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from crm import dateformats
+from crm.audit import Action, audit_record
 from crm.emails import make_message, mark_email_failed, mask_email, send_once
 from crm.models import (
     Invitation,
@@ -417,6 +418,7 @@ def invitation_create(*, membership: Membership, email: str) -> Invitation:
     invitation = Invitation(workspace=workspace, email=email, invited_by=membership.user)
     invitation.full_clean()
     invitation.save()
+    audit_record(action=Action.MEMBER_INVITED, membership=membership, summary=f"Invited {email}")
     enqueue_on_commit(send_invitation_task, invitation.pk)
     return invitation
 
@@ -478,6 +480,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     )
     user.current_workspace = invitation.workspace
     user.save(update_fields=["current_workspace"])
+    audit_record(action=Action.MEMBER_JOINED, membership=membership, summary=f"{user.email} joined as a member")
     return membership
 
 
@@ -571,6 +574,7 @@ def membership_remove(*, membership: Membership, member_id: int) -> None:
         raise ValidationError("A workspace needs at least one owner.")
     target.delete()
     User.objects.filter(pk=target.user_id, current_workspace=membership.workspace).update(current_workspace=None)
+    audit_record(action=Action.MEMBER_REMOVED, membership=membership, summary=f"Removed {target.user.email}")
 
 
 @transaction.atomic
@@ -584,6 +588,8 @@ def membership_set_role(*, membership: Membership, member_id: int, role: str) ->
         raise ValidationError("A workspace needs at least one owner.")
     target.role = role
     target.save(update_fields=["role"])
+    summary = f"{target.user.email} is now {target.get_role_display().lower()}"
+    audit_record(action=Action.MEMBER_ROLE, membership=membership, summary=summary, details={"role": role})
     return target
 
 

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -57,6 +58,10 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.forms",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_ratelimit",
     "csp",
     "crispy_forms",
@@ -87,7 +92,15 @@ MIDDLEWARE = [
     "crm.middleware.AdminAllowListMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (crm.twofactor).
+    "django_otp.middleware.OTPMiddleware",
+    # The client's address and browser, for the audit log's "from where" (crm/audit.py).
+    "crm.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A workspace that requires two-factor login sends members without one to set it up.
+    "crm.twofactor.TwoFactorRequiredMiddleware",
+    # Sessions' last-seen time and each workspace's idle timeout (crm/sessions.py).
+    "crm.sessions.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "crm.middleware.TimezoneMiddleware",
@@ -182,6 +195,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # App passwords for contact sync: only carddav.views.dav passes them, never the login form.
     "carddav.backends.AppPasswordBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",  # a passkey's owner, for passkey-only sign-in
 ]
 
 # Login throttling: after AXES_FAILURE_LIMIT wrong passwords for one account from one client
@@ -197,6 +211,32 @@ AXES_USERNAME_CALLABLE = "crm.access.login_username"
 # with 0 it is REMOTE_ADDR and the header is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "crm.clientip.client_ip"
+
+# Two-factor login (crm/twofactor.py, django-otp): the name authenticator apps show for the
+# account, and how long the password step stays good while the second factor is asked for.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Rapport")
+TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", default=300, minimum=30)
+# Wrong codes count as failed logins for django-axes, one lockout for passwords and codes
+# together; django-otp's own growing delay per device would on top refuse the right code typed
+# a second after a wrong one, so it is off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Passkeys (crm/passkeys.py, django-otp-webauthn) belong to the site's host name, and the browser
+# must be on SITE_URL's origin for one to be made or used. Passkey-only sign-in is on. An
+# address such as 127.0.0.1 can hold no passkey (browsers want a name, and https but for
+# localhost): there they work when the site is opened at http://localhost on the same port.
+_site = urlsplit(SITE_URL)
+if _site.scheme == "https" or _site.hostname == "localhost":
+    OTP_WEBAUTHN_RP_ID = _site.hostname or "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+else:
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost{f':{_site.port}' if _site.port else ''}"]
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_TOTP_ISSUER", default="Rapport")
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
+
+# The audit log (crm/audit.py) keeps events this many days; beat prunes older ones daily.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

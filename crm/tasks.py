@@ -9,7 +9,7 @@ from functools import partial
 from celery import Task, shared_task
 from django.utils import timezone
 
-from crm import queue, services
+from crm import audit, queue, services, sessions
 
 # SMTP down or refusing: worth retrying with backoff. Anything else is a bug and surfaces.
 RETRYABLE = (smtplib.SMTPException, OSError)
@@ -62,3 +62,17 @@ def sweep_outbox_task() -> dict[str, int]:
 @shared_task(acks_late=True)
 def heartbeat_task() -> None:
     services.heartbeat_record(name="beat")
+
+
+@shared_task(acks_late=True)
+def audit_prune_task() -> int:
+    return audit.audit_prune(now=timezone.now())
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def send_security_notice_task(self: Task, notice_id: int) -> None:
+    _send_or_retry(
+        self,
+        send=partial(sessions.notice_send, notice_id=notice_id),
+        mark_failed=partial(sessions.notice_mark_failed, notice_id=notice_id),
+    )

@@ -7,12 +7,14 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,13 +22,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from kombu import Connection
 
-from crm import permissions, selectors, services
+from crm import permissions, selectors, services, sessions, twofactor
 from crm.access import owner_required, workspace_required
 from crm.forms import (
     EmailAuthenticationForm,
@@ -86,8 +88,50 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """The password first; an account with a second factor is then asked for a code
+    (``crm.security_views.login_code``) before it is logged in."""
+
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if twofactor.user_has_two_factor(user):
+            twofactor.pending_start(self.request, user=user, next_url=self.get_success_url())
+            return redirect("login_code")
+        response = super().form_valid(form)
+        twofactor.login_recorded(user=user, how="password")
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        email = (form.data.get("username") or "").strip().lower()
+        if email and not getattr(self.request, "axes_locked_out", False):
+            twofactor.login_failed_recorded(email=email)
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            twofactor.logout_recorded(user=request.user)
+            sessions.session_forget(request)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.password_changed(user=form.user, how="in Settings")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.password_changed(user=form.user, how="with a reset link sent by email")
+        return response
 
 
 @method_decorator(rate_limited("password_reset_per_ip", "password_reset_per_address"), name="dispatch")
@@ -99,6 +143,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 @login_required
 def log_out_everywhere(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.user_log_out_everywhere(user=request.user)
+    sessions.sessions_forget_all(user=request.user)
     logout(request)
     messages.success(request, "You are logged out on every device. Log in again here.")
     return redirect("login")
@@ -132,6 +177,7 @@ def members(request: WorkspaceRequest) -> HttpResponse:
         "invitations": selectors.workspace_pending_invitations(workspace=request.workspace),
         "roles": Membership.Role.choices,
         "role_table": permissions.role_table(),
+        "idle_choices": sessions.IDLE_CHOICES,
     }
     return render(request, "crm/members.html", context)
 

@@ -1,4 +1,4 @@
-"""The calendar feed's choices: which kinds of events it includes, and whose."""
+"""The calendar feed's choices, a person's erasure and the retention rules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,33 @@ from typing import Any
 from django import forms
 
 from exports.models import FEED_KINDS, CalendarFeed
+from people.models import Person
+
+
+class EraseForm(forms.Form):
+    """Typing the name proves the owner means this person: nothing brings them back."""
+
+    confirm_name = forms.CharField(label="Type the person's full name to confirm", max_length=300)
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["confirm_name"].widget.attrs.update({"autocomplete": "off"})
+
+    def clean_confirm_name(self) -> str:
+        value = " ".join(self.cleaned_data["confirm_name"].split())
+        if value.casefold() != " ".join(self.person.full_name.split()).casefold():
+            raise forms.ValidationError(f"Type “{self.person.full_name}” exactly to erase this person.")
+        return value
+
+
+class RetentionForm(forms.Form):
+    archive_years = forms.IntegerField(
+        label="Archive people not contacted for this many years", min_value=0, max_value=50, required=False
+    )
+    delete_days = forms.IntegerField(
+        label="Delete archived people after this many days", min_value=0, max_value=3650, required=False
+    )
 
 
 class FeedChoicesForm(forms.Form):

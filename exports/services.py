@@ -17,6 +17,7 @@ from icalendar import vText
 from icalendar.parser import Contentline
 
 from crm import permissions
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from exports import backup
 from exports.models import FEED_KINDS, CalendarFeed, new_token
@@ -29,16 +30,26 @@ CHUNK = 500
 FORMULA = re.compile(r"^\s*[=+\-@\t\r]")
 
 
-def export_people(qs: QuerySet[Person], *, membership: Membership, include_private: bool = False) -> Iterator[Person]:
+def export_people(
+    qs: QuerySet[Person], *, membership: Membership, include_private: bool = False, file_format: str = "vcf"
+) -> Iterator[Person]:
     """People of the membership's workspace with everything exports show, in chunks
     (``iterator`` keeps memory flat). Private facts only for an owner who asks (a vCard:
-    ``csv_rows`` never writes them)."""
+    ``csv_rows`` never writes them). The audit log gets who took how many, in which format."""
     permissions.require(membership, "export")
     if include_private:
         permissions.require(membership, "export_private")
     if not isinstance(qs, WorkspaceQuerySet):  # people are always reached through the door
         raise TypeError("export_people needs a queryset of Person.objects")
     qs = qs.for_workspace(membership.workspace)
+    private = include_private and file_format == "vcf"
+    count = qs.count()
+    audit_record(
+        action=Action.EXPORT,
+        membership=membership,
+        summary=f"Exported {people_count(count)} as {file_format.upper()}{' with private facts' if private else ''}",
+        details={"format": file_format, "count": count, "private": private},
+    )
     facts = ProfileFact.objects.order_by("section", "fact_type")
     if not include_private:
         facts = facts.filter(is_private=False)
@@ -209,6 +220,12 @@ def workspace_backup(*, membership: Membership, as_json: bool = False) -> Iterat
     """
     permissions.require(membership, "backup")
     workspace = membership.workspace
+    audit_record(
+        action=Action.BACKUP_DOWNLOADED,
+        membership=membership,
+        summary=f"Downloaded the workspace backup ({'JSON' if as_json else 'ZIP'})",
+        details={"format": "json" if as_json else "zip"},
+    )
     return backup.workspace_json(workspace) if as_json else backup.workspace_zip(workspace)
 
 
@@ -222,6 +239,11 @@ def feed_for(*, user: User, workspace: Workspace, regenerate: bool = False) -> C
     if regenerate and not created:
         feed.token = new_token()
         feed.save(update_fields=["token", "updated_at"])
+        audit_record(
+            action=Action.FEED_REGENERATED, actor=user, workspace=workspace, summary="Made a new calendar feed link"
+        )
+    elif created:
+        audit_record(action=Action.FEED_CREATED, actor=user, workspace=workspace, summary="Made a calendar feed link")
     return feed
 
 

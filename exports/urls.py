@@ -14,4 +14,7 @@ urlpatterns = [
     path("calendar/", views.feed_create, name="feed_create"),
     path("calendar/off/", views.feed_revoke, name="feed_revoke"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
+    path("retention/", views.retention_settings, name="retention"),
+    path("people/<int:pk>/privacy/", views.person_privacy, name="person_privacy"),
+    path("people/<int:pk>/subject-access.zip", views.subject_access, name="subject_access"),
 ]

@@ -16,11 +16,12 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_POST
 
 from crm import permissions
-from crm.access import workspace_required
+from crm.access import get_for_workspace_or_404, owner_required, workspace_required
+from crm.models import Workspace
 from crm.permissions import any_role
 from crm.requests import WorkspaceRequest
-from exports import selectors, services
-from exports.forms import FeedChoicesForm
+from exports import gdpr, retention, selectors, services
+from exports.forms import EraseForm, FeedChoicesForm, RetentionForm
 from people.forms import PersonFilterForm
 from people.models import Person
 
@@ -64,7 +65,7 @@ def people_vcf(request: WorkspaceRequest) -> StreamingHttpResponse:
 @workspace_required
 def people_csv(request: WorkspaceRequest) -> StreamingHttpResponse:
     """A spreadsheet: never private facts, whoever asks (the box on the page is for vCards)."""
-    people = services.export_people(_people(request), membership=request.membership)
+    people = services.export_people(_people(request), membership=request.membership, file_format="csv")
     return _download(services.csv_rows(people), "text/csv; charset=utf-8", "csv")
 
 
@@ -123,3 +124,57 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Last-Modified"] = http_date(changed.timestamp())
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+@workspace_required
+def person_privacy(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """A person's data-subject rights: everything about them as a ZIP, or erasure (owners)."""
+    permissions.require(request.membership, "export_private")
+    person = get_for_workspace_or_404(request, Person, pk=pk)
+    form = EraseForm(request.POST or None, person=person)
+    if request.method == "POST" and form.is_valid():
+        gdpr.person_erase(membership=request.membership, person=person)
+        messages.success(request, "The person is erased: their record, photo and every mention of them are gone.")
+        return redirect("people:list")
+    return render(request, "exports/person_privacy.html", {"person": person, "form": form})
+
+
+@workspace_required
+def subject_access(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    person = get_for_workspace_or_404(request, Person, pk=pk)
+    data = gdpr.subject_access_zip(membership=request.membership, person=person)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="rapport-person-{person.pk}.zip"'
+    return response
+
+
+@owner_required
+def retention_settings(request: WorkspaceRequest) -> HttpResponse:
+    """The workspace's retention rules, with a preview (GET with values) of who they would take."""
+    workspace = request.workspace
+    current = {"archive_years": workspace.archive_uncontacted_years, "delete_days": workspace.delete_archived_days}
+    form = RetentionForm(request.POST or request.GET or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        retention.retention_set(
+            membership=request.membership,
+            archive_years=form.cleaned_data["archive_years"] or 0,
+            delete_days=form.cleaned_data["delete_days"] or 0,
+        )
+        messages.success(request, "Retention rules saved: beat applies them once a day.")
+        return redirect("exports:retention")
+    values = form.cleaned_data if form.is_bound and form.is_valid() else current
+    trial = Workspace(
+        pk=workspace.pk,
+        archive_uncontacted_years=values.get("archive_years") or 0,
+        delete_archived_days=values.get("delete_days") or 0,
+    )
+    now = timezone.now()
+    archive, delete = retention.to_archive(trial, now=now), retention.to_delete(trial, now=now)
+    context = {
+        "form": form,
+        "archive_count": archive.count(),
+        "archive_some": archive.order_by("last_name", "first_name")[:20],
+        "delete_count": delete.count(),
+        "delete_some": delete.order_by("last_name", "first_name")[:20],
+    }
+    return render(request, "exports/retention.html", context)

@@ -34,6 +34,7 @@ from django.db import DataError, IntegrityError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceScoped
 from exports.backup import FORMAT, MODELS, is_user_field, label, m2m_fields, row_fields, through_model
 from imports.models import ImportJob, ImportRow
@@ -402,6 +403,13 @@ def _restore(job: ImportJob, data: bytes) -> None:
                 running.update(processed=written, moved_at=timezone.now())  # progress, and a sign of life
     with transaction.atomic():
         people_refresh_stay_due(Person.objects.for_workspace(workspace))
+        audit_record(
+            action=Action.BACKUP_RESTORED,
+            actor=user,
+            workspace=workspace,
+            summary=f"Restored a backup: {people_count(len(id_maps.get(PEOPLE, {})))}",
+            details={"people": len(id_maps.get(PEOPLE, {})), "rows": written},
+        )
         running.update(
             status=ImportJob.Status.DONE,
             created=len(id_maps.get(PEOPLE, {})),

@@ -252,7 +252,7 @@ def person_merge(request: WorkspaceRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         take = {name.removeprefix("take_") for name, value in request.POST.items() if value == "other"}
         try:
-            merge.person_merge(keep=person, other=other, take_from_other=take)
+            merge.person_merge(keep=person, other=other, take_from_other=take, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

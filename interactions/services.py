@@ -19,6 +19,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from crm import events, permissions
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import Person, Unit
@@ -76,10 +77,11 @@ def _solo_interactions(ids: list[int]) -> QuerySet[Interaction]:
 
 
 @transaction.atomic
-def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) -> int:
+def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person], rule: str = "") -> int:
     """Delete people with everything that is only theirs; shared conversations stay for the others.
 
     Owners only, one person or many: nothing brings them back (members archive instead).
+    ``rule`` names the workspace's retention rule when beat deletes, not the owner.
     """
     permissions.require(membership, "delete_people")
     ids = list(people.for_workspace(membership.workspace).values_list("pk", flat=True))
@@ -88,6 +90,13 @@ def people_delete(*, membership: Membership, people: WorkspaceQuerySet[Person]) 
     for person in Person.objects.filter(pk__in=ids).exclude(photo=""):
         transaction.on_commit(functools.partial(person.photo.delete, save=False))
     Person.objects.filter(pk__in=ids).delete()
+    audit_record(
+        action=Action.PERSON_DELETED,
+        actor=None if rule else membership.user,
+        workspace=membership.workspace,
+        summary=f"Deleted {people_count(len(ids))}{f' ({rule})' if rule else ''}",
+        details={"count": len(ids), "ids": ids[:100]},
+    )
     return len(ids)
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from crm.audit import Action, audit_record, people_count
 from crm.models import User, Workspace
 from people.models import Handover
 
@@ -77,6 +78,13 @@ def handovers_record(
     )
     if notify is not None and _notifier is not None:
         _notifier(workspace=workspace, handovers=handovers, to_user=notify, by=by, now=now)
+    audit_record(
+        action=Action.PERSON_HANDED_OVER,
+        actor=by,
+        workspace=workspace,
+        summary=f"Handed {people_count(len(moved))} over to {to_user.email if to_user else 'nobody'}",
+        details={"count": len(moved), "ids": sorted(moved)[:100]},
+    )
     return handovers
 
 

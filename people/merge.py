@@ -14,6 +14,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.audit import Action, audit_record
+from crm.models import User
 from people.matching import fuller_name, method_key, same_pet, same_relative
 from people.models import ContactMethod, FamilyMember, Person
 from people.services import contact_methods_ensure_primary
@@ -69,8 +71,9 @@ def default_choices(keep: Person, other: Person) -> set[str]:
 
 
 @transaction.atomic
-def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> Person:
-    """Merge ``other`` into ``keep``; ``take_from_other`` names the fields where other's value wins."""
+def person_merge(*, keep: Person, other: Person, take_from_other: set[str], by: User | None = None) -> Person:
+    """Merge ``other`` into ``keep``; ``take_from_other`` names the fields where other's value wins.
+    The audit log gets who merged which two records (by number)."""
     if keep.pk == other.pk or keep.workspace_id != other.workspace_id:
         raise ValidationError("Choose two different people of this workspace.")
     unknown = take_from_other - {f.name for f in MERGE_FIELDS}
@@ -122,8 +125,16 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str]) -> P
     FamilyMember.objects.filter(linked_person=other).update(linked_person=keep)
     _fold_details(keep=keep, other=other)
     _repoint(keep=keep, other=other)
+    other_id = other.pk
     other.delete()
     people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
+    audit_record(
+        action=Action.PERSON_MERGED,
+        actor=by,
+        workspace=keep.workspace,
+        summary=f"Merged person #{other_id} into #{keep.pk}",
+        details={"kept": keep.pk, "merged": other_id},
+    )
     return keep
 
 

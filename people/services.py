@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from crm import events, permissions
+from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from people.dates import PartialDate
 from people.handover import handovers_record
@@ -245,6 +246,13 @@ def people_bulk_update(
     else:
         raise ValidationError("Unknown action.")
     events.publish(workspace=workspace, event=events.PERSON_UPDATED, ids=ids)
+    if action != "change_owner":  # a change of owner is in the log as the hand-over it is
+        audit_record(
+            action=Action.BULK_ACTION,
+            membership=membership,
+            summary=f"{action.replace('_', ' ').capitalize()} on {people_count(len(ids))}",
+            details={"action": action, "count": len(ids)},
+        )
     return len(ids)
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.audit import Action, audit_record
 from imports import backup
 from imports.contact import Contact
 from imports.models import ImportJob, ImportRow
@@ -51,12 +52,27 @@ def import_run(*, job_id: int) -> None:
         stopped(job, reason="stopped because of an error on our side")
         raise
     counts = outcome_counts(job)
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-        status=ImportJob.Status.DONE, data=b"", finished_at=timezone.now(), **counts
-    )
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.DONE, data=b"", finished_at=timezone.now(), **counts
+        )
+        if updated:
+            audit_import_finished(job, counts)
     if updated:
         # The result page lists failures and warnings; the other rows (with their photos) can go.
         ImportRow.objects.filter(job=job, error="", has_warnings=False).delete()
+
+
+def audit_import_finished(job: ImportJob, counts: dict[str, int]) -> None:
+    audit_record(
+        action=Action.IMPORT_FINISHED,
+        actor=job.created_by,
+        workspace=job.workspace,
+        # Not the file's name, which may be a customer's: the log names none.
+        summary=f"Import finished ({job.get_kind_display()}): {counts['created']} new, {counts['merged']} merged, "
+        f"{counts['failed']} failed",
+        details={"kind": job.kind, **counts},
+    )
 
 
 def _run_backup(job: ImportJob) -> None:

@@ -181,6 +181,6 @@ def log_in(visitor: Visitor, email: str, password: str = PASSWORD) -> None:
     visitor.goto("/login/")
     field(visitor, "Email").fill(email)
     field(visitor, "Password").fill(password)
-    visitor.page.get_by_role("button", name="Log in").click()
+    visitor.page.get_by_role("button", name="Log in", exact=True).click()
     expect(visitor.page.get_by_role("heading", name="This week")).to_be_visible()
     visitor.audit()

@@ -127,7 +127,8 @@ def test_exports_cost_the_same_queries_for_any_size(
 ) -> None:
     PersonFactory.create_batch(count, workspace=workspace, tags=["a"])
 
-    with django_assert_max_num_queries(12):
+    # 14: the audit log's count of people and its row are two of them, whatever the size.
+    with django_assert_max_num_queries(14):
         assert _body(owner_client.get(reverse("exports:csv"))).count("\n") == count + 1
 
 

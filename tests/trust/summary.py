@@ -25,6 +25,9 @@ ROWS = {
     "dates": ("out-of-range dates tried", "server errors", "stored"),
     "control chars": ("inputs tried", "server errors"),
     "rate limits": ("requests tried", "over the limit let through"),
+    "audit": ("actions done", "without one record", "refused with a record"),
+    "two-factor": ("codes guessed", "let in when locked"),
+    "erasure": ("text values searched", "traces left"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm.models import Membership, User, Workspace
 from people.models import TagCadence
 from tests.trust.summary import record
-from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
+from tests.trust.urls import JSON_LOGIN_REQUIRED, PUBLIC, url_kwargs, url_patterns, workspace_objects
 
 SECRET = "Zanzibar-Secret"
 
@@ -98,6 +98,9 @@ def test_logged_out_visitors_are_sent_to_login(workspace_a: dict[str, int], clie
             continue
         url = reverse(name, kwargs=url_kwargs(name, converters, workspace_a))
         response = client.get(url)
+        if name in JSON_LOGIN_REQUIRED:
+            assert client.post(url).status_code == 403, url
+            continue
         assert response.status_code in {302, 405}, f"GET {url} answered {response.status_code}"
         if response.status_code == 302:
             assert response.url.startswith(reverse("login")), url

@@ -26,6 +26,10 @@ PERSONAL = {
     "inbound:rotate", "inbound:sender_approve", "inbound:sender_remove",
     "pwa:settings", "pwa:subscribe", "pwa:revoke",
     "carddav:settings", "carddav:password_revoke", "carddav:book_scope",
+    "login_code", "security", "security_totp_add", "security_totp_remove",
+    "security_recovery_codes", "my_activity", "security_session_end", "security_passkey_rename",
+    "security_passkey_remove", "account_delete",
+    "otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete",
 }  # fmt: skip
 
 

@@ -17,7 +17,9 @@ from crm.models import Membership, User, Workspace
 
 # Reached without a workspace membership: authorised by a token, or nothing to protect.
 PUBLIC = {
-    "login", "signup", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
+    "login", "login_code", "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete", "otp_webauthn:js-i18n-catalog", "signup", "logout",
+    "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_signup", "signup_confirm",
     "digests:action", "digests:unsubscribe", "exports:feed", "manifest", "service_worker",
     # CardDAV: authorised by an app password, not a session; test_isolation_matrix walks every
@@ -28,6 +30,9 @@ TOKEN_ARGUMENTS = {"token", "uidb64"}
 # The API (/api/), reached with a bearer token, not a session: tests/trust/test_api_matrix.py
 # walks its routes (``api_patterns``) with tokens as these walk the pages with sessions.
 API_NAMESPACE = "api"
+# The passkey scripts' JSON API for making a passkey: a visitor who is not logged in gets a JSON
+# 403 there (the script shows its message), not the login page.
+JSON_LOGIN_REQUIRED = {"otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete"}
 
 
 def url_patterns(
@@ -106,7 +111,20 @@ def workspace_objects(*, owner: User, member: User, workspace: Workspace, text: 
     )
     assert unmatched is not None
     app_password, _ = carddav_services.app_password_create(user=owner, name=text)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    device = TOTPDevice.objects.create(user=owner, name="Authenticator app", confirmed=True)
+    passkey = WebAuthnCredential.objects.create(
+        user=owner, name="Laptop", credential_id=b"x" * 16, public_key=b"k", sign_count=0, confirmed=True
+    )
+    from crm.models import UserSession
+
+    session = UserSession.objects.create(user=owner, session_key=f"{text}-session"[:40])
     return {
+        "session": session.pk,
+        "device": device.pk,
+        "passkey": passkey.pk,
         "app_password": app_password.pk,
         "owner_user": owner.pk,  # the DAV principal of the card path
         "webhook": endpoint.pk,
@@ -159,6 +177,7 @@ def url_kwargs(name: str, converters: list[str], ids: dict[str, int]) -> dict[st
     values = {"pk": ids[pk_kind], "person_pk": ids["person"], "fact_id": ids["fact"], "member_id": ids["membership"],
               "invitation_id": ids["invitation"], "workspace_id": ids["workspace"],
               "job_id": ids["import_job"], "password_id": ids["app_password"],
+              "device_id": ids["device"], "passkey_id": ids["passkey"], "session_id": ids["session"],
               "path": f"u{ids['owner_user']}/{ids['workspace']}/{ids['person']}.vcf"}  # fmt: skip
     return {arg: values[arg] for arg in converters}
 

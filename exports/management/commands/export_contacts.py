@@ -66,5 +66,6 @@ class Command(BaseCommand):
             Person.objects.for_workspace(membership.workspace).order_by("last_name", "first_name", "id"),
             membership=membership,
             include_private=include_private,
+            file_format=fmt,
         )
         return services.vcards(people) if fmt == "vcf" else services.csv_rows(people)
