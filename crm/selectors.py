@@ -42,12 +42,13 @@ def workspace_deletion_summary(*, workspace: Workspace) -> dict[str, int]:
 
     Every workspace-scoped model is counted (keyed by its model name, e.g. ``person``), found in
     the app registry so the ground floor names no app above it and a new model is never left out;
-    ``records`` is the total the page states.
+    ``records`` is the total the page states. Bookkeeping rows (``counted_as_record = False``, e.g.
+    the calendar feed's change log) are deleted too but are not the user's records.
     """
     counts = {
         str(model._meta.model_name): model.objects.for_workspace(workspace).count()
         for model in apps.get_models()
-        if issubclass(model, WorkspaceScoped)
+        if issubclass(model, WorkspaceScoped) and getattr(model, "counted_as_record", True)
     }
     counts["records"] = sum(counts.values())
     counts["members"] = Membership.objects.for_workspace(workspace).count()

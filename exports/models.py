@@ -61,5 +61,8 @@ class FeedChange(WorkspaceScoped):
     workspace = models.ForeignKey("crm.Workspace", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
+    # Bookkeeping, not something a user made: the deletion summary does not count it.
+    counted_as_record = False
+
     class Meta:
         indexes = (models.Index(fields=("workspace", "id"), name="feedchange_ws_id"),)
