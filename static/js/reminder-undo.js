@@ -31,6 +31,8 @@
     var form = event.detail.elt;
     var row = rowOf(form);
     if (!row || !form.getAttribute) { return; }
+    // Known offline, the phone's outbox keeps a Done (static/js/pwa.js): its row says so itself.
+    if (kept(form) && navigator.onLine === false) { return; }
     heldHeight = row.getBoundingClientRect().height;
     row.style.minHeight = heldHeight + "px";
     var text = form.getAttribute("data-optimistic");
@@ -57,7 +59,13 @@
     if (actions) { actions.hidden = false; }
     var form = event.detail.elt;
     if (form.hidden) { form.hidden = false; }
+    // Not sent for want of a connection, the outbox keeps it and marks it "Waiting to send".
+    if (event.type === "htmx:sendError" && kept(form)) { return; }
     notice(row, "Not saved: Rapport could not be reached. Nothing changed; try again.", true);
+  }
+
+  function kept(form) {
+    return Boolean(form.matches && form.matches("form[data-outbox=done]"));
   }
   document.body.addEventListener("htmx:sendError", failed);
   document.body.addEventListener("htmx:responseError", failed);
