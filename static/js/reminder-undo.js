@@ -59,8 +59,6 @@
     if (actions) { actions.hidden = false; }
     var form = event.detail.elt;
     if (form.hidden) { form.hidden = false; }
-    // Not sent for want of a connection, the outbox keeps it and marks it "Waiting to send".
-    if (event.type === "htmx:sendError" && kept(form)) { return; }
     notice(row, "Not saved: Rapport could not be reached. Nothing changed; try again.", true);
   }
 
