@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,13 @@ from interactions.models import Need, Promise
 from people import services as people_services
 from people.models import FamilyMember
 from tests.factories import InteractionFactory, PersonFactory
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock() -> Iterator[None]:
+    """Dates here are built from "now": a fixed now (ticking), so the tests read the same any day."""
+    with time_machine.travel(datetime(2026, 3, 4, 10, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.mark.django_db

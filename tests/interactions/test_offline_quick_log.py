@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +18,13 @@ from interactions.services import interaction_log
 from tests.factories import PersonFactory
 
 JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock() -> Iterator[None]:
+    """Dates here are built from "now": a fixed now (ticking), so the tests read the same any day."""
+    with time_machine.travel(datetime(2026, 3, 4, 10, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 def _entry(person_pk: int, client_id: uuid.UUID, summary: str = "Visited the shop") -> dict[str, object]:
