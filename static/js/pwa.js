@@ -199,12 +199,15 @@
   });
 
   // "Done" is an htmx post: when it cannot reach the server it is kept, and its row says so.
-  function keepDone(form) {
+  // ``mark``: known offline, the button says the Done waits. After a failed request the row
+  // says "Not saved" (static/js/reminder-undo.js) and keeps its Done to try again; the outbox
+  // keeps the entry too, and the server takes a Done once, by its occurrence.
+  function keepDone(form, mark) {
     var rowNode = form.closest("li");
     var what = rowNode ? rowNode.textContent.replace(/\s+/g, " ").trim().replace(/ (Log it|Done|Snooze).*$/, "") : "";
     var pairs = fieldsOf(form).filter(function (pair) { return pair[0] !== "row"; });
     keepEntry("done", form.action, pairs, "Done: " + what).then(function () {
-      var button = form.querySelector("button");
+      var button = mark ? form.querySelector("button") : null;
       if (button) {
         button.disabled = true;
         button.textContent = "Waiting to send";
@@ -223,12 +226,12 @@
     var form = doneForm(event);
     if (form && navigator.onLine === false) {  // known offline: kept at once, no doomed request
       event.preventDefault();
-      keepDone(form);
+      keepDone(form, true);
     }
   });
   document.body.addEventListener("htmx:sendError", function (event) {
     var form = doneForm(event);
-    if (form) { keepDone(form); }
+    if (form) { keepDone(form, false); }
   });
 
   // --- Privacy on a shared phone ------------------------------------------------------------
