@@ -14,13 +14,13 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from api import services as api_services
 from crm.models import User, Workspace
+from tests.trust.fuzzing import EDGE_VALUES, fuzz_settings
 from tests.trust.summary import record
-from tests.trust.test_fuzz import EDGE_VALUES
 from tests.trust.urls import api_patterns, url_kwargs, workspace_objects
 
 EXAMPLES = 5
@@ -52,13 +52,7 @@ def _fuzz(client: Client, url: str, bodies: st.SearchStrategy[object]) -> int:
     """Send ``EXAMPLES`` hostile writes to ``url``; each in a savepoint rolled back afterwards."""
     sent = 0
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(EXAMPLES)
     @given(body=bodies, method=st.sampled_from(["post", "patch", "put", "delete"]))
     def write(body: object, method: str) -> None:
         nonlocal sent

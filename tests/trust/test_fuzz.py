@@ -16,12 +16,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from crm.models import User, Workspace
 from interactions import services as interaction_services
 from tests.factories import PersonFactory
+from tests.trust.fuzzing import EDGE_VALUES, fuzz_settings
 from tests.trust.summary import record
 from tests.trust.urls import PUBLIC, TOKEN_ARGUMENTS, form_fields, url_kwargs, url_patterns, workspace_objects
 
@@ -30,12 +31,6 @@ EXAMPLES = 6
 ACTION_FIELDS = [
     "ids", "action", "tag", "owner", "status", "role", "until", "key", "occurs_on", "next", "confirm",
     "confirm_name", "person", "people", "summary", "text", "email", "name", "query_string",
-]  # fmt: skip
-EDGE_VALUES = [
-    "", " ", "0", "-1", "1.5", "1e309", "NaN", "99999999999999999999999", "2026-02-30", "0000-00-00", "9999-12-31",
-    "true", "on", "null", "None", "[]", "{}", "../../etc/passwd", "%00", "\x00", "<script>alert(1)</script>",
-    "' OR 1=1 --", "=cmd|' /C calc'!A0", "\u202e", "😀", "a" * 300,
-    "x" * 25_000,  # longer than any field; rare, as a form echoing it back is slow to render
 ]  # fmt: skip
 
 
@@ -55,13 +50,7 @@ def _fuzz(client: Client, user: User, url: str, strategy: st.SearchStrategy, *, 
     """Post ``EXAMPLES`` examples to ``url``; each in a savepoint rolled back afterwards."""
     posted = 0
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(EXAMPLES)
     @given(data=strategy, logged_in=st.booleans() if may_log_out else st.just(True))
     def post(data: dict[str, object], logged_in: bool) -> None:
         nonlocal posted
@@ -103,7 +92,7 @@ def test_no_post_to_any_view_is_a_server_error(
 
         posted += _fuzz(client, owner, url, strategy, may_log_out=name in PUBLIC)
 
-    @settings(max_examples=EXAMPLES * 3, derandomize=True, database=None, deadline=None)
+    @fuzz_settings(EXAMPLES * 3)
     @given(name=st.sampled_from(sorted(n for n, c in url_patterns() if TOKEN_ARGUMENTS & set(c))), token=st.text())
     def token_link(name: str, token: str) -> None:
         nonlocal posted
