@@ -65,6 +65,12 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.audit_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    # Sent sign-up, reset and notice emails older than OUTBOX_KEEP_DAYS, and expired sessions:
+    # counted in days, so daily; a run is a few indexed DELETEs, and a repeat deletes nothing.
+    "housekeeping": {
+        "task": "crm.tasks.housekeeping_task",
+        "schedule": 24 * 60 * 60.0,
+    },
     # Retention rules of each workspace (archive people not contacted for N years, delete the
     # archived after N days): counted in days, so daily; a repeat finds nobody new.
     "apply-retention-rules": {

@@ -237,6 +237,9 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 
 # The audit log (crm/audit.py) keeps events this many days; beat prunes older ones daily.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", default=730, minimum=1)
+# Sign-ups, password resets and security notices (outbox rows) are kept this many days after they
+# were made, then beat removes them with expired sessions (crm/housekeeping.py).
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", default=30, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,7 +9,7 @@ from functools import partial
 from celery import Task, shared_task
 from django.utils import timezone
 
-from crm import audit, queue, services, sessions
+from crm import audit, housekeeping, queue, services, sessions
 
 # SMTP down or refusing: worth retrying with backoff. Anything else is a bug and surfaces.
 RETRYABLE = (smtplib.SMTPException, OSError)
@@ -62,6 +62,11 @@ def sweep_outbox_task() -> dict[str, int]:
 @shared_task(acks_late=True)
 def heartbeat_task() -> None:
     services.heartbeat_record(name="beat")
+
+
+@shared_task(acks_late=True)
+def housekeeping_task() -> dict[str, int]:
+    return housekeeping.housekeeping_prune(now=timezone.now())
 
 
 @shared_task(acks_late=True)
