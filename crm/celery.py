@@ -71,6 +71,12 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.housekeeping_task",
         "schedule": 24 * 60 * 60.0,
     },
+    # The calendar feeds' change log keeps each workspace's latest row (a feed's version); daily,
+    # in batches, so it stays as small as the number of workspaces.
+    "prune-feed-changes": {
+        "task": "exports.tasks.feed_changes_prune_task",
+        "schedule": 24 * 60 * 60.0,
+    },
     # Retention rules of each workspace (archive people not contacted for N years, delete the
     # archived after N days): counted in days, so daily; a repeat finds nobody new.
     "apply-retention-rules": {

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 from icalendar import vText
 from icalendar.parser import Contentline
@@ -20,7 +20,7 @@ from crm import permissions
 from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from exports import backup
-from exports.models import FEED_KINDS, CalendarFeed, new_token
+from exports.models import FEED_KINDS, CalendarFeed, FeedChange, new_token
 from interactions.models import FollowUp, Promise
 from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
@@ -419,3 +419,29 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
             cal.event(f"promise-{pk}@{host}", summary, url(person_id), promised_on)
     cal.lines.append("END:VCALENDAR")
     return cal.to_bytes()
+
+
+# Rows of the feed change log deleted per statement: a long-unpruned log drains in steps, each
+# a short transaction, instead of one DELETE holding locks over millions of rows.
+FEED_CHANGE_PRUNE_BATCH = 10_000
+
+
+def feed_changes_prune() -> int:
+    """Delete every FeedChange row but each workspace's latest, and all of a deleted workspace's.
+
+    A feed's ETag and Last-Modified are its workspace's latest row (``feed_for_token``), and
+    nothing reads an older one, so keeping the latest keeps every calendar app's next poll a 304.
+    Beat runs it daily; a repeat finds nothing, and a write meanwhile only adds a newer row.
+    """
+    latest = dict(
+        FeedChange.objects.values("workspace_id").annotate(last=Max("id")).values_list("workspace_id", "last")
+    )
+    live = set(Workspace.objects.filter(id__in=latest).values_list("id", flat=True))
+    deleted = 0
+    for workspace_id, last in latest.items():
+        older = FeedChange.objects.filter(workspace_id=workspace_id)
+        if workspace_id in live:
+            older = older.filter(id__lt=last)
+        while ids := list(older.order_by("id").values_list("id", flat=True)[:FEED_CHANGE_PRUNE_BATCH]):
+            deleted += FeedChange.objects.filter(id__in=ids).delete()[0]
+    return deleted

@@ -14,7 +14,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from crm.models import User, Workspace
-from exports.models import CalendarFeed
+from exports import services as export_services
+from exports.models import CalendarFeed, FeedChange
 from people.models import FamilyMember, Person
 from reminders import services as reminder_services
 from tests.factories import PersonFactory
@@ -129,3 +130,36 @@ def test_a_feed_with_no_kinds_chosen_is_refused_with_a_message(owner_client: Cli
     assert "Choose at least one kind of event" in response.content.decode()
     assert CalendarFeed.objects.get().kind_set == {"birthdays", "family", "dates", "follow_ups", "promises"}
     assert Client().get(url).status_code == 200
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_pruning_the_change_log_keeps_polls_unchanged_and_later_changes_seen(
+    owner_client: Client, owner: User, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_services, "FEED_CHANGE_PRUNE_BATCH", 2)  # several batches
+    for name in ("Anna", "Ben", "Cleo", "Dev", "Ede"):
+        PersonFactory(workspace=workspace, owner=owner, first_name=name, birthday_day=20, birthday_month=3)
+    other = Workspace.objects.create(name="Other")
+    PersonFactory(workspace=other, first_name="Olu", birthday_day=1, birthday_month=1)
+    gone = Workspace.objects.create(name="Gone")
+    FeedChange.objects.create(workspace_id=gone.pk)
+    FeedChange.objects.create(workspace_id=gone.pk)
+    Workspace.objects.filter(pk=gone.pk).delete()
+    url = _feed_url(owner_client)
+    app = Client()
+    first = app.get(url)
+    before = FeedChange.objects.count()
+
+    deleted = export_services.feed_changes_prune()
+
+    assert deleted == before - 2  # one row left for each workspace there is
+    assert sorted(FeedChange.objects.values_list("workspace_id", flat=True)) == sorted([workspace.pk, other.pk])
+    assert app.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+    assert app.get(url, headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+    assert export_services.feed_changes_prune() == 0  # a repeat finds nothing
+
+    Person.objects.filter(workspace=workspace, first_name="Ben").update(first_name="Benedict")
+    changed = app.get(url, headers={"if-none-match": first["ETag"]})
+    assert changed.status_code == 200
+    assert "Benedict" in " ".join(_summaries(changed))
