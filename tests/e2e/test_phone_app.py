@@ -26,6 +26,7 @@ from reminders.services import follow_up_create
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, Visitor, log_in
 from tests.factories import MembershipFactory, PersonFactory, UserFactory, WorkspaceFactory
 
+SHELL_INSTALL_MS = 60_000
 TUESDAY = datetime(2026, 3, 17, 10, 42, tzinfo=ZoneInfo("Europe/London"))
 
 
@@ -47,10 +48,13 @@ def seller(db: None, on_tuesday: date) -> User:
 
 
 def _controlled(page: Page) -> None:
-    """Wait until the service worker is active and controls this page (first visit: a reload)."""
-    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    """Wait until the service worker is active and controls this page (it claims the page).
+
+    Installing fetches the whole app shell first: on a busy CI machine that can outlast
+    Playwright's default wait, so this one waits longer. It is a bound, not a measure."""
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)", timeout=SHELL_INSTALL_MS)
     if not page.evaluate("() => !!navigator.serviceWorker.controller"):
-        page.wait_for_function("() => !!navigator.serviceWorker.controller")
+        page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=SHELL_INSTALL_MS)
 
 
 def _on_the_phone(visit: Callable[..., Visitor], user: User) -> Visitor:
