@@ -104,7 +104,15 @@
   }
 
   // Send every waiting entry of this user and workspace (the page's, or any in the worker).
+  // One sender at a time: a page coming back online and the worker's Background Sync flush at
+  // the same moment, and under a Web Lock the second reads the queue after the first is done,
+  // so an entry is not sent twice (the server would take it once; the user would see two tries).
   function flush(options) {
+    var locks = scope.navigator && scope.navigator.locks;
+    return locks ? locks.request("rapport-outbox-flush", function () { return flushNow(options); }) : flushNow(options);
+  }
+
+  function flushNow(options) {
     return all().then(function (entries) {
       var mine = entries.filter(function (entry) {
         if (entry.state !== "waiting") { return false; }
