@@ -17,15 +17,21 @@ from api.access import membership_of, sees_private, workspace_of
 from api.base import ApiView, idempotent
 from api.pagination import KeysetPagination
 from api.serializers import (
+    CompanyInputSerializer,
     CompanySerializer,
+    FactCreateSerializer,
+    FactSerializer,
+    MergeInputSerializer,
     PersonInputSerializer,
     PersonRowSerializer,
     PersonSerializer,
+    TagInputSerializer,
     TagSerializer,
 )
+from crm.ids import parse_id
 from crm.pagination import Key, Ordering
 from interactions import services as interaction_services
-from people import selectors, services
+from people import merge, selectors, services
 from people.forms import (
     ContactMethodFormSetFactory,
     FamilyFormSetFactory,
@@ -35,7 +41,8 @@ from people.forms import (
     PetFormSetFactory,
     PreferencesForm,
 )
-from people.models import Person, Tag
+from people.models import Person, ProfileFact, Tag
+from people.profile import FACT_TYPES
 from people.stay_in_touch import person_set_preferences
 
 PERSON_FILTERS = [
@@ -136,7 +143,9 @@ def _save_person(request: Request, person: Person, body: dict[str, Any]) -> Pers
         )
         if preferences is not None:
             person_set_preferences(
-                person=saved, **{name: preferences.cleaned_data[name] for name in PreferencesForm.Meta.fields}
+                person=saved,
+                announce=False,
+                **{name: preferences.cleaned_data[name] for name in PreferencesForm.Meta.fields},
             )
     return saved
 
@@ -203,6 +212,99 @@ class PersonView(ApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _person_answer(request: Request, pk: int) -> Response:
+    return Response(PersonSerializer(person_of(request, pk), context={"private": sees_private(request)}).data)
+
+
+class PersonArchiveView(ApiView):
+    @extend_schema(request=None, responses=PersonSerializer, operation_id="people_archive")
+    def post(self, request: Request, pk: int) -> Response:
+        """Archive a person: kept with everything, out of the lists and reminders (``archived=true``
+        finds them). Twice is once."""
+        services.person_archive(person=person_of(request, pk))
+        return _person_answer(request, pk)
+
+
+class PersonRestoreView(ApiView):
+    @extend_schema(request=None, responses=PersonSerializer, operation_id="people_restore")
+    def post(self, request: Request, pk: int) -> Response:
+        """Bring an archived person back."""
+        services.person_restore(person=person_of(request, pk))
+        return _person_answer(request, pk)
+
+
+class PersonMergeView(ApiView):
+    @extend_schema(request=MergeInputSerializer, responses=PersonSerializer, operation_id="people_merge")
+    def post(self, request: Request, pk: int) -> Response:
+        """Merge ``other`` into this person, as the merge page does: their conversations, family,
+        pets, facts, needs, promises and reminders move here, then the other record is deleted."""
+        keep = person_of(request, pk)
+        body = MergeInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        other = Person.objects.for_workspace(workspace_of(request)).filter(pk=body.validated_data["other"]).first()
+        if other is None or other.pk == keep.pk:
+            raise exceptions.ValidationError({"other": ["Choose another person of this workspace."]})
+        take = body.validated_data.get("take_from_other")
+        chosen = set(take) if take is not None else merge.default_choices(keep, other)
+        merge.person_merge(keep=keep, other=other, take_from_other=chosen, by=request.user)
+        return _person_answer(request, pk)
+
+
+def _facts_seen(request: Request, person: Person) -> Any:
+    """A person's facts this token may see: private ones only with the private scope."""
+    facts = ProfileFact.objects.for_workspace(workspace_of(request)).filter(person=person)
+    return facts if sees_private(request) else facts.filter(is_private=False)
+
+
+class PersonFactsView(ApiView):
+    @extend_schema(responses=FactSerializer(many=True), operation_id="people_facts_list")
+    def get(self, request: Request, pk: int) -> Response:
+        """What is known about a person (the Mackay profile), newest first."""
+        facts = _facts_seen(request, person_of(request, pk)).order_by("-learned_on", "-id")
+        return Response(FactSerializer(facts, many=True).data)
+
+    @extend_schema(request=FactCreateSerializer, responses={201: FactSerializer}, operation_id="people_facts_create")
+    def post(self, request: Request, pk: int) -> Response:
+        """Note something learned about a person, filed in its section of the profile."""
+        person = person_of(request, pk)
+        body = FactCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        if FACT_TYPES[values["fact_type"]].private and not sees_private(request):
+            raise exceptions.ValidationError(
+                {"fact_type": ["Private facts (health, religion, politics...) need a token with the private scope."]}
+            )
+
+        def create() -> Response:
+            fact = services.fact_add(
+                person=person, fact_type=values["fact_type"], value=values["value"], learned_on=values.get("learned_on")
+            )
+            location = f"{request.path}{fact.pk}/"
+            return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+        return idempotent(request, create)
+
+
+class PersonFactView(ApiView):
+    def _fact(self, request: Request, pk: int, fact_id: int) -> ProfileFact:
+        if parse_id(fact_id) is None:
+            raise exceptions.NotFound()
+        fact = _facts_seen(request, person_of(request, pk)).filter(pk=fact_id).first()
+        if fact is None:
+            raise exceptions.NotFound()
+        return fact
+
+    @extend_schema(responses=FactSerializer, operation_id="people_facts_retrieve")
+    def get(self, request: Request, pk: int, fact_id: int) -> Response:
+        return Response(FactSerializer(self._fact(request, pk, fact_id)).data)
+
+    @extend_schema(responses={204: None}, operation_id="people_facts_destroy")
+    def delete(self, request: Request, pk: int, fact_id: int) -> Response:
+        """Forget a fact."""
+        services.fact_delete(fact=self._fact(request, pk, fact_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 COMPANY_ORDER = Ordering((Key("name"), Key("id")))
 
 
@@ -224,11 +326,35 @@ class CompaniesView(ApiView):
         rows = paginator.paginate_queryset(qs, request, self)
         return paginator.get_paginated_response(CompanySerializer(rows, many=True).data)
 
+    @extend_schema(
+        request=CompanyInputSerializer,
+        responses={201: CompanySerializer, 200: CompanySerializer},
+        operation_id="companies_create",
+    )
+    def post(self, request: Request) -> Response:
+        """Add a company; one of that name (any case) is answered 200 instead, never made twice."""
+        body = CompanyInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workspace = workspace_of(request)
+
+        def create() -> Response:
+            name = body.validated_data["name"]
+            existed = services.company_named(workspace, name) is not None
+            company = services.company_for_name(workspace, name)
+            if company is None:
+                raise exceptions.ValidationError({"name": ["Type the company's name."]})
+            shown = selectors.companies_counted(workspace).get(pk=company.pk)
+            code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+            location = f"{request.path}{company.pk}/"
+            return Response(CompanySerializer(shown).data, status=code, headers={"Location": location})
+
+        return idempotent(request, create)
+
 
 class CompanyView(ApiView):
     @extend_schema(responses=CompanySerializer, operation_id="companies_retrieve")
     def get(self, request: Request, pk: int) -> Response:
-        company = selectors.company_list(workspace_of(request)).filter(pk=pk).first()
+        company = selectors.companies_counted(workspace_of(request)).filter(pk=pk).first()
         if company is None:
             raise exceptions.NotFound()
         return Response(CompanySerializer(company).data)
@@ -249,3 +375,23 @@ class TagsView(ApiView):
         paginator = KeysetPagination()
         rows = paginator.paginate_queryset(Tag.objects.for_workspace(workspace_of(request)), request, self)
         return paginator.get_paginated_response(TagSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=TagInputSerializer, responses={201: TagSerializer, 200: TagSerializer}, operation_id="tags_create"
+    )
+    def post(self, request: Request) -> Response:
+        """Add a tag (or an interest, ``kind=interest``); an existing one of that name is answered 200."""
+        body = TagInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        workspace = workspace_of(request)
+        name, kind = services.normalise_tag(body.validated_data["name"]), body.validated_data["kind"]
+        if not name:
+            raise exceptions.ValidationError({"name": ["Type the tag."]})
+
+        def create() -> Response:
+            existed = Tag.objects.for_workspace(workspace).filter(name=name, kind=kind).exists()
+            (tag,) = services.tags_for_names(workspace, [name], kind=kind)
+            code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+            return Response(TagSerializer(tag).data, status=code)
+
+        return idempotent(request, create)

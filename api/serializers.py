@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from interactions.models import FollowUp, Interaction, Need, Promise
+from people.merge import MERGE_FIELDS
 from people.models import Company, ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPE_CHOICES
 
@@ -355,3 +356,46 @@ class InteractionInputSerializer(serializers.Serializer):
     facts = FactInputSerializer(many=True, required=False, max_length=20)
     mentioned_needs = serializers.ListField(child=id_field(), required=False, max_length=100)
     solved_needs = serializers.ListField(child=id_field(), required=False, max_length=100)
+
+
+class CompanyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text="An existing company of that name (any case) is returned.")
+
+
+class TagInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, help_text="An existing tag of that name and kind is returned.")
+    kind = serializers.ChoiceField(choices=Tag.Kind.choices, required=False, default=Tag.Kind.LABEL)
+
+
+class NeedCreateSerializer(NeedInputSerializer):
+    person = id_field(help_text="Whose need it is: a person of this workspace.")
+
+
+class PromiseCreateSerializer(PromiseInputSerializer):
+    person = id_field(help_text="To or from whom: a person of this workspace.")
+
+
+class FactCreateSerializer(FactInputSerializer):
+    learned_on = serializers.DateField(required=False, allow_null=True, help_text="Today when left out.")
+
+
+class InteractionUpdateSerializer(serializers.Serializer):
+    """A conversation's own fields; what is left out stays as it is. Its promises, needs and
+    facts are their own objects (``/needs/``, ``/promises/``, a person's ``facts/``)."""
+
+    people = serializers.ListField(child=id_field(), min_length=1, max_length=100, required=False)
+    kind = serializers.ChoiceField(choices=Interaction.Kind.choices, required=False)
+    occurred_at = serializers.DateTimeField(required=False, help_text="Never in the future.")
+    summary = serializers.CharField(max_length=200, required=False)
+    notes = serializers.CharField(max_length=20000, allow_blank=True, required=False)
+    sentiment = serializers.ChoiceField(choices=Interaction.Sentiment.choices, allow_blank=True, required=False)
+
+
+class MergeInputSerializer(serializers.Serializer):
+    other = id_field(help_text="The record merged into this one, then deleted.")
+    take_from_other = serializers.ListField(
+        child=serializers.ChoiceField(choices=[f.name for f in MERGE_FIELDS]),
+        required=False,
+        max_length=len(MERGE_FIELDS),
+        help_text="Fields where the other record's value wins. Left out: those this record leaves empty.",
+    )

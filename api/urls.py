@@ -31,6 +31,11 @@ class NotFoundView(ApiView):
 urlpatterns = [
     path("v1/people/", people_views.PeopleView.as_view(), name="people"),
     path("v1/people/<int:pk>/", people_views.PersonView.as_view(), name="person"),
+    path("v1/people/<int:pk>/archive/", people_views.PersonArchiveView.as_view(), name="person_archive"),
+    path("v1/people/<int:pk>/restore/", people_views.PersonRestoreView.as_view(), name="person_restore"),
+    path("v1/people/<int:pk>/merge/", people_views.PersonMergeView.as_view(), name="person_merge"),
+    path("v1/people/<int:pk>/facts/", people_views.PersonFactsView.as_view(), name="person_facts"),
+    path("v1/people/<int:pk>/facts/<int:fact_id>/", people_views.PersonFactView.as_view(), name="person_fact"),
     path("v1/companies/", people_views.CompaniesView.as_view(), name="companies"),
     path("v1/companies/<int:pk>/", people_views.CompanyView.as_view(), name="company"),
     path("v1/tags/", people_views.TagsView.as_view(), name="tags"),

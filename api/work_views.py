@@ -6,6 +6,7 @@ people (and needs) it names must be of this workspace, or the answer is a field 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -21,8 +22,11 @@ from api.serializers import (
     FollowUpSerializer,
     InteractionInputSerializer,
     InteractionSerializer,
+    InteractionUpdateSerializer,
+    NeedCreateSerializer,
     NeedSerializer,
     PersonRefSerializer,
+    PromiseCreateSerializer,
     PromiseSerializer,
 )
 from crm import permissions
@@ -165,6 +169,62 @@ class InteractionView(ApiView):
             InteractionSerializer(_found(interaction_selectors.interaction_list(workspace_of(request)), pk)).data
         )
 
+    @extend_schema(
+        request=InteractionUpdateSerializer, responses=InteractionSerializer, operation_id="conversations_update"
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        """Correct a conversation, as its edit page does; "last contacted" follows for the people
+        added and removed."""
+        workspace = workspace_of(request)
+        interaction = _found(Interaction.objects.for_workspace(workspace), pk)
+        body = InteractionUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        stored = {
+            "people": list(interaction.people.values_list("pk", flat=True)),
+            "kind": interaction.kind,
+            "occurred_at": interaction.occurred_at,
+            "summary": interaction.summary,
+            "notes": interaction.notes,
+            "sentiment": interaction.sentiment,
+        }
+        form = InteractionForm(
+            formdata.data({**stored, **body.validated_data}), instance=interaction, workspace=workspace
+        )
+        if not form.is_valid():
+            formdata.raise_if(formdata.errors_of(form))
+        interaction_services.interaction_update(interaction=interaction, **form.service_kwargs())
+        return Response(InteractionSerializer(_found(interaction_selectors.interaction_list(workspace), pk)).data)
+
+    @extend_schema(responses={204: None}, operation_id="conversations_destroy")
+    def delete(self, request: Request, pk: int) -> Response:
+        """Delete a conversation; its people's "last contacted" falls back to the one before.
+        The promises, needs and facts it raised stay."""
+        interaction = _found(Interaction.objects.for_workspace(workspace_of(request)), pk)
+        interaction_services.interaction_delete(interaction=interaction)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _create_for_person(
+    request: Request,
+    body_class: type[serializers.Serializer],
+    make: Callable[[Person, dict[str, Any]], Any],
+    shown: Callable[[int], Any],
+) -> Response:
+    """A create whose body names its person: of this workspace, or a field error (never a link
+    elsewhere); made once per ``Idempotency-Key``."""
+    body = body_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    values = body.validated_data
+    person = Person.objects.for_workspace(workspace_of(request)).filter(pk=values["person"]).first()
+    if person is None:
+        raise exceptions.ValidationError({"person": ["No such person in this workspace."]})
+
+    def create() -> Response:
+        pk = make(person, values).pk
+        return Response(shown(pk), status=status.HTTP_201_CREATED, headers={"Location": f"{request.path}{pk}/"})
+
+    return idempotent(request, create)
+
 
 OPENED_ORDER = Ordering((Key("opened_on"), Key("id")))
 
@@ -198,6 +258,18 @@ class NeedsView(ApiView):
         paginator = KeysetPagination()
         rows = paginator.paginate_queryset(qs, request, self)
         return paginator.get_paginated_response(NeedSerializer(rows, many=True).data)
+
+    @extend_schema(request=NeedCreateSerializer, responses={201: NeedSerializer}, operation_id="needs_create")
+    def post(self, request: Request) -> Response:
+        """Note a need someone has (open until solved or dropped)."""
+        return _create_for_person(
+            request,
+            NeedCreateSerializer,
+            lambda person, v: interaction_services.need_open(
+                person=person, title=v["title"], details=v.get("details", "")
+            ),
+            lambda pk: NeedSerializer(_found(_needs(request), pk)).data,
+        )
 
 
 class NeedView(ApiView):
@@ -247,6 +319,18 @@ class PromisesView(ApiView):
         paginator = KeysetPagination()
         rows = paginator.paginate_queryset(_promises(request).filter(kept_at__isnull=not kept), request, self)
         return paginator.get_paginated_response(PromiseSerializer(rows, many=True).data)
+
+    @extend_schema(request=PromiseCreateSerializer, responses={201: PromiseSerializer}, operation_id="promises_create")
+    def post(self, request: Request) -> Response:
+        """Note a promise: one you made (``mine``) or one they made you (``theirs``)."""
+        return _create_for_person(
+            request,
+            PromiseCreateSerializer,
+            lambda person, v: interaction_services.promise_create(
+                person=person, text=v["text"], direction=v["direction"], due_on=v.get("due_on"), user=request.user
+            ),
+            lambda pk: PromiseSerializer(_found(_promises(request), pk)).data,
+        )
 
 
 class PromiseView(ApiView):

@@ -14,6 +14,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm import events
 from crm.audit import Action, audit_record
 from crm.models import User
 from people.matching import fuller_name, method_key, same_pet, same_relative
@@ -126,8 +127,11 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str], by: 
     _fold_details(keep=keep, other=other)
     _repoint(keep=keep, other=other)
     other_id = other.pk
+    # Told while the record is still there to be named: the other is gone, the kept one changed.
+    events.publish(workspace=keep.workspace, event=events.PERSON_DELETED, ids=[other_id], merged_into=keep.pk)
     other.delete()
     people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
+    events.publish(workspace=keep.workspace, event=events.PERSON_UPDATED, ids=[keep.pk])
     audit_record(
         action=Action.PERSON_MERGED,
         actor=by,

@@ -228,10 +228,17 @@ def tag_names(workspace: Workspace, *, prefix: str = "", limit: int = 20) -> lis
     return list(qs.order_by("name").values_list("name", flat=True)[:limit])
 
 
+def _person_count() -> Count:
+    return Count("people", filter=Q(people__archived_at__isnull=True))
+
+
+def companies_counted(workspace: Workspace) -> QuerySet[Company]:
+    """The workspace's companies, each with ``person_count``: its people not archived."""
+    return Company.objects.for_workspace(workspace).annotate(person_count=_person_count())
+
+
 def company_list(workspace: Workspace, *, query: str = "") -> QuerySet[Company]:
-    qs = Company.objects.for_workspace(workspace).annotate(
-        person_count=Count("people", filter=Q(people__archived_at__isnull=True))
-    )
+    qs = Company.objects.for_workspace(workspace).annotate(person_count=_person_count())
     if query:
         qs = qs.filter(name__icontains=query)
     return qs.filter(person_count__gt=0).order_by("name")

@@ -33,14 +33,24 @@ PHOTO_MAX_PIXELS = 40_000_000
 PHOTO_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
+def _same_name(workspace: Workspace, name: str) -> WorkspaceQuerySet[Company]:
+    # Compared as the unique constraint compares, with the database's LOWER(): iexact uses
+    # UPPER(), and the two disagree on letters like "İ" (PostgreSQL lowers it to "i").
+    return Company.objects.for_workspace(workspace).alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
+
+
+def company_named(workspace: Workspace, name: str) -> Company | None:
+    """The workspace's company of that name (any case, spaces as the name is stored), if any."""
+    name = " ".join(name.split())
+    return _same_name(workspace, name).first() if name else None
+
+
 def company_for_name(workspace: Workspace, name: str) -> Company | None:
     """The workspace's company of that name (any case), created on first use."""
     name = " ".join(name.split())
     if not name:
         return None
-    # Compared as the unique constraint compares, with the database's LOWER(): iexact uses
-    # UPPER(), and the two disagree on letters like "İ" (PostgreSQL lowers it to "i").
-    same_name = Company.objects.for_workspace(workspace).alias(lower=Lower("name")).filter(lower=Lower(Value(name)))
+    same_name = _same_name(workspace, name)
     existing = same_name.first()
     if existing is not None:
         return existing
@@ -157,7 +167,7 @@ def person_save_with_records(*, person: Person, formsets: Iterable[BaseModelForm
         with transaction.atomic():
             person = person_save(person=person, **fields)
             for formset in formsets:
-                children_save(person=person, formset=formset)
+                children_save(person=person, formset=formset, announce=False)  # person_save did
     except Exception:
         stored = person.photo.name if person.photo else ""
         if stored and stored != had_photo:
@@ -200,12 +210,18 @@ def process_photo(upload: File) -> ContentFile:
     return ContentFile(out.getvalue())
 
 
+@transaction.atomic
 def person_archive(*, person: Person) -> None:
-    Person.objects.filter(pk=person.pk, archived_at__isnull=True).update(archived_at=timezone.now())
+    """Archive a person (kept, searchable under "Show archived"); archiving twice is once."""
+    if Person.objects.filter(pk=person.pk, archived_at__isnull=True).update(archived_at=timezone.now()):
+        events.publish(workspace=person.workspace, event=events.PERSON_UPDATED, ids=[person.pk])
 
 
+@transaction.atomic
 def person_restore(*, person: Person) -> None:
-    Person.objects.filter(pk=person.pk).update(archived_at=None)
+    """Bring an archived person back; restoring someone not archived changes nothing."""
+    if Person.objects.filter(pk=person.pk, archived_at__isnull=False).update(archived_at=None):
+        events.publish(workspace=person.workspace, event=events.PERSON_UPDATED, ids=[person.pk])
 
 
 @transaction.atomic
@@ -257,8 +273,10 @@ def people_bulk_update(
 
 
 @transaction.atomic
-def children_save(*, person: Person, formset: BaseModelFormSet) -> None:
-    """Save a validated formset of a person's records (contact methods, family, pets, dates)."""
+def children_save(*, person: Person, formset: BaseModelFormSet, announce: bool = True) -> None:
+    """Save a validated formset of a person's records (contact methods, family, pets, dates).
+
+    ``announce``: publish ``person.updated``; a caller that saves the person too publishes once."""
     for form in formset.deleted_forms:
         if form.instance.pk:
             form.instance.delete()
@@ -276,6 +294,8 @@ def children_save(*, person: Person, formset: BaseModelFormSet) -> None:
         instance.save()
     if is_contacts:
         contact_methods_ensure_primary(person=person)
+    if announce:
+        events.publish(workspace=person.workspace, event=events.PERSON_UPDATED, ids=[person.pk])
 
 
 def contact_methods_ensure_primary(*, person: Person) -> None:

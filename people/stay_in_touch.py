@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
-from crm import dateformats
+from crm import dateformats, events
 from people.dates import EARLIEST_INSTANT, LATEST_INSTANT
 from people.models import Person, TagCadence
 
@@ -48,8 +48,10 @@ def cadence_duration(every: int | None, unit: str) -> timedelta | None:
     return timedelta(days=every * DAYS_PER[unit])
 
 
-def person_set_preferences(*, person: Person, **fields: object) -> Person:
-    """Save how a person wants to be treated; their cadence follows their contact frequency."""
+def person_set_preferences(*, person: Person, announce: bool = True, **fields: object) -> Person:
+    """Save how a person wants to be treated; their cadence follows their contact frequency.
+
+    ``announce``: publish ``person.updated``; a caller that saves the person too publishes once."""
     for name, value in fields.items():
         setattr(person, name, value)
     person.cadence = cadence_duration(person.contact_every, person.contact_every_unit)
@@ -57,6 +59,8 @@ def person_set_preferences(*, person: Person, **fields: object) -> Person:
     with transaction.atomic():
         person.save()
         people_refresh_stay_due(Person.objects.filter(pk=person.pk))
+        if announce:
+            events.publish(workspace=person.workspace, event=events.PERSON_UPDATED, ids=[person.pk])
     person.refresh_from_db(fields=["stay_due_at"])  # a later save() of this object keeps it
     return person
 

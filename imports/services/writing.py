@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models.functions import Lower
 
+from crm import events
 from crm.models import User, Workspace
 from imports.contact import Contact, as_partial_date
 from imports.models import ImportRow
@@ -114,7 +115,10 @@ def create_people(*, workspace: Workspace, owner: User | None, rows: list[tuple[
     ImportantDate.objects.bulk_create(dates)
     FamilyMember.objects.bulk_create(family)
     Person.tags.through.objects.bulk_create(tag_links, ignore_conflicts=True)
-    people_refresh_stay_due(Person.objects.filter(pk__in=[p.pk for _, _, p in valid]))
+    created = [p.pk for _, _, p in valid]
+    people_refresh_stay_due(Person.objects.filter(pk__in=created))
+    if created:
+        events.publish(workspace=workspace, event=events.PERSON_CREATED, ids=created)
 
 
 def _names(contact: Contact, kind: str) -> list[str]:
@@ -223,15 +227,22 @@ def merge_contact(*, person: Person, contact: Contact) -> Person:
         person.full_clean(exclude=["photo", "company", "owner", "workspace"], validate_constraints=False)
         person.save(update_fields=[*set(changed), "updated_at"])
     existing_methods = list(person.contact_methods.all())
-    ContactMethod.objects.bulk_create(_methods(person, contact, existing=existing_methods))
+    added = len(ContactMethod.objects.bulk_create(_methods(person, contact, existing=existing_methods)))
     have_dates = {(d.label.lower(), d.date_day, d.date_month) for d in person.important_dates.all()}
-    ImportantDate.objects.bulk_create(_dates(person, contact, existing=have_dates))
-    FamilyMember.objects.bulk_create(_family(person, contact, existing=list(person.family.all())))
+    added += len(ImportantDate.objects.bulk_create(_dates(person, contact, existing=have_dates)))
+    added += len(FamilyMember.objects.bulk_create(_family(person, contact, existing=list(person.family.all()))))
     if contact.tags or contact.interests:
+        tags_before = set(person.tags.values_list("pk", flat=True))
         for kind in Tag.Kind.values:
             if names := _names(contact, kind):
                 person.tags.add(*tags_for_names(person.workspace, names, kind=kind))
         people_refresh_stay_due(Person.objects.filter(pk=person.pk))
+        if set(person.tags.values_list("pk", flat=True)) != tags_before:
+            changed.append("tags")
     if contact.photo and not person.photo:
         _save_photo(person, contact)
+        if person.photo:
+            changed.append("photo")
+    if changed or added:  # a card that brought nothing new is no change to tell
+        events.publish(workspace=person.workspace, event=events.PERSON_UPDATED, ids=[person.pk])
     return person

@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
+from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 from standardwebhooks.webhooks import Webhook
@@ -20,6 +24,7 @@ from api import webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
 from crm.models import Membership, User, Workspace
 from interactions import services as interaction_services
+from people.models import Person
 from reminders import services as reminder_services
 from tests.api.sink import Sink, running_sink
 from tests.factories import PersonFactory
@@ -224,3 +229,70 @@ def test_a_bulk_archive_tells_of_each_person_updated(owner_client: Client, works
     people = [PersonFactory(workspace=workspace) for _ in range(2)]
     owner_client.post("/people/bulk/", {"ids": [p.pk for p in people], "action": "archive"})
     assert sorted(WebhookDelivery.objects.values_list("object_id", flat=True)) == sorted(p.pk for p in people)
+
+
+@pytest.mark.django_db
+def test_each_page_that_changes_a_person_tells_of_it_once(
+    owner_client: Client, workspace: Workspace, sink: Sink
+) -> None:
+    """The family, pets and preferences pages and the edit page (dates, contact methods) each
+    send one person.updated; a merge sends person.deleted for the record merged away and
+    person.updated for the one kept."""
+    _endpoint(owner_client, sink.url, "person.updated", "person.deleted")
+    anna = PersonFactory(workspace=workspace, first_name="Anna", last_name="Berg")
+    family = {"items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0", "items-0-relation": "child", "items-0-name": "Tom"}
+    pets = {"items-TOTAL_FORMS": "1", "items-INITIAL_FORMS": "0", "items-0-name": "Bingo", "items-0-species": "dog"}
+    for name, data in (("family", family), ("pets", pets), ("preferences", {"likes": "Tea"})):
+        response = owner_client.post(reverse(f"people:{name}", args=[anna.pk]), {"contact_every_unit": "weeks", **data})
+        assert response.status_code == 302, name
+    edit = {
+        "first_name": "Anna",
+        "last_name": "Berg",
+        "contacts-TOTAL_FORMS": "1",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-0-kind": "email",
+        "contacts-0-value": "anna@example.com",
+        "dates-TOTAL_FORMS": "1",
+        "dates-INITIAL_FORMS": "0",
+        "dates-0-label": "Shop opened",
+        "dates-0-date_day": "3",
+        "dates-0-date_month": "9",
+    }
+    assert owner_client.post(reverse("people:edit", args=[anna.pk]), edit).status_code == 302
+    assert list(WebhookDelivery.objects.values_list("event", "object_id")) == [("person.updated", anna.pk)] * 4
+
+    WebhookDelivery.objects.all().delete()
+    twin = PersonFactory(workspace=workspace, first_name="Anna", last_name="Berg")
+    assert owner_client.post(reverse("people:merge", args=[anna.pk]), {"other": twin.pk}).status_code == 302
+    assert sorted(WebhookDelivery.objects.values_list("event", "object_id")) == [
+        ("person.deleted", twin.pk),
+        ("person.updated", anna.pk),
+    ]
+    _send_all()
+    deleted = next(json.loads(body) for _, body in sink.received if json.loads(body)["type"] == "person.deleted")
+    assert deleted["data"] == {"id": twin.pk, "full_name": "Anna Berg"}
+
+
+@pytest.mark.django_db
+def test_an_import_tells_of_the_people_it_created_and_of_those_it_added_to(
+    owner_client: Client, owner: User, workspace: Workspace, sink: Sink, tmp_path: Path
+) -> None:
+    _endpoint(owner_client, sink.url, "person.created", "person.updated")
+    cards = tmp_path / "two.vcf"
+    cards.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nN:Lovelace;Ada;;;\nEMAIL:ada@example.com\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ben Berg\nN:Berg;Ben;;;\nEND:VCARD\n"
+    )
+    call_command("import_contacts", str(cards), "--user", owner.email, stdout=StringIO())
+    created = set(Person.objects.for_workspace(workspace).values_list("pk", flat=True))
+    assert len(created) == 2
+    assert set(WebhookDelivery.objects.values_list("event", "object_id")) == {("person.created", pk) for pk in created}
+
+    WebhookDelivery.objects.all().delete()
+    call_command("import_contacts", str(cards), "--user", owner.email, stdout=StringIO())  # nothing new
+    assert not WebhookDelivery.objects.exists()
+    cards.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nN:Lovelace;Ada;;;\nEMAIL:ada@example.com\n"
+                     "TEL:+44 20 7946 0000\nEND:VCARD\n")  # fmt: skip
+    call_command("import_contacts", str(cards), "--user", owner.email, stdout=StringIO())
+    ada = Person.objects.for_workspace(workspace).get(first_name="Ada")
+    assert list(WebhookDelivery.objects.values_list("event", "object_id")) == [("person.updated", ada.pk)]

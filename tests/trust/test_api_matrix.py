@@ -23,6 +23,9 @@ from tests.trust.urls import api_patterns, url_kwargs, workspace_objects
 SECRET = "Zanzibar-Secret"
 METHODS = ("get", "post", "patch", "put", "delete")
 UNROUTED = {"api:not_found"}
+# Creates whose body names no object: the outsider's company or tag is made in their own
+# workspace (workspace A's book stays as it was, checked below).
+NAMES_NOTHING = {"api:companies", "api:tags"}
 
 
 def _client(user: User, workspace: Workspace, **scope: bool) -> Client:
@@ -36,7 +39,14 @@ def _hostile_body(ids: dict[str, int]) -> str:
     return json.dumps(
         {
             "people": [person],
+            "person": person,
+            "other": person,
             "summary": "Planted",
+            "title": "Planted",
+            "text": "Planted",
+            "name": "Planted",
+            "fact_type": "hobbies",
+            "value": "Planted",
             "first_name": "Planted",
             "family": [{"relation": "child", "name": "Planted", "linked_person": person}],
             "mentioned_needs": [ids["need"]],
@@ -66,7 +76,7 @@ def test_no_api_route_reaches_another_workspaces_data(
     api = _client(outsider, other_workspace, write=True, private=True)
     body = _hostile_body(ids)
     tried, leaks = 0, []
-    for _name, url, names_object in _routes(ids):
+    for name, url, names_object in _routes(ids):
         for method in METHODS:
             if method == "get":
                 response = api.get(url, {"person": ids["person"], "q": SECRET.split("-")[0]})
@@ -79,7 +89,12 @@ def test_no_api_route_reaches_another_workspaces_data(
                 leaks.append(f"{method.upper()} {url} answered {response.status_code}")
             if names_object and response.status_code not in {404, 405}:
                 leaks.append(f"{method.upper()} {url} answered {response.status_code}")
-            if not names_object and method == "post" and response.status_code in {200, 201}:
+            if (
+                not names_object
+                and method == "post"
+                and response.status_code in {200, 201}
+                and name not in NAMES_NOTHING
+            ):
                 leaks.append(f"POST {url} with A's ids in the body answered {response.status_code}")
             if response.status_code not in {304, 204} and response["Content-Type"] not in {
                 "application/json",

@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm.models import Invitation, Membership, User, Workspace
 from imports.models import ImportJob
 from interactions.models import FollowUp, Interaction, Need, Promise
-from people.models import Person, ProfileFact, TagCadence
+from people.models import Company, Person, ProfileFact, Tag, TagCadence
 from tests.trust.urls import PUBLIC, url_kwargs, url_patterns, workspace_objects
 
 # The viewer's own things, not the book's: their session, settings, workspaces, calendar link,
@@ -43,6 +43,8 @@ def _book(workspace: Workspace) -> dict[str, object]:
         "promises": list(Promise.objects.for_workspace(workspace).values_list("pk", "kept_at")),
         "follow_ups": list(FollowUp.objects.for_workspace(workspace).values_list("pk", "done_at", "snoozed_until")),
         "cadences": TagCadence.objects.for_workspace(workspace).count(),
+        "companies": list(Company.objects.for_workspace(workspace).values_list("pk", "name")),
+        "tags": list(Tag.objects.for_workspace(workspace).values_list("pk", "name")),
         "memberships": list(Membership.objects.filter(workspace=workspace).values_list("pk", "role")),
         "invitations": list(Invitation.objects.for_workspace(workspace).values_list("pk", "status")),
         "imports": list(ImportJob.objects.for_workspace(workspace).values_list("pk", "status")),
