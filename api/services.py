@@ -11,6 +11,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from api.tokens import SHOWN_PREFIX_LENGTH, digest_of, new_secret
 from crm import permissions
+from crm.audit import Action, audit_record
 from crm.models import User, Workspace
 
 # "Last used" is written at most this often per token: a script calling many times a second
@@ -46,12 +47,29 @@ def token_create(
         raise ValidationError({"name": "Name the token after what will use it, e.g. Web shop."})
     token.full_clean()
     token.save()
+    rights = ("read and write" if write else "read") + (", private facts" if private else "")
+    audit_record(
+        action=Action.API_TOKEN_CREATED,
+        membership=membership,
+        summary=f"API token “{token.name}” ({rights})",
+        details={"token": token.pk, "write": write, "private": private},
+    )
     return token, secret
 
 
+@transaction.atomic
 def token_revoke(*, token: ApiToken) -> bool:
-    """Turn a token off for good; False if it already was."""
-    return ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()) == 1
+    """Turn a token off for good; False if it already was (and nothing is recorded)."""
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        return False
+    audit_record(
+        action=Action.API_TOKEN_REVOKED,
+        actor=token.user,
+        workspace=token.workspace,
+        summary=f"API token “{token.name}”",
+        details={"token": token.pk},
+    )
+    return True
 
 
 def token_touch(*, token: ApiToken) -> None:

@@ -25,6 +25,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,6 +38,7 @@ from standardwebhooks.webhooks import Webhook
 from api import outbound
 from api.models import WebhookAlert, WebhookDelivery, WebhookEndpoint
 from crm import events, permissions
+from crm.audit import Action, audit_record
 from crm.models import Membership, Workspace
 from crm.queue import claim_timeout, enqueue, enqueue_on_commit
 
@@ -64,6 +66,12 @@ def _new_secret() -> str:
 # --- Endpoints ------------------------------------------------------------------------------
 
 
+def _host(url: str) -> str:
+    """What the audit log names of an endpoint: its host (a path may carry a secret)."""
+    return urlsplit(url).hostname or "?"
+
+
+@transaction.atomic
 def endpoint_create(
     *, membership: Membership, url: str, events_wanted: list[str], description: str = ""
 ) -> WebhookEndpoint:
@@ -87,6 +95,12 @@ def endpoint_create(
     )
     endpoint.full_clean()
     endpoint.save()
+    audit_record(
+        action=Action.WEBHOOK_ADDED,
+        membership=membership,
+        summary=f"Webhook to {_host(endpoint.url)} for {', '.join(endpoint.events)}",
+        details={"endpoint": endpoint.pk, "events": endpoint.events},
+    )
     return endpoint
 
 
@@ -107,8 +121,15 @@ def endpoint_set_enabled(*, membership: Membership, endpoint: WebhookEndpoint, e
         )
 
 
+@transaction.atomic
 def endpoint_delete(*, membership: Membership, endpoint: WebhookEndpoint) -> None:
     permissions.require(membership, "manage")
+    audit_record(
+        action=Action.WEBHOOK_REMOVED,
+        membership=membership,
+        summary=f"Webhook to {_host(endpoint.url)}",
+        details={"endpoint": endpoint.pk},
+    )
     endpoint.delete()
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from carddav import cards, selectors
 from carddav.models import AddressBook, AppPassword, Card, password_digest
 from crm import permissions
+from crm.audit import Action, audit_record
 from crm.models import Membership, User
 from people.models import Person
 
@@ -27,13 +28,27 @@ def app_password_create(*, user: User, name: str) -> tuple[AppPassword, str]:
     password = new_password()
     app_password = AppPassword(user=user, name=name.strip(), digest=password_digest(password))
     app_password.full_clean()
-    app_password.save()
+    with transaction.atomic():
+        app_password.save()
+        audit_record(
+            action=Action.APP_PASSWORD_CREATED,
+            actor=user,
+            summary=f"Contacts sync password “{app_password.name}”",
+            details={"app_password": app_password.pk},
+        )
     return app_password, password
 
 
+@transaction.atomic
 def app_password_revoke(*, app_password: AppPassword) -> None:
-    """The device stops syncing at its next request."""
-    AppPassword.objects.filter(pk=app_password.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """The device stops syncing at its next request; revoking twice records once."""
+    if AppPassword.objects.filter(pk=app_password.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        audit_record(
+            action=Action.APP_PASSWORD_REVOKED,
+            actor=app_password.user,
+            summary=f"Contacts sync password “{app_password.name}”",
+            details={"app_password": app_password.pk},
+        )
 
 
 def app_password_check(*, email: str, password: str) -> AppPassword | None:

@@ -374,6 +374,15 @@ class AuditEvent(models.Model):
         PERSON_ERASED = "person_erased", "Person erased"
         ACCOUNT_DELETED = "account_deleted", "Account deleted"
         RETENTION_CHANGED = "retention_changed", "Retention rules changed"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+        WEBHOOK_ADDED = "webhook_added", "Webhook added"
+        WEBHOOK_REMOVED = "webhook_removed", "Webhook removed"
+        APP_PASSWORD_CREATED = "app_password_created", "App password created"
+        APP_PASSWORD_REVOKED = "app_password_revoked", "App password revoked"
+        INBOUND_ROTATED = "inbound_rotated", "Logging address changed"
+        SENDER_APPROVED = "sender_approved", "Sender approved"
+        SENDER_REMOVED = "sender_removed", "Sender removed"
 
     workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

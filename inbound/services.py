@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import permissions
+from crm.audit import Action, audit_record
 from crm.models import Membership, User, Workspace
 from inbound import parsing
 from inbound.models import ApprovedSender, InboundAddress, InboundMessage
@@ -58,6 +59,17 @@ def address_for(*, workspace: Workspace, user: User) -> InboundAddress:
     return address
 
 
+def _audit(address: InboundAddress, action: str, summary: str, **details: int) -> None:
+    """A change to who can log by email, in the address owner's log and the workspace's."""
+    audit_record(
+        action=action,
+        actor=address.user,
+        workspace=address.workspace,
+        summary=summary,
+        details={"address": address.pk, **details},
+    )
+
+
 @transaction.atomic
 def address_rotate(*, address: InboundAddress) -> InboundAddress:
     """A new token: mail to the old address no longer reaches anyone."""
@@ -65,6 +77,7 @@ def address_rotate(*, address: InboundAddress) -> InboundAddress:
     address.rotated_at = timezone.now()
     address.full_clean()
     address.save(update_fields=["token", "rotated_at"])
+    _audit(address, Action.INBOUND_ROTATED, "New logging address: mail to the old one is refused")
     return address
 
 
@@ -78,11 +91,13 @@ def sender_approve(*, address: InboundAddress, email: str) -> ApprovedSender:
     sender = ApprovedSender(address=address, email=email)
     sender.full_clean()
     sender.save()
+    _audit(address, Action.SENDER_APPROVED, f"Mail from {email} is logged", sender=sender.pk)
     return sender
 
 
 @transaction.atomic
 def sender_remove(*, sender: ApprovedSender) -> None:
+    _audit(sender.address, Action.SENDER_REMOVED, f"Mail from {sender.email} is no longer logged", sender=sender.pk)
     sender.delete()
 
 

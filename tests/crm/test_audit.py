@@ -12,12 +12,17 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
+from api.models import ApiToken, WebhookEndpoint
+from carddav.models import AppPassword
 from crm import audit
 from crm.models import AuditEvent, Membership, User, Workspace
 from crm.tasks import audit_prune_task
 from exports.models import CalendarFeed
 from imports.services.jobs import import_start
+from inbound import services as inbound_services
+from inbound.models import ApprovedSender
 from people.models import Person
 from tests.factories import PASSWORD, PersonFactory
 from tests.imports.test_import_flow import GMAIL, read, upload
@@ -108,14 +113,70 @@ DONE: list[tuple[str, Callable[..., object], str, str]] = [
         "2 people over to member@",
     ),
     ("import", lambda c, w, o, m: _import(c, w), "import_finished", "1 new"),
+    (
+        "api token",
+        lambda c, w, o, m: c.post(reverse("api_settings:tokens"), {"name": "Web shop", "write": "1"}),
+        "api_token_created",
+        "“Web shop” (read and write)",
+    ),
+    (
+        "api token revoked",
+        lambda c, w, o, m: c.post(reverse("api_settings:token_revoke", args=[_token(w, o).pk])),
+        "api_token_revoked",
+        "“Old script”",
+    ),
+    (
+        "webhook",
+        lambda c, w, o, m: c.post(
+            reverse("api_settings:webhooks"), {"url": "http://127.0.0.1:9/hook/s3cret", "events": ["person.created"]}
+        ),
+        "webhook_added",
+        "Webhook to 127.0.0.1 for person.created",
+    ),
+    (
+        "webhook removed",
+        lambda c, w, o, m: c.post(reverse("api_settings:webhook_delete", args=[_webhook(w, o).pk])),
+        "webhook_removed",
+        "127.0.0.1",
+    ),
+    ("logging address", lambda c, w, o, m: c.post(reverse("inbound:rotate")), "inbound_rotated", "old one"),
+    (
+        "sender",
+        lambda c, w, o, m: c.post(reverse("inbound:sender_approve"), {"email": "Me@Home.example"}),
+        "sender_approved",
+        "me@home.example",
+    ),
+    (
+        "sender removed",
+        lambda c, w, o, m: c.post(reverse("inbound:sender_remove", args=[_sender(w, o).pk])),
+        "sender_removed",
+        "old@home.example",
+    ),
 ]
+
+
+def _token(workspace: Workspace, owner: User) -> ApiToken:
+    return ApiToken.objects.create(workspace=workspace, user=owner, name="Old script", prefix="rpt_x", digest="0" * 64)
+
+
+def _webhook(workspace: Workspace, owner: User) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        workspace=workspace, url="http://127.0.0.1:9/hook/s3cret", events=["person.created"], secret="whsec_x"
+    )
+
+
+def _sender(workspace: Workspace, owner: User) -> ApprovedSender:
+    address = inbound_services.address_for(workspace=workspace, user=owner)
+    return ApprovedSender.objects.create(address=address, email="old@home.example")
 
 
 @pytest.mark.trust
 @pytest.mark.parametrize(("name", "act", "action", "words"), DONE, ids=[d[0] for d in DONE])
 def test_every_audited_action_leaves_exactly_one_record(
-    owner_client: Client, owner: User, member: User, workspace: Workspace, name: str, act, action: str, words: str
-) -> None:
+    owner_client: Client, owner: User, member: User, workspace: Workspace, name: str, act, action: str, words: str,
+    settings: Settings,
+) -> None:  # fmt: skip
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
     before = AuditEvent.objects.count()
 
     act(owner_client, workspace, owner, member)
@@ -129,6 +190,20 @@ def test_every_audited_action_leaves_exactly_one_record(
     assert event.workspace == workspace
     # From where: the request's address; the import ran in the worker, which has none.
     assert event.ip_address == (None if name == "import" else "127.0.0.1")
+    assert "s3cret" not in event.summary  # a webhook's path may hold a secret: the host only
+
+
+@pytest.mark.trust
+def test_a_contacts_sync_password_made_and_revoked_is_in_the_accounts_log(owner_client: Client, owner: User) -> None:
+    owner_client.post(reverse("carddav:settings"), {"name": "Anna's iPhone"})
+    (app_password,) = AppPassword.objects.filter(user=owner)
+    owner_client.post(reverse("carddav:password_revoke", args=[app_password.pk]))
+    owner_client.post(reverse("carddav:password_revoke", args=[app_password.pk]))  # once revoked, nothing to record
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "actor", "workspace", "summary"))
+    assert events == [
+        ("app_password_created", owner.pk, None, "Contacts sync password “Anna's iPhone”"),
+        ("app_password_revoked", owner.pk, None, "Contacts sync password “Anna's iPhone”"),
+    ]
 
 
 @pytest.mark.trust
@@ -167,6 +242,12 @@ def test_refused_and_failed_actions_leave_none(
     owner_client.post(reverse("member_role", args=[_member_id(owner, workspace)]), {"role": "member"})
     owner_client.post(reverse("members"), {"email": "member@example.com"})
     _bulk(owner_client, people, "add_tag", tag="   ")
+    # Failed too: a token without a name, a webhook to a private address; refused: a member's webhook.
+    owner_client.post(reverse("api_settings:tokens"), {"name": "  "})
+    owner_client.post(reverse("api_settings:webhooks"), {"url": "https://10.0.0.1/hook", "events": ["person.created"]})
+    member_client.post(reverse("api_settings:webhooks"), {"url": "https://example.com/", "events": ["person.created"]})
+    assert not ApiToken.objects.exists()
+    assert not WebhookEndpoint.objects.exists()
 
     summary.record("audit", refused_with_a_record=AuditEvent.objects.count())
     assert not AuditEvent.objects.exists()
