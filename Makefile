@@ -27,6 +27,7 @@ run: $(VENV)/.installed
 # It runs in PYTEST_WORKERS processes (pytest-xdist; one per core by default, 0 for one process).
 PYTEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-secret
+test: export FIELD_ENCRYPTION_KEYS ?= dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1rZXktMzJieXQ=
 test: export SITE_URL ?= http://127.0.0.1:8000
 test: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 test: $(VENV)/.installed browser-tools
@@ -53,6 +54,7 @@ browser-tools:
 # The trust suite alone (isolation, XSS, fuzzing, faults, load), ending with its summary table.
 # The load test needs PostgreSQL: set DATABASE_URL (and CELERY_BROKER_URL) as for `make test`.
 trust: export SECRET_KEY ?= test-only-not-secret
+trust: export FIELD_ENCRYPTION_KEYS ?= dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1rZXktMzJieXQ=
 trust: export SITE_URL ?= http://127.0.0.1:8000
 trust: export RAPPORT_VAR_DIR ?= $(CURDIR)/var/test
 trust: $(VENV)/.installed
@@ -60,6 +62,7 @@ trust: $(VENV)/.installed
 
 # mypy imports the settings (django-stubs reads the models from them), which need these two.
 lint: export SECRET_KEY ?= lint-only-not-secret
+lint: export FIELD_ENCRYPTION_KEYS ?= dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1rZXktMzJieXQ=
 lint: export SITE_URL ?= http://127.0.0.1:8000
 lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
@@ -79,6 +82,7 @@ demo: $(VENV)/.installed
 # Page timings and query counts at 100, 10,000 and 100,000 people (BENCH_SIZES=100,10000 to choose);
 # needs PostgreSQL in DATABASE_URL. The 100,000-person book (1,000,000 conversations) seeds once, in minutes.
 bench: export SECRET_KEY ?= bench-only-not-secret
+bench: export FIELD_ENCRYPTION_KEYS ?= dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1rZXktMzJieXQ=
 bench: export SITE_URL ?= http://127.0.0.1:8000
 bench: $(VENV)/.installed
 	@test -n "$(DATABASE_URL)" || (echo "make bench needs DATABASE_URL=postgres://..." && exit 2)

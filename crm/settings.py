@@ -40,6 +40,18 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-for-DJANGO_DEBUG=1"  # noqa: S105
 
+# Private facts are sealed at rest with these Fernet keys (crm/crypto.py): the first seals, all
+# open. Rotate by putting a new key first, running `manage.py rotate_encryption_key`, then
+# dropping the old one. Kept apart from SECRET_KEY, so either can change without the other.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off (make one with "
+            '`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).'
+        )
+    FIELD_ENCRYPTION_KEYS = ["ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0zMmJ5dGU="]
+
 # Every absolute link in emails is built from this, never from the request's Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 if not SITE_URL:

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from crm.crypto import SealedTextField
 from crm.models import Membership, User, Workspace, WorkspaceScoped
 from interactions.models import FollowUp, Interaction, Need, NeedUpdate, Promise
 from people.models import (
@@ -97,6 +98,8 @@ def _row(
             row[field.name] = emails.get(value) if is_user_field(field) and value else value
         elif isinstance(field, models.FileField):
             row[field.name] = getattr(obj, field.attname).name or ""
+        elif isinstance(field, SealedTextField):
+            row[field.name] = field.stored_value(obj)  # private text stays sealed in the file
         else:
             row[field.name] = getattr(obj, field.attname)
     for name, links in m2m.items():

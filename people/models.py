@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.crypto import SealedTextField
 from crm.models import WorkspaceScoped
 from people.dates import (
     InstantField,
@@ -172,7 +173,7 @@ class Person(WorkspaceScoped):
     cadence_snoozed_until = models.DateField(null=True, blank=True, validators=[validate_in_range])
     likes = models.TextField(blank=True, max_length=2000)
     dislikes = models.TextField(blank=True, max_length=2000)
-    topics_to_avoid = models.TextField(blank=True, max_length=2000)
+    topics_to_avoid = SealedTextField(blank=True, max_length=2000)  # private: sealed at rest
 
     # Denormalised from interactions (kept by interaction services) so lists never scan them.
     last_contacted_at = InstantField(null=True, blank=True)
@@ -402,7 +403,8 @@ class ProfileFact(WorkspaceScoped):
     # Both derived from fact_type by the service; stored so lists and exports filter in SQL.
     section = models.CharField(max_length=20, choices=SECTION_CHOICES)
     is_private = models.BooleanField(default=False)
-    value = models.TextField(max_length=2000)
+    # A private fact's text is sealed at rest (crm/crypto.py): it matches no search.
+    value = SealedTextField(max_length=2000, sealed_when="is_private")
     learned_on = models.DateField(default=timezone.localdate, validators=[validate_in_range])
     source_interaction = models.ForeignKey(
         "interactions.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="facts_learned"

@@ -18,11 +18,13 @@ CONFIG = {
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
     "DJANGO_DEBUG",
     "EMAIL_URL",
     "EMAIL_HOST",
     "EMAIL_PORT",
 }
+KEYS = "dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1rZXktMzJieXQ="
 PROBE = (
     "import django; django.setup(); from django.conf import settings as s;"
     "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)"
@@ -45,14 +47,23 @@ def test_it_refuses_to_start_without_a_secret_key_in_production(tmp_path: Path) 
 
 
 def test_it_refuses_to_start_without_site_url_in_production(tmp_path: Path) -> None:
-    result = _settings_with(tmp_path, SECRET_KEY="x" * 50)
+    result = _settings_with(tmp_path, SECRET_KEY="x" * 50, FIELD_ENCRYPTION_KEYS=KEYS)
 
     assert result.returncode != 0
     assert "SITE_URL must be set" in result.stderr
 
 
-def test_it_defaults_to_debug_off_sqlite_embedded_broker_and_console_email(tmp_path: Path) -> None:
+def test_it_refuses_to_start_without_encryption_keys_in_production(tmp_path: Path) -> None:
     result = _settings_with(tmp_path, SECRET_KEY="x" * 50, SITE_URL="https://crm.example.com")
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_it_defaults_to_debug_off_sqlite_embedded_broker_and_console_email(tmp_path: Path) -> None:
+    result = _settings_with(
+        tmp_path, SECRET_KEY="x" * 50, SITE_URL="https://crm.example.com", FIELD_ENCRYPTION_KEYS=KEYS
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -96,6 +107,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
             "DJANGO_SETTINGS_MODULE": "crm.settings",
             "RAPPORT_VAR_DIR": str(tmp_path),
             "SECRET_KEY": "k" * 20 + "-Jq8v2LxW9zR4tYpA7sD1fG5hK3mN6bV0cX",
+            "FIELD_ENCRYPTION_KEYS": KEYS,
             "SITE_URL": "https://crm.example.com",
             "ALLOWED_HOSTS": "crm.example.com",
         }
@@ -137,8 +149,9 @@ def test_a_number_that_is_not_one_stops_start_up_naming_the_variable(tmp_path: P
 
 def test_empty_values_mean_the_defaults(tmp_path: Path) -> None:
     result = _settings_with(
-        tmp_path, DJANGO_DEBUG="", SECRET_KEY="x" * 50, SITE_URL="https://crm.example.com", SECURE_SSL_REDIRECT=""
-    )
+        tmp_path, DJANGO_DEBUG="", SECRET_KEY="x" * 50, SITE_URL="https://crm.example.com", SECURE_SSL_REDIRECT="",
+        FIELD_ENCRYPTION_KEYS=KEYS,
+    )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "False"

@@ -28,6 +28,7 @@ ROWS = {
     "audit": ("actions done", "without one record", "refused with a record"),
     "two-factor": ("codes guessed", "let in when locked"),
     "erasure": ("text values searched", "traces left"),
+    "sealed": ("private values stored", "readable in the database"),
 }
 _numbers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
