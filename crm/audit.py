@@ -37,6 +37,7 @@ class Origin:
 
 
 _origin: contextvars.ContextVar[Origin | None] = contextvars.ContextVar("rapport_audit_origin", default=None)
+_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("rapport_audit_request", default=None)
 
 
 class AuditContextMiddleware:
@@ -46,11 +47,25 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _origin.set(origin_of(request))
+        token, served = _origin.set(origin_of(request)), _request.set(request)
         try:
             return self.get_response(request)
         finally:
+            _request.reset(served)
             _origin.reset(token)
+
+
+def current_origin() -> Origin | None:
+    """Where the request being served came from (None in a task or a command)."""
+    return _origin.get()
+
+
+def current_user() -> User | None:
+    """The signed-in user of the request being served, read now: a page's session user, or an
+    API token's user once DRF has authenticated it. None outside a request."""
+    request = _request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def origin_of(request: HttpRequest) -> Origin:

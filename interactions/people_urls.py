@@ -25,6 +25,7 @@ urlpatterns = [
     path("companies/<int:pk>/", views.company_detail, name="company"),
     path("<int:pk>/", person_views.person_detail, name="detail"),
     path("<int:pk>/edit/", views.person_edit, name="edit"),
+    path("<int:pk>/history/", views.person_history, name="history"),
     path("<int:pk>/family/", views.person_family, name="family"),
     path("<int:pk>/pets/", views.person_pets, name="pets"),
     path("<int:pk>/preferences/", views.person_preferences, name="preferences"),

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm import permissions
+from crm import history, permissions
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.formfields import form_field
 from crm.ids import parse_id
@@ -177,6 +177,7 @@ def person_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "family_in": list(person.family_links_in.all()),
         "pets": list(person.pets.all()),
         "contacts": list(person.contact_methods.all()),
+        "last_change": history.last_change(person),
         "today": today,
     }
     return render(request, "people/person_detail.html", context)

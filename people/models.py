@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from auditlog.models import AuditlogHistoryField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -185,6 +186,8 @@ class Person(WorkspaceScoped):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Field history (crm/history.py): deleted with the person, so an erased person leaves none.
+    history = AuditlogHistoryField(delete_related=True)
 
     class Meta:
         ordering = ("last_name", "first_name", "id")

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import history
 from crm.access import get_for_workspace_or_404, workspace_required
 from crm.models import Workspace
 from crm.permissions import capability_required
@@ -157,6 +158,18 @@ def person_preferences(request: WorkspaceRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Preferences of {person} saved.")
         return redirect(person)
     return render(request, "people/person_preferences.html", {"person": person, "form": form})
+
+
+@workspace_required
+def person_history(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """What changed in a person's record, by whom and when (private fields are never kept)."""
+    person = _person(request, pk)
+    entries = history.history_of(person, limit=HISTORY_SHOWN)
+    context = {"person": person, "entries": entries, "shown": HISTORY_SHOWN}
+    return render(request, "people/person_history.html", context)
+
+
+HISTORY_SHOWN = 100
 
 
 @workspace_required
