@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from icalendar import vText
 from icalendar.parser import Contentline
@@ -24,6 +26,7 @@ from exports.models import FEED_KINDS, CalendarFeed, FeedChange, new_token
 from interactions.models import FollowUp, Promise
 from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
+from people.profile import FACT_TYPES
 
 CHUNK = 500
 # Cells a spreadsheet would run as a formula (also after leading spaces): neutralised with "'".
@@ -50,21 +53,103 @@ def export_people(
         summary=f"Exported {people_count(count)} as {file_format.upper()}{' with private facts' if private else ''}",
         details={"format": file_format, "count": count, "private": private},
     )
-    facts = ProfileFact.objects.order_by("section", "fact_type")
-    if not include_private:
-        facts = facts.filter(is_private=False)
-    return (
-        qs.prefetch_related(None)
-        .select_related("company", "owner")
-        .prefetch_related(
-            "contact_methods",
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
-            "family",
-            "important_dates",
-            Prefetch("facts", queryset=facts),
+    people = qs.prefetch_related(None).select_related("company", "owner").only(*EXPORTED).iterator(chunk_size=CHUNK)
+    return _with_records(people, workspace=membership.workspace, include_private=include_private)
+
+
+# The columns vcard() and csv_rows() read: a person's other columns (preferences, the sealed
+# topics to avoid, the photo) are not read at all.
+EXPORTED = (
+    "workspace_id", "first_name", "last_name", "nickname", "job_title", "how_we_met", "notes", "last_contacted_at",
+    "birthday_day", "birthday_month", "birthday_year", "anniversary_day", "anniversary_month", "anniversary_year",
+    "company__name", "owner__email",
+)  # fmt: skip
+
+
+class _Method(NamedTuple):
+    kind: str
+    label: str
+    value: str
+    is_primary: bool
+
+
+class _Tag(NamedTuple):
+    name: str
+    kind: str
+
+
+class _Relative(NamedTuple):
+    relation: str
+    name: str
+
+
+class _Fact(NamedTuple):
+    fact_type: str
+    value: str
+    is_private: bool
+
+    @property
+    def label(self) -> str:
+        return FACT_TYPES[self.fact_type].label
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What an export writes of a person beyond their own row, read for a whole chunk at once."""
+
+    methods: list[_Method]
+    tags: list[_Tag]
+    family: list[_Relative]
+    facts: list[_Fact]
+
+
+def _grouped(rows: Iterable[tuple[Any, ...]], make: Callable[..., Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for person_id, *values in rows:
+        out.setdefault(person_id, []).append(make(*values))
+    return out
+
+
+def _with_records(people: Iterator[Person], *, workspace: Workspace, include_private: bool) -> Iterator[Person]:
+    """The people, each with its ``_Records``: four queries a chunk of CHUNK people, read as
+    plain rows. (Django's prefetch made a model and a queryset per row and person; it took
+    most of an export's time.)"""
+    while batch := list(itertools.islice(people, CHUNK)):
+        ids = [p.pk for p in batch]
+        methods = (
+            ContactMethod.objects.for_workspace(workspace)
+            .filter(person_id__in=ids)
+            .order_by("kind", "-is_primary", "id")
         )
-        .iterator(chunk_size=CHUNK)
-    )
+        links = Person.tags.through.objects.filter(person_id__in=ids, tag__workspace=workspace).order_by("tag__name")
+        family = (
+            FamilyMember.objects.for_workspace(workspace).filter(person_id__in=ids).order_by("relation", "name", "id")
+        )
+        facts = (
+            ProfileFact.objects.for_workspace(workspace)
+            .filter(person_id__in=ids)
+            .order_by("section", "fact_type", "-learned_on", "-id")
+        )
+        if not include_private:
+            facts = facts.filter(is_private=False)
+        by = (
+            _grouped(methods.values_list("person_id", "kind", "label", "value", "is_primary"), _Method),
+            _grouped(links.values_list("person_id", "tag__name", "tag__kind"), _Tag),
+            _grouped(family.values_list("person_id", "relation", "name"), _Relative),
+            _grouped(facts.values_list("person_id", "fact_type", "value", "is_private"), _Fact),
+        )
+        for person in batch:
+            person.__dict__[RECORDS] = _Records(*(rows.get(person.pk, []) for rows in by))
+            yield person
+
+
+RECORDS = "export_records"
+
+
+def _records(person: Person) -> _Records:
+    """The records ``export_people`` read with this person."""
+    records: _Records = person.__dict__[RECORDS]
+    return records
 
 
 def _vcard_date(value: PartialDate) -> str:
@@ -84,11 +169,30 @@ def _vtext(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
 
 
+FOLD_AT = 75  # octets a content line holds before it is folded (RFC 6350 3.2)
+
+
 def _fold(line: str) -> str:
-    """A content line folded at 75 octets (RFC 6350 3.2), ending in CRLF."""
-    if len(line) <= 75 and (line.isascii() or len(line.encode()) <= 75):
-        return line + "\r\n"
-    return Contentline(line).to_ical().decode() + "\r\n"  # icalendar's folding: the same rule
+    """A content line folded at 75 octets (RFC 6350 3.2), ending in CRLF: each continuation
+    line starts with a space, which counts, and no UTF-8 character is cut in two. (icalendar's
+    folder does the same at a tenth of the speed: it took half the time of a card.)"""
+    if line.isascii():
+        if len(line) <= FOLD_AT:
+            return line + "\r\n"
+        rest = range(FOLD_AT, len(line), FOLD_AT - 1)
+        return "\r\n ".join([line[:FOLD_AT]] + [line[i : i + FOLD_AT - 1] for i in rest]) + "\r\n"
+    parts: list[str] = []
+    part: list[str] = []
+    size = 0
+    for char in line:
+        octets = len(char.encode())
+        if size + octets > FOLD_AT:
+            parts.append("".join(part))
+            part, size = [], 1  # the continuation's leading space
+        part.append(char)
+        size += octets
+    parts.append("".join(part))
+    return "\r\n ".join(parts) + "\r\n"
 
 
 def vcard(person: Person) -> str:
@@ -105,7 +209,8 @@ def vcard(person: Person) -> str:
         lines.append(f"TITLE:{_vtext(person.job_title)}")
     kinds = {"email": "EMAIL", "phone": "TEL", "website": "URL", "social": "URL", "address": "ADR"}
     groups = 0
-    for method in person.contact_methods.all():
+    records = _records(person)
+    for method in records.methods:
         types, custom = label_types(method.label)
         prefix = ""
         if custom:  # a label of the user's own: Apple's grouped label, which Google and Apple read
@@ -121,16 +226,16 @@ def vcard(person: Person) -> str:
         lines.append(f"BDAY:{_vcard_date(person.birthday)}")
     if person.anniversary:
         lines.append(f"ANNIVERSARY:{_vcard_date(person.anniversary)}")
-    tags = list(person.tags.all())
+    tags = records.tags
     if labels := [t.name for t in tags if t.kind == Tag.Kind.LABEL]:
         lines.append("CATEGORIES:" + ",".join(_vtext(label) for label in labels))
     for interest in (t.name for t in tags if t.kind == Tag.Kind.INTEREST):
         lines.append(f"INTEREST:{_vtext(interest)}")  # RFC 6715: what they care about is not a group
-    for member in person.family.all():
+    for member in records.family:
         relation = member.relation if member.relation in {"spouse", "child", "parent", "sibling"} else "kin"
         lines.append(f"RELATED;TYPE={relation};VALUE=text:{_vtext(member.name)}")
     notes = [person.notes] if person.notes else []
-    notes += [f"{f.label}: {f.value}" for f in person.facts.all()]
+    notes += [f"{f.label}: {f.value}" for f in records.facts]
     if notes:
         lines.append(f"NOTE:{_vtext(_NOTE_GAP.join(notes))}")
     lines.append(f"UID:urn:rapport:person:{person.workspace_id}:{person.pk}")
@@ -183,11 +288,12 @@ def csv_rows(people: Iterable[Person]) -> Iterator[str]:
     yield "\ufeff" + flush(CSV_HEADER)  # BOM: Excel opens UTF-8 correctly
     for p in people:
         by_kind: dict[str, list[str]] = {}
-        for m in p.contact_methods.all():
+        records = _records(p)
+        for m in records.methods:
             by_kind.setdefault(m.kind, []).append(f"{m.label}: {m.value}" if m.label else m.value)
-        tags = list(p.tags.all())
+        tags = records.tags
         # The profile page promises private facts are never in a CSV, whoever exports it.
-        shared_facts = [f for f in p.facts.all() if not f.is_private]
+        shared_facts = [f for f in records.facts if not f.is_private]
         yield flush(
             [
                 p.first_name,

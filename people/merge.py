@@ -128,7 +128,7 @@ def person_merge(*, keep: Person, other: Person, take_from_other: set[str], by: 
     _repoint(keep=keep, other=other)
     other_id = other.pk
     # Told while the record is still there to be named: the other is gone, the kept one changed.
-    events.publish(workspace=keep.workspace, event=events.PERSON_DELETED, ids=[other_id], merged_into=keep.pk)
+    events.publish(workspace=keep.workspace, event=events.PERSON_DELETED, ids=[other_id])
     other.delete()
     people_refresh_stay_due(Person.objects.filter(pk=keep.pk))
     events.publish(workspace=keep.workspace, event=events.PERSON_UPDATED, ids=[keep.pk])

@@ -15,6 +15,7 @@ from icalendar import Calendar
 
 from crm.models import Membership, User, Workspace
 from exports.models import CalendarFeed
+from exports.services import _fold
 from interactions import services as interaction_services
 from interactions.models import FollowUp, Promise
 from people import services as people_services
@@ -281,3 +282,22 @@ def test_vcards_written_line_by_line_read_back_as_typed_with_awkward_text(
     assert card.contents["x-ablabel"][0].value == "Yacht club"
     assert card.email.params["TYPE"] == ["home"]
     assert card.email.params["PREF"] == ["1"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NOTE:" + "x" * 70,  # exactly 75 octets: not folded
+        "NOTE:" + "x" * 300,
+        "NOTE:" + "é" * 100,  # two octets a letter
+        "NOTE:" + "ab🎂" * 40,  # four-octet characters across the fold
+        "FN:" + "Zoë Ångström-" * 12,
+    ],
+)
+def test_a_long_line_folds_at_75_octets_without_cutting_a_character(line: str) -> None:
+    folded = _fold(line)
+    physical = folded.removesuffix("\r\n").split("\r\n")
+    assert all(len(p.encode()) <= 75 for p in physical)
+    assert all(p.startswith(" ") for p in physical[1:])
+    assert "".join([physical[0], *(p[1:] for p in physical[1:])]) == line  # unfolds to the line
+    assert len(physical) == 1 or len(physical[0].encode()) > 71  # each fold as late as it can be
