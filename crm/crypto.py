@@ -71,13 +71,6 @@ def unseal(stored: str) -> str:
         raise SealBroken("A private value was sealed with a key that is not in FIELD_ENCRYPTION_KEYS.") from exc
 
 
-def reseal(stored: str) -> str:
-    """The value sealed again with the first key (plain text is sealed for the first time)."""
-    if not is_sealed(stored):
-        return seal(stored)
-    return PREFIX + _keys().rotate(stored[len(PREFIX) :].encode()).decode()
-
-
 class SealedTextField(models.TextField):
     """A text column stored sealed. ``sealed_when`` names a boolean field of the model: only
     rows where it is true are sealed (a fact is private or not by its kind); without it, every
