@@ -74,9 +74,13 @@ def _stamp(sender: type[LogEntry], instance: LogEntry, **kwargs: Any) -> None:
 pre_save.connect(_stamp, sender=LogEntry, dispatch_uid="history-stamp")
 
 
+def _newest_first(obj: models.Model) -> Any:
+    return LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-id")
+
+
 def history_of(obj: models.Model, *, limit: int = 10) -> list[HistoryEntry]:
     """The latest changes to ``obj``'s tracked fields, newest first, with who made them."""
-    entries = LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-id")[:limit]
+    entries = _newest_first(obj)[:limit]
     out = []
     for entry in entries:
         created = entry.action == LogEntry.Action.CREATE
@@ -96,7 +100,7 @@ def _shown(value: Any) -> str:
 
 def last_change(obj: models.Model) -> HistoryEntry | None:
     """Who changed ``obj``'s tracked fields last, and when (one query; the fields not read)."""
-    entry = LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-id").first()
+    entry = _newest_first(obj).first()
     if entry is None:
         return None
     return HistoryEntry(
