@@ -19,7 +19,6 @@ from django.db.models import (
     IntegerField,
     Model,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -274,34 +273,55 @@ class PersonContext:
 def person_context(people: QuerySet[Person], *, person_ids: set[int]) -> dict[int, PersonContext]:
     """ "Ask about..." lines for many people in four queries, whatever their number: the
     dashboard's rows and the digest share them. ``people``: where to look, a workspace's people
-    (``for_workspace``) or a user's in all their workspaces (``for_member``)."""
+    (``for_workspace``) or a user's in all their workspaces (``for_member``).
+
+    Plain rows throughout: a prefetch built a filtered queryset per person and relation, and a
+    model per row, for the few words each line shows."""
     if not person_ids:
         return {}
     last = Interaction.objects.filter(people=OuterRef("pk")).order_by("-occurred_at")
-    rows = (
+    rows = list(
         people.filter(pk__in=person_ids)
         .annotate(last_summary=Subquery(last.values("summary")[:1]), last_kind=Subquery(last.values("kind")[:1]))
-        .prefetch_related(
-            Prefetch("family", queryset=FamilyMember.objects.order_by("relation", "name")),
-            Prefetch("pets", queryset=Pet.objects.order_by("name")),
-            Prefetch("tags", queryset=Tag.objects.filter(kind=Tag.Kind.INTEREST).order_by("name"), to_attr="interests"),
-        )
+        .values_list("pk", "first_name", "preferred_channel", "last_summary", "last_kind")
     )
+    # Only the relatives of the people ``people`` lets us see, nobody else's.
+    first_names = {pk: first_name for pk, first_name, *_ in rows}
+    pets: dict[int, list[str]] = {}
+    for person_id, name, species in (
+        Pet.objects.filter(person_id__in=first_names)
+        .order_by("person_id", "name", "id")
+        .values_list("person_id", "name", "species")
+    ):
+        pets.setdefault(person_id, []).append(f"{name}, {first_names[person_id]}'s {species or 'pet'}")
+    relations = dict(FamilyMember.Relation.choices)
+    family: dict[int, list[str]] = {}
+    for person_id, name, relation, interests in (
+        FamilyMember.objects.filter(person_id__in=first_names)
+        .order_by("person_id", "relation", "name", "id")
+        .values_list("person_id", "name", "relation", "interests")
+    ):
+        extra = f" ({interests})" if interests else ""
+        family.setdefault(person_id, []).append(
+            f"{name}, {first_names[person_id]}'s {str(relations[relation]).lower()}{extra}"
+        )
+    tags: dict[int, list[str]] = {}
+    for person_id, tag in (
+        Person.tags.through.objects.filter(person_id__in=first_names, tag__kind=Tag.Kind.INTEREST)
+        .order_by("person_id", "tag__name")
+        .values_list("person_id", "tag__name")
+    ):
+        tags.setdefault(person_id, []).append(tag)
     result = {}
-    for p in rows:
-        lines = []
-        for pet in list(p.pets.all())[:2]:
-            lines.append(f"{pet.name}, {p.first_name}'s {pet.species or 'pet'}")
-        for member in list(p.family.all())[:3]:
-            extra = f" ({member.interests})" if member.interests else ""
-            lines.append(f"{member.name}, {p.first_name}'s {member.get_relation_display().lower()}{extra}")
-        if p.interests:
-            lines.append("their interest in " + ", ".join(t.name for t in p.interests[:3]))
-        result[p.pk] = PersonContext(
+    for pk, _, channel, last_summary, last_kind in rows:
+        lines = pets.get(pk, [])[:2] + family.get(pk, [])[:3]
+        if pk in tags:
+            lines.append("their interest in " + ", ".join(tags[pk][:3]))
+        result[pk] = PersonContext(
             ask_about=lines,
-            last_summary=p.last_summary or "",
-            last_kind=kind_words(p.last_kind) if p.last_kind else "",
-            log_kind=kind_for_channel(p.preferred_channel),
+            last_summary=last_summary or "",
+            last_kind=kind_words(last_kind) if last_kind else "",
+            log_kind=kind_for_channel(channel),
         )
     return result
 
@@ -398,8 +418,8 @@ def dashboard(
         due = stay_due_between(people, first, last).order_by("stay_due_at", "id")[:per_part]
         # Every row has a due day (the queries keep only people with a cadence): ``if on`` says so.
         items += [DueItem("stay_in_touch", on, p) for p in due if (on := as_date(p.stay_due_on))]
-    rest = stay_due_within(people_of, today, today + timedelta(days=1), week_end).order_by("stay_due_at", "id")
-    items += [DueItem("stay_in_touch", on, p) for p in rest[:per_part] if (on := stay_due_after_snooze(p, today))]
+    rest = stay_due_within(people_of, today, today + timedelta(days=1), week_end, limit=per_part)
+    items += [DueItem("stay_in_touch", on, p) for p in rest if (on := stay_due_after_snooze(p, today))]
     cold = stay_due_by(people, cold_before - timedelta(days=1))
     board.going_cold = list(cold.order_by("stay_due_at", "id")[:10])
     for p in board.going_cold:

@@ -325,7 +325,7 @@ def test_listing_promises_by_many_teammates_costs_the_same_queries(
         interaction_services.promise_create(person=person, user=teammate, text=f"Promise {i}")
     reminder_services.follow_up_create(person=person, due_on=date(2026, 3, 5))
 
-    with django_assert_max_num_queries(26):  # four of them for the rows' "Ask about" lines
+    with django_assert_max_num_queries(27):  # four of them for the rows' "Ask about" lines
         dashboard = owner_client.get(reverse("dashboard"))
     with django_assert_max_num_queries(22):
         page = owner_client.get(reverse("people:detail", args=[person.pk]))
