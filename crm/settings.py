@@ -264,7 +264,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
-USE_I18N = True
+# Rapport is written in English and has no translations: with the translation machinery on,
+# every label, weekday and "3 days ago" on a page asked the active language through a
+# context-local lookup (about 1,200 of them to render "This week"). Date styles are Rapport's
+# own (crm/dateformats.py), not a translation's, so nothing a user sees changes.
+USE_I18N = False
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
