@@ -175,12 +175,10 @@ def upcoming_dates(
     days: int,
     owner: User | None = None,
     limit: int | None = None,
-    with_relatives: bool = True,
 ) -> list[DateItem]:
     """Dates in the next ``days`` days, in four small queries on (month, day) indexes.
 
     With ``limit``, the ``limit`` soonest only (a page shows those; the scheduler wants all).
-    ``with_relatives=False``: the people's own dates only, not their family's and pets' birthdays.
     """
     window = _window(today, days)
     people = _owned(Person.objects.for_workspace(workspace).filter(archived_at__isnull=True), owner)
@@ -192,7 +190,7 @@ def upcoming_dates(
         (FamilyMember.objects.for_workspace(workspace), "family", "relation"),
         (Pet.objects.for_workspace(workspace), "pet", "species"),
     )
-    for of_workspace, key, what in relative_kinds if with_relatives else ():
+    for of_workspace, key, what in relative_kinds:
         relatives = _owned(of_workspace.filter(person__archived_at__isnull=True), owner, "person__owner")
         # django-stubs reads a FamilyMember-or-Pet queryset as their abstract base, which has
         # neither field; both models have both.
