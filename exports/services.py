@@ -13,7 +13,9 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import vText
 from icalendar.parser import Contentline
@@ -23,7 +25,7 @@ from crm.audit import Action, audit_record, people_count
 from crm.models import Membership, User, Workspace, WorkspaceQuerySet
 from exports import backup
 from exports.models import FEED_KINDS, CalendarFeed, FeedChange, new_token
-from interactions.models import FollowUp, Promise
+from interactions.models import FollowUp, Promise, follow_up_due
 from people.dates import EARLIEST_REMEMBERED, PartialDate, in_range, partial_date_or_none
 from people.models import ContactMethod, FamilyMember, ImportantDate, Person, Pet, ProfileFact, Tag
 from people.profile import FACT_TYPES
@@ -430,11 +432,51 @@ class _Ics(ContentLines):
         self.event(uid, summary, url, date(value.year or 2000, month, day), rrule)
 
 
+# Events of a kind a calendar day holds; the rest of that day's are one event, "+212 more
+# family birthdays", linking to the day's page. At 100,000 people a day has about 270 people's
+# birthdays and 470 of their family's: a phone calendar (and the feed) stays readable and bounded.
+FEED_PER_DAY = 8
+
+
+def _first_per_day(rows: QuerySet[Any], day: Sequence[str], order: Sequence[str], *fields: str) -> QuerySet[Any]:
+    """Each day's first FEED_PER_DAY of ``rows`` by ``order``, as ``fields`` and then the day's
+    count in all: the rows read stay the same in number however many share the day."""
+    partition = [F(f) for f in day]
+    return (
+        rows.annotate(
+            day_place=Window(RowNumber(), partition_by=partition, order_by=[F(f) for f in (*order, "pk")]),
+            day_total=Window(Count("pk"), partition_by=partition),
+        )
+        .filter(day_place__lte=FEED_PER_DAY)
+        .order_by()
+        .values_list(*fields, "day_total")
+    )
+
+
+class _Overflow:
+    """Per day, how many events a kind had and how many the feed wrote: the rest become one."""
+
+    def __init__(self) -> None:
+        self.totals: dict[Any, int] = {}
+        self.shown: dict[Any, int] = {}
+
+    def count(self, day: Any, total: int) -> None:
+        self.totals[day] = total
+        self.shown[day] = self.shown.get(day, 0) + 1
+
+    def more(self) -> Iterator[tuple[Any, int]]:
+        for day, total in sorted(self.totals.items()):
+            if total > self.shown[day]:
+                yield day, total - self.shown[day]
+
+
 def calendar_feed(*, feed: CalendarFeed) -> bytes:
-    """RFC 5545 calendar of birthdays, anniversaries, follow-ups and promise due dates."""
+    """RFC 5545 calendar of birthdays, anniversaries, follow-ups and promise due dates, each
+    day holding at most FEED_PER_DAY of a kind and then "+N more" (see FEED_PER_DAY)."""
     stamp = timezone.now().replace(microsecond=0)
     workspace, site = feed.workspace, settings.SITE_URL
     host = site.split("://", 1)[-1].split("/", 1)[0] or "rapport"
+    calendar_url = site + reverse("reminders:calendar")
     cal = _Ics(stamp)
     cal.lines += ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Rapport//Personal CRM//EN"]
     cal.text("X-WR-CALNAME", f"Rapport: {workspace.name}")
@@ -446,83 +488,108 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
     def name(first: str, last: str) -> str:
         return f"{first} {last}" if last else first
 
+    def yearly_more(kind: str, overflow: _Overflow, what: str) -> None:
+        """A day's events past FEED_PER_DAY as one yearly event, linking to that day's page."""
+        for (month, day), n in overflow.more():
+            link = f"{calendar_url}?day={month:02d}-{day:02d}"
+            cal.yearly(f"more-{kind}-{month:02d}{day:02d}@{host}", f"+{n} more {what}", day, month, None, link)
+
     live: dict[str, Any] = {"person__archived_at__isnull": True}
     people = Person.objects.for_workspace(workspace).filter(archived_at__isnull=True)
     if feed.mine_only:  # "only my people": theirs, and everything about them
         live["person__owner_id"] = feed.user_id
         people = people.filter(owner_id=feed.user_id)
     kinds = feed.kind_set
-    none: dict[str, Any] = {"pk__in": []}  # a kind left out: its query is never run
-    people = people.filter(**({} if "birthdays" in kinds else none))
-    for pk, first, last, *dates in people.exclude(birthday_day__isnull=True, anniversary_day__isnull=True).values_list(
-        "id", "first_name", "last_name", "birthday_day", "birthday_month", "birthday_year",
-        "anniversary_day", "anniversary_month", "anniversary_year",
-    ).iterator(chunk_size=CHUNK):  # fmt: skip
-        if dates[0] and dates[1]:
-            summary = f"🎂 {name(first, last)}'s birthday"
-            cal.yearly(f"person-{pk}-birthday@{host}", summary, dates[0], dates[1], dates[2], url(pk))
-        if dates[3] and dates[4]:
-            summary = f"💍 {name(first, last)}'s anniversary"
-            cal.yearly(f"person-{pk}-anniversary@{host}", summary, dates[3], dates[4], dates[5], url(pk))
-    relations = dict(FamilyMember.Relation.choices)
-    for pk, member, relation, day, month, year, person_id, first in (
-        FamilyMember.objects.for_workspace(workspace)
-        .filter(**({} if "family" in kinds else none))
-        .filter(birthday_day__isnull=False, birthday_month__isnull=False, **live)
-        .values_list("id", "name", "relation", "birthday_day", "birthday_month", "birthday_year",
-                     "person_id", "person__first_name")
-        .iterator(chunk_size=CHUNK)
-    ):  # fmt: skip
-        summary = f"🎂 {member} ({first}'s {relations.get(relation, relation).lower()})"
-        cal.yearly(f"family-{pk}@{host}", summary, day, month, year, url(person_id))
-    for pk, pet, species, day, month, year, person_id, first in (
-        Pet.objects.for_workspace(workspace)
-        .filter(**({} if "family" in kinds else none))
-        .filter(birthday_day__isnull=False, birthday_month__isnull=False, **live)
-        .values_list("id", "name", "species", "birthday_day", "birthday_month", "birthday_year",
-                     "person_id", "person__first_name")
-        .iterator(chunk_size=CHUNK)
-    ):  # fmt: skip
-        summary = f"🐾 {pet} ({first}'s {species or 'pet'})"
-        cal.yearly(f"pet-{pk}@{host}", summary, day, month, year, url(person_id))
-    for pk, text, day, month, year, person_id, first, last in (
-        ImportantDate.objects.for_workspace(workspace)
-        .filter(**({} if "dates" in kinds else none))
-        .filter(**live)
-        .values_list("id", "label", "date_day", "date_month", "date_year", "person_id",
-                     "person__first_name", "person__last_name")
-        .iterator(chunk_size=CHUNK)
-    ):  # fmt: skip
-        cal.yearly(f"date-{pk}@{host}", f"{name(first, last)}: {text}", day, month, year, url(person_id))
-    for pk, note, due_on, snoozed_until, person_id, first, last in (
-        FollowUp.objects.for_workspace(workspace)
-        .filter(**({} if "follow_ups" in kinds else none))
-        .filter(done_at__isnull=True, **live)
-        .values_list("id", "note", "due_on", "snoozed_until", "person_id", "person__first_name", "person__last_name")
-        .iterator(chunk_size=CHUNK)
-    ):
-        summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
-        due = FollowUp.due_after_snooze(due_on, snoozed_until)
-        cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
-    for pk, direction, text, promised_on, person_id, first, last, maker_id, maker_name, maker_email in (
-        Promise.objects.for_workspace(workspace)
-        .filter(**({} if "promises" in kinds else none))
-        .filter(kept_at__isnull=True, due_on__isnull=False, **live)
-        .values_list("id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name",
-                     "made_by_id", "made_by__display_name", "made_by__email")
-        .iterator(chunk_size=CHUNK)
-    ):  # fmt: skip
-        # The calendar is its user's own: their promise is "I promised", a teammate's is named.
-        # One with no maker on record reads as it always did, as the calendar user's.
-        if direction == Promise.Direction.THEIRS:
-            who = "They promised"
-        elif maker_id is None or maker_id == feed.user_id:
-            who = "I promised"
-        else:
-            who = f"{User(display_name=maker_name, email=maker_email).name} promised"
-        summary = f"{who} {name(first, last)}: {text}"
-        if promised_on is not None:  # always: the query keeps only promises with a day
-            cal.event(f"promise-{pk}@{host}", summary, url(person_id), promised_on)
+    if "birthdays" in kinds:
+        for kind, emoji, what in (("birthday", "🎂", "birthday"), ("anniversary", "💍", "anniversary")):
+            overflow = _Overflow()
+            day_of = (f"{kind}_month", f"{kind}_day")
+            for pk, first, last, day, month, year, total in _first_per_day(
+                people.filter(**{f"{kind}_day__isnull": False, f"{kind}_month__isnull": False}),
+                day_of, ("first_name", "last_name"),
+                "id", "first_name", "last_name", f"{kind}_day", f"{kind}_month", f"{kind}_year",
+            ).iterator(chunk_size=CHUNK):  # fmt: skip
+                overflow.count((month, day), total)
+                summary = f"{emoji} {name(first, last)}'s {what}"
+                cal.yearly(f"person-{pk}-{kind}@{host}", summary, day, month, year, url(pk))
+            yearly_more(kind, overflow, f"{what}s")
+    if "family" in kinds:
+        relations = dict(FamilyMember.Relation.choices)
+        overflow = _Overflow()
+        for pk, member, relation, day, month, year, person_id, first, total in _first_per_day(
+            FamilyMember.objects.for_workspace(workspace).filter(
+                birthday_day__isnull=False, birthday_month__isnull=False, **live
+            ),
+            ("birthday_month", "birthday_day"), ("name",),
+            "id", "name", "relation", "birthday_day", "birthday_month", "birthday_year", "person_id",
+            "person__first_name",
+        ).iterator(chunk_size=CHUNK):  # fmt: skip
+            overflow.count((month, day), total)
+            summary = f"🎂 {member} ({first}'s {relations.get(relation, relation).lower()})"
+            cal.yearly(f"family-{pk}@{host}", summary, day, month, year, url(person_id))
+        yearly_more("family", overflow, "family birthdays")
+        overflow = _Overflow()
+        for pk, pet, species, day, month, year, person_id, first, total in _first_per_day(
+            Pet.objects.for_workspace(workspace).filter(
+                birthday_day__isnull=False, birthday_month__isnull=False, **live
+            ),
+            ("birthday_month", "birthday_day"), ("name",),
+            "id", "name", "species", "birthday_day", "birthday_month", "birthday_year", "person_id",
+            "person__first_name",
+        ).iterator(chunk_size=CHUNK):  # fmt: skip
+            overflow.count((month, day), total)
+            summary = f"🐾 {pet} ({first}'s {species or 'pet'})"
+            cal.yearly(f"pet-{pk}@{host}", summary, day, month, year, url(person_id))
+        yearly_more("pet", overflow, "pet birthdays")
+    if "dates" in kinds:
+        overflow = _Overflow()
+        for pk, text, day, month, year, person_id, first, last, total in _first_per_day(
+            ImportantDate.objects.for_workspace(workspace).filter(
+                date_day__isnull=False, date_month__isnull=False, **live
+            ),
+            ("date_month", "date_day"), ("person__first_name", "person__last_name"),
+            "id", "label", "date_day", "date_month", "date_year", "person_id", "person__first_name",
+            "person__last_name",
+        ).iterator(chunk_size=CHUNK):  # fmt: skip
+            overflow.count((month, day), total)
+            cal.yearly(f"date-{pk}@{host}", f"{name(first, last)}: {text}", day, month, year, url(person_id))
+        yearly_more("date", overflow, "dates")
+    if "follow_ups" in kinds:
+        overflow = _Overflow()
+        open_ones = FollowUp.objects.for_workspace(workspace).filter(done_at__isnull=True, **live)
+        for pk, note, due, person_id, first, last, total in _first_per_day(
+            open_ones.annotate(due=follow_up_due()),
+            ("due",), (),
+            "id", "note", "due", "person_id", "person__first_name", "person__last_name",
+        ).iterator(chunk_size=CHUNK):  # fmt: skip
+            overflow.count(due, total)
+            summary = f"Follow up with {name(first, last)}: {note}".rstrip(": ")
+            cal.event(f"follow-up-{pk}@{host}", summary, url(person_id), due)
+        for due, n in overflow.more():
+            link = f"{calendar_url}?day={due.isoformat()}"
+            cal.event(f"more-follow-ups-{due:%Y%m%d}@{host}", f"+{n} more follow-ups", link, due)
+    if "promises" in kinds:
+        overflow = _Overflow()
+        for pk, direction, text, promised_on, person_id, first, last, maker_id, maker_name, maker_email, total in (
+            _first_per_day(
+                Promise.objects.for_workspace(workspace).filter(kept_at__isnull=True, due_on__isnull=False, **live),
+                ("due_on",), (),
+                "id", "direction", "text", "due_on", "person_id", "person__first_name", "person__last_name",
+                "made_by_id", "made_by__display_name", "made_by__email",
+            ).iterator(chunk_size=CHUNK)
+        ):  # fmt: skip
+            overflow.count(promised_on, total)
+            # The calendar is its user's own: their promise is "I promised", a teammate's is named.
+            # One with no maker on record reads as it always did, as the calendar user's.
+            if direction == Promise.Direction.THEIRS:
+                who = "They promised"
+            elif maker_id is None or maker_id == feed.user_id:
+                who = "I promised"
+            else:
+                who = f"{User(display_name=maker_name, email=maker_email).name} promised"
+            cal.event(f"promise-{pk}@{host}", f"{who} {name(first, last)}: {text}", url(person_id), promised_on)
+        for due, n in overflow.more():  # promises are on the dashboard, not on a day's page
+            cal.event(f"more-promises-{due:%Y%m%d}@{host}", f"+{n} more promises", site + reverse("dashboard"), due)
     cal.lines.append("END:VCALENDAR")
     return cal.to_bytes()
 

@@ -9,6 +9,7 @@ changed (see ``services.undo_token``) and puts it back exactly, once.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
@@ -438,9 +439,16 @@ def tag_cadence_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return redirect("reminders:cadences")
 
 
-def _day_param(value: str) -> date | None:
-    """A day named in the URL (2026-12-14), or None when there is none we could show."""
+def _day_param(value: str, today: date) -> date | None:
+    """A day named in the URL (2026-12-14), or None when there is none we could show. A day
+    without a year (12-14, as the calendar feed's yearly "+212 more birthdays" link it) is this
+    year's; 29 February is the 28th in a common year, as its birthdays are."""
     try:
+        if len(value) == 5 and value[2] == "-":
+            month, day_of_month = int(value[:2]), int(value[3:])
+            if (month, day_of_month) == (2, 29) and not calendar.isleap(today.year):
+                day_of_month = 28
+            return date(today.year, month, day_of_month)
         day = date.fromisoformat(value[:10]) if value else None
     except ValueError:
         return None
@@ -464,7 +472,7 @@ def calendar_view(request: WorkspaceRequest) -> HttpResponse:
     previous = before if in_range(before) else None
     following = after if in_range(after) else None
     # ?day=2026-12-14: that day's page, with every date of the day (family and pets too).
-    day = _day_param(request.GET.get("day", ""))
+    day = _day_param(request.GET.get("day", ""), today)
     if day is not None:
         context_day = {
             "cell": selectors.calendar_day(request.workspace, day=day),

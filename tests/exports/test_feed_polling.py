@@ -163,3 +163,57 @@ def test_pruning_the_change_log_keeps_polls_unchanged_and_later_changes_seen(
     changed = app.get(url, headers={"if-none-match": first["ETag"]})
     assert changed.status_code == 200
     assert "Benedict" in " ".join(_summaries(changed))
+
+
+def _events(response) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {str(e["SUMMARY"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_crowded_day_holds_eight_events_of_a_kind_and_one_more_that_opens_the_day(
+    owner_client: Client, owner: User, workspace: Workspace, django_assert_max_num_queries
+) -> None:
+    def crowd(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            person = PersonFactory(
+                workspace=workspace, owner=owner, first_name=f"Ada{i:02d}", last_name="Lind", birthday_day=14,
+                birthday_month=12,
+            )  # fmt: skip
+            FamilyMember.objects.create(
+                workspace=workspace, person=person, relation="child", name=f"Kid{i:02d}", birthday_day=14,
+                birthday_month=12,
+            )  # fmt: skip
+            reminder_services.follow_up_create(person=person, due_on=date(2026, 3, 9), note=f"Call {i:02d}")
+
+    crowd(0, 2)
+    PersonFactory(workspace=workspace, owner=owner, first_name="Bo", last_name="", birthday_day=15, birthday_month=12)
+    url = _feed_url(owner_client)
+    with django_assert_max_num_queries(9) as few:
+        quiet = Client().get(url)
+    crowd_first = len(few.captured_queries)
+    assert "+" not in " ".join(_events(quiet))  # a quiet day: every event by name, none collapsed
+
+    crowd(2, 11)  # eleven born on 14 December, their eleven children, eleven calls on 9 March
+    with django_assert_max_num_queries(crowd_first):  # as many queries however crowded the day
+        response = Client().get(url)
+
+    events = _events(response)
+    birthdays = sorted(s for s in events if s.endswith("Lind's birthday"))
+    assert birthdays == [f"🎂 Ada{i:02d} Lind's birthday" for i in range(8)]  # the first eight by name
+    assert "🎂 Bo's birthday" in events  # the next day is its own
+    more = events["+3 more birthdays"]
+    assert more.decoded("dtstart") == date(2000, 12, 14)
+    assert more["rrule"]["FREQ"] == ["YEARLY"]
+    assert len([s for s in events if s.startswith("🎂 Kid")]) == 8
+    assert "+3 more family birthdays" in events
+    assert len([s for s in events if s.startswith("Follow up with")]) == 8
+    more_calls = events["+3 more follow-ups"]
+    assert more_calls.decoded("dtstart") == date(2026, 3, 9)
+
+    # Each "+3 more" opens the day's page, which lists every one of the day.
+    day_page = owner_client.get(str(more["url"])).content.decode()
+    assert all(f"Ada{i:02d} Lind" in day_page for i in range(11))
+    assert "Monday 14 December 2026" in day_page
+    calls_page = owner_client.get(str(more_calls["url"])).content.decode()
+    assert all(f"Call {i:02d}" in calls_page for i in range(11))

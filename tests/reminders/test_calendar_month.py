@@ -66,6 +66,25 @@ def test_the_days_page_shows_every_date_of_the_day(
 
 @pytest.mark.django_db
 @time_machine.travel(MARCH, tick=False)
+def test_a_day_without_a_year_is_this_years_and_29_february_the_28th_in_a_common_year(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    PersonFactory(workspace=workspace, first_name="Leap", last_name="Day", birthday_day=29, birthday_month=2)
+
+    # The calendar feed's yearly "+212 more birthdays" links a day without its year.
+    page = owner_client.get(reverse("reminders:calendar"), {"day": "03-20"}).content.decode()
+    leap = owner_client.get(reverse("reminders:calendar"), {"day": "02-29"}).content.decode()
+    junk = owner_client.get(reverse("reminders:calendar"), {"day": "13-40"})
+
+    assert "Friday 20 March 2026" in page
+    assert "Saturday 28 February 2026" in leap
+    assert "Leap Day" in leap
+    assert junk.status_code == 200
+    assert "March 2026" in junk.content.decode()
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
 def test_a_day_of_birthdays_anniversaries_and_other_dates_lists_eight_and_counts_the_rest(
     owner_client: Client, workspace: Workspace
 ) -> None:
