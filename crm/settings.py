@@ -401,6 +401,16 @@ else:
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {"KEY_PREFIX": "rapport", **_counters},
+    # Each calendar feed as last written, by version (exports.services.calendar_feed_text): an
+    # app that polls without asking "changed since?" reads this copy, not a new one. In each
+    # web process's memory, never on disk, and an hour at most: a deleted person's name does
+    # not linger. A feed is at most a few MB (a day holds nine events of a kind).
+    "feeds": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "feeds",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 32},
+    },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 # django-ratelimit's checks predate Django's own Redis cache (atomic INCR, so as good as the

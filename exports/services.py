@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, F, Max, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -468,6 +469,19 @@ class _Overflow:
         for day, total in sorted(self.totals.items()):
             if total > self.shown[day]:
                 yield day, total - self.shown[day]
+
+
+def calendar_feed_text(*, feed: CalendarFeed, version: str) -> bytes:
+    """The feed at ``version`` (its ETag): written once, then read from the "feeds" cache until
+    it changes, so a calendar app polling without If-None-Match costs the version's one query.
+    The version names the feed's token and data, so no other feed's or version's copy is read."""
+    cache = caches["feeds"]
+    key = f"calendar-feed:{version.strip(chr(34))}"
+    text: bytes | None = cache.get(key)
+    if text is None:
+        text = calendar_feed(feed=feed)
+        cache.set(key, text)
+    return text
 
 
 def calendar_feed(*, feed: CalendarFeed) -> bytes:

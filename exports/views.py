@@ -110,7 +110,8 @@ def feed_revoke(request: WorkspaceRequest) -> HttpResponse:
 
 
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The feed; a poll that changed nothing since the app's copy is a 304 after one query."""
+    """The feed; a poll that changed nothing since the app's copy is a 304 after one query, and
+    one that does not say which copy it has reads the copy written for this version."""
     calendar = selectors.feed_for_token(token)
     if calendar is None:
         raise Http404("No such calendar.")
@@ -119,7 +120,8 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     # Django's own rules for If-None-Match / If-Modified-Since (ETag first, as RFC 9110 says).
     response = get_conditional_response(request, etag=etag, last_modified=int(changed.timestamp()), response=None)
     if response is None:
-        response = HttpResponse(services.calendar_feed(feed=calendar), content_type="text/calendar; charset=utf-8")
+        text = services.calendar_feed_text(feed=calendar, version=etag)
+        response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["ETag"] = etag
     response["Last-Modified"] = http_date(changed.timestamp())
     response["Cache-Control"] = "private, max-age=900"

@@ -60,6 +60,40 @@ def test_a_poll_that_changed_nothing_is_a_304_after_one_query(
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
+def test_a_poll_that_does_not_say_what_it_has_reads_the_copy_until_something_changes(
+    owner_client: Client,
+    member_client: Client,
+    owner: User,
+    member: User,
+    workspace: Workspace,
+    django_assert_num_queries,
+) -> None:
+    anna = PersonFactory(
+        workspace=workspace, owner=owner, first_name="Anna", last_name="Berg", birthday_day=20, birthday_month=3
+    )
+    url = _feed_url(owner_client)
+    app = Client()  # an app that never sends If-None-Match or If-Modified-Since
+    first = app.get(url)
+
+    with django_assert_num_queries(1):  # the version's one query; the copy written for it
+        again = app.get(url)
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+    Person.objects.filter(pk=anna.pk).update(first_name="Annie")
+    changed = app.get(url)
+    assert _summaries(changed) == ["🎂 Annie Berg's birthday"]
+    assert changed["ETag"] != first["ETag"]
+    # Another user's feed with other choices has its own copy, never this one's.
+    member_client.post(reverse("exports:feed_create"))
+    theirs = CalendarFeed.objects.get(user=member)
+    export_services.feed_choose(feed=theirs, kinds=["follow_ups"], mine_only=False)
+    assert _summaries(app.get(reverse("exports:feed", args=[theirs.token]))) == []
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize(
     "change",
     ["follow_up", "family_birthday", "renamed", "bulk_archived", "deleted"],
