@@ -539,9 +539,11 @@ class CalendarDay:
     dates: list[DateItem]
     more_dates: int = 0  # the people's own dates of the day past DATES_A_DAY
     relatives: int = 0  # family and pet birthdays of the day, shown as a count with a link
+    more_follow_ups: int = 0  # the day's follow-ups past DATES_A_DAY
 
 
-DATES_A_DAY = 8  # of the people's own dates in a day's cell; the rest are on the day's page
+# Of the people's own dates, and of follow-ups, in a day's cell; the rest are on the day's page.
+DATES_A_DAY = 8
 
 
 def relative_birthdays_by_day(
@@ -579,10 +581,16 @@ def calendar_month(
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     first, last = weeks[0][0], weeks[-1][-1]
     by_day: dict[date, list[FollowUp]] = {}
+    follow_ups_a_day: dict[date, int] = {}
     open_ones: QuerySet[FollowUpWithDue] = _owned(open_follow_ups(workspace), owner, "person__owner")
-    follow_ups = open_ones.filter(due__gte=first, due__lte=last)
-    for f in follow_ups.order_by("due", "id")[:500]:
+    follow_ups = open_ones.filter(due__gte=first, due__lte=last).only(
+        "note", "person", *(f"person__{f}" for f in _NAME)
+    )
+    # Each day's first DATES_A_DAY (oldest first) and the day's count: a month of a big book
+    # has thousands, which the page listed (500 of them) without saying how many more.
+    for f in sorted(_first_per_day(follow_ups, follow_up_due(), DATES_A_DAY), key=lambda f: (f.due, f.pk)):
         by_day.setdefault(f.due, []).append(f)
+        follow_ups_a_day[f.due] = f.day_total
     dates_by_day, dates_a_day = own_dates_by_day(workspace, first=first, last=last, per_day=DATES_A_DAY, owner=owner)
     relatives = relative_birthdays_by_day(workspace, first=first, last=last, owner=owner)
     return [
@@ -594,6 +602,7 @@ def calendar_month(
                 dates_by_day.get(d, []),
                 more_dates=max(0, dates_a_day.get(d, 0) - len(dates_by_day.get(d, []))),
                 relatives=relatives.get(d, 0),
+                more_follow_ups=follow_ups_a_day.get(d, 0) - len(by_day.get(d, [])),
             )
             for d in week
         ]

@@ -3,7 +3,7 @@ few a day, then "+N more"), family and pet birthdays counted per day, each day a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from crm.models import Workspace
 from people.models import FamilyMember, ImportantDate, Pet
+from reminders import services as reminder_services
 from reminders.selectors import DATES_A_DAY
 from tests.factories import PersonFactory
 
@@ -22,6 +23,7 @@ def _book(workspace: Workspace, people: int) -> None:
     for i, person in enumerate(
         PersonFactory.create_batch(people, workspace=workspace, birthday_day=20, birthday_month=3)
     ):
+        reminder_services.follow_up_create(person=person, due_on=date(2026, 3, 18), note=f"Call {i}")
         FamilyMember.objects.create(
             workspace=workspace, person=person, relation="child", name=f"Kid{i}", birthday_day=20, birthday_month=3
         )
@@ -39,6 +41,11 @@ def test_the_month_lists_people_and_counts_family_and_pet_birthdays(owner_client
 
     assert page.count("has a birthday") == DATES_A_DAY
     assert "+3 more, +22 family and pet birthdays" in page
+    assert page.count("↻ ") == DATES_A_DAY  # the 18th's follow-ups, oldest first
+    assert "+3 more follow-ups" in page
+    assert "?day=2026-03-18" in page
+    day = owner_client.get(reverse("reminders:calendar"), {"day": "2026-03-18"}).content.decode()
+    assert all(f"Call {i}<" in day or f'Call {i}"' in day for i in range(DATES_A_DAY + 3))
     assert "Kid0" not in page
     assert "Rex0" not in page
     assert "?day=2026-03-20" in page
@@ -120,3 +127,5 @@ def test_the_month_costs_the_same_queries_and_rows_for_any_size(
     assert sum(len(cell.dates) for cell in cells) == min(people, DATES_A_DAY)
     assert sum(cell.more_dates for cell in cells) == max(0, people - DATES_A_DAY)
     assert sum(cell.relatives for cell in cells) == 2 * people
+    assert sum(len(cell.follow_ups) for cell in cells) == min(people, DATES_A_DAY)
+    assert sum(cell.more_follow_ups for cell in cells) == max(0, people - DATES_A_DAY)
