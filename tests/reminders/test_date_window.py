@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from crm.models import User, Workspace
+from people.models import FamilyMember, Pet
 from reminders.selectors import upcoming_dates
 from tests.factories import PersonFactory
 
@@ -78,3 +79,30 @@ def test_a_date_outside_the_window_does_not_rank_someone_first(workspace: Worksp
     assert [i.person.first_name for i in upcoming_dates(workspace, today=date(2026, 12, 20), days=14, limit=1)] == [
         "Tomorrow"
     ]
+
+
+@pytest.mark.django_db
+def test_family_and_pets_across_new_year_keep_the_soonest_and_no_date_twice(workspace: Workspace, owner: User) -> None:
+    anna = PersonFactory(
+        workspace=workspace, owner=owner, first_name="Anna", last_name="Berg", birthday_month=12, birthday_day=21,
+        anniversary_month=12, anniversary_day=22,
+    )  # fmt: skip
+    for name, month, day in [("Jan2", 1, 2), ("Dec31", 12, 31), ("Dec25", 12, 25)]:
+        FamilyMember.objects.create(
+            workspace=workspace, person=anna, relation="child", name=name, birthday_month=month, birthday_day=day
+        )
+    Pet.objects.create(workspace=workspace, person=anna, name="Rex", species="dog", birthday_month=1, birthday_day=1)
+
+    items = upcoming_dates(workspace, today=date(2026, 12, 20), days=14, limit=4)
+
+    # Her birthday and anniversary once each, then the soonest child: each month read on its own.
+    assert [(i.on, i.kind) for i in items] == [
+        (date(2026, 12, 21), "birthday"),
+        (date(2026, 12, 22), "anniversary"),
+        (date(2026, 12, 25), "birthday"),
+        (date(2026, 12, 31), "birthday"),
+    ]
+    assert [i.text for i in items][2:] == ["Dec25, Anna's child, has a birthday", "Dec31, Anna's child, has a birthday"]
+    whole = upcoming_dates(workspace, today=date(2026, 12, 20), days=14, limit=10)
+    assert [i.on for i in whole][-2:] == [date(2027, 1, 1), date(2027, 1, 2)]  # Rex, then Jan2
+    assert len({(i.key, i.on) for i in whole}) == len(whole) == 6
