@@ -201,6 +201,10 @@ class Person(WorkspaceScoped):
                 name="person_ws_live_name",
                 condition=models.Q(archived_at__isnull=True),
             ),
+            # The few archived people: "everyone's but the archived" without joining everyone.
+            models.Index(
+                fields=("workspace",), name="person_ws_archived", condition=models.Q(archived_at__isnull=False)
+            ),
             models.Index(fields=("workspace", "last_contacted_at"), name="person_ws_last_contacted"),
             models.Index(fields=("workspace", "stay_due_at", "id"), name="person_ws_stay_due"),
             models.Index(fields=("workspace", "birthday_month", "birthday_day"), name="person_ws_birthday"),

@@ -76,7 +76,7 @@ PAGES: dict[str, tuple[Args, int]] = {
     "interactions:interested": (NONE, 7),
     "interactions:search": (NONE, 13),
     "search:results": (NONE, 10),
-    "reminders:calendar": (NONE, 12),
+    "reminders:calendar": (NONE, 13),
     "reminders:notifications": (NONE, 7),
     "reminders:follow_up_edit": (lambda book: [book.follow_up.pk], 6),
     "reminders:follow_up_delete": (lambda book: [book.follow_up.pk], 6),

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.models import Workspace
-from people.models import FamilyMember, ImportantDate, Pet
+from people.models import FamilyMember, ImportantDate, Person, Pet
 from reminders import services as reminder_services
 from reminders.selectors import DATES_A_DAY
 from tests.factories import PersonFactory
@@ -129,3 +129,23 @@ def test_the_month_costs_the_same_queries_and_rows_for_any_size(
     assert sum(cell.relatives for cell in cells) == 2 * people
     assert sum(len(cell.follow_ups) for cell in cells) == min(people, DATES_A_DAY)
     assert sum(cell.more_follow_ups for cell in cells) == max(0, people - DATES_A_DAY)
+
+
+@pytest.mark.django_db
+@time_machine.travel(MARCH, tick=False)
+def test_an_archived_persons_follow_ups_and_family_are_not_on_the_month(
+    owner_client: Client, workspace: Workspace
+) -> None:
+    _book(workspace, 3)  # three people with a child, a dog and a follow-up each
+    gone = PersonFactory(workspace=workspace, first_name="Gone", last_name="Away", birthday_day=20, birthday_month=3)
+    FamilyMember.objects.create(
+        workspace=workspace, person=gone, relation="child", name="Kid", birthday_day=20, birthday_month=3
+    )
+    reminder_services.follow_up_create(person=gone, due_on=date(2026, 3, 18), note="Call them")
+    Person.objects.filter(pk=gone.pk).update(archived_at=MARCH)
+
+    page = owner_client.get(reverse("reminders:calendar")).content.decode()
+
+    assert "+6 family and pet birthdays" in page  # the three people's, not the archived one's child
+    assert page.count("↻ ") == 3
+    assert "Gone Away" not in page
