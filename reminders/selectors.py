@@ -635,7 +635,7 @@ def calendar_month(
     # has thousands, which the page listed (500 of them) without saying how many more. The
     # names are read for those only, in one more query: not joined for the thousands counted.
     shown = _first_per_day(follow_ups, follow_up_due(), DATES_A_DAY).prefetch_related(
-        Prefetch("person", queryset=Person.objects.only(*_NAME))
+        Prefetch("person", queryset=Person.objects.for_workspace(workspace).only(*_NAME))
     )
     for f in sorted(shown, key=lambda f: (f.due, f.pk)):
         by_day.setdefault(f.due, []).append(f)
