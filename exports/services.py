@@ -529,32 +529,23 @@ def calendar_feed(*, feed: CalendarFeed) -> bytes:
             yearly_more(kind, overflow, f"{what}s")
     if "family" in kinds:
         relations = dict(FamilyMember.Relation.choices)
-        overflow = _Overflow()
-        for pk, member, relation, day, month, year, person_id, first, total in _first_per_day(
-            FamilyMember.objects.for_workspace(workspace).filter(
-                birthday_day__isnull=False, birthday_month__isnull=False, **live
-            ),
-            ("birthday_month", "birthday_day"), ("name",),
-            "id", "name", "relation", "birthday_day", "birthday_month", "birthday_year", "person_id",
-            "person__first_name",
-        ).iterator(chunk_size=CHUNK):  # fmt: skip
-            overflow.count((month, day), total)
-            summary = f"🎂 {member} ({first}'s {relations.get(relation, relation).lower()})"
-            cal.yearly(f"family-{pk}@{host}", summary, day, month, year, url(person_id))
-        yearly_more("family", overflow, "family birthdays")
-        overflow = _Overflow()
-        for pk, pet, species, day, month, year, person_id, first, total in _first_per_day(
-            Pet.objects.for_workspace(workspace).filter(
-                birthday_day__isnull=False, birthday_month__isnull=False, **live
-            ),
-            ("birthday_month", "birthday_day"), ("name",),
-            "id", "name", "species", "birthday_day", "birthday_month", "birthday_year", "person_id",
-            "person__first_name",
-        ).iterator(chunk_size=CHUNK):  # fmt: skip
-            overflow.count((month, day), total)
-            summary = f"🐾 {pet} ({first}'s {species or 'pet'})"
-            cal.yearly(f"pet-{pk}@{host}", summary, day, month, year, url(person_id))
-        yearly_more("pet", overflow, "pet birthdays")
+        relatives: tuple[tuple[Any, str, str, Callable[[str, str, str], str]], ...] = (
+            (FamilyMember, "relation", "family", lambda who, of, r: f"🎂 {who} ({of}'s {relations.get(r, r).lower()})"),
+            (Pet, "species", "pet", lambda who, of, species: f"🐾 {who} ({of}'s {species or 'pet'})"),
+        )
+        for model, what, key, words in relatives:
+            overflow = _Overflow()
+            for pk, member, which, day, month, year, person_id, first, total in _first_per_day(
+                model.objects.for_workspace(workspace).filter(
+                    birthday_day__isnull=False, birthday_month__isnull=False, **live
+                ),
+                ("birthday_month", "birthday_day"), ("name",),
+                "id", "name", what, "birthday_day", "birthday_month", "birthday_year", "person_id",
+                "person__first_name",
+            ).iterator(chunk_size=CHUNK):  # fmt: skip
+                overflow.count((month, day), total)
+                cal.yearly(f"{key}-{pk}@{host}", words(member, first, which), day, month, year, url(person_id))
+            yearly_more(key, overflow, f"{key} birthdays")
     if "dates" in kinds:
         overflow = _Overflow()
         for pk, text, day, month, year, person_id, first, last, total in _first_per_day(
